@@ -1,0 +1,42 @@
+#pragma once
+
+#include <Poco/Timespan.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocol/EchoSession.h"
+#include "settings/SettingReader.h"
+
+namespace echod {
+
+/// What echo-client does this run.
+enum class ClientMode { Interactive, Scripted, Check, Bench };
+
+/// Every setting of echo-client, read and checked once from POCO's layered
+/// configuration (defaults < environment < command line).
+struct ClientSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4567;
+  Framing framing = Framing::Line;
+  std::string prefix{kDefaultPrefix};  ///< what the server puts before an echo (--check, --bench verify it)
+  Poco::Timespan timeout{2, 0};        ///< connect, and the longest wait for a reply
+  ClientMode mode = ClientMode::Interactive;
+  std::vector<std::string> messages;   ///< --send, in order
+
+  // --bench
+  int connections = 1;
+  int size = 16;            ///< bytes of each message, not counting '\n'
+  Poco::Timespan duration;  ///< 0: run until --messages
+  std::int64_t messagesPerConnection = 0;
+  int pipeline = 1;
+  bool json = false;
+  bool connectStorm = false;  ///< --workload=connect: connect, one round trip, close
+
+  static const std::vector<SettingSpec>& specs();
+  static ClientSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
+};
+
+}  // namespace echod

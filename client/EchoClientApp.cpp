@@ -1,0 +1,112 @@
+#include "client/EchoClientApp.h"
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionCallback.h>
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "client/ClientSettings.h"
+#include "client/HealthProbe.h"
+#include "client/InteractiveSession.h"
+#include "client/LoadGenerator.h"
+#include "client/ServerConnector.h"
+
+namespace echod {
+namespace {
+constexpr int kEnvironmentPriority = -50;  ///< above defaults, below the command line
+constexpr int kExitCannotConnect = 2;
+}  // namespace
+
+void EchoClientApp::initialize(Poco::Util::Application& self) {
+  config().add(environmentLayer(ClientSettings::specs()), kEnvironmentPriority, false);
+  Application::initialize(self);
+}
+
+void EchoClientApp::defineOptions(Poco::Util::OptionSet& options) {
+  using Callback = Poco::Util::OptionCallback<EchoClientApp>;
+  Application::defineOptions(options);
+  options.addOption(Poco::Util::Option("help", "h", "print the options and exit")
+                        .callback(Callback(this, &EchoClientApp::handleHelp)));
+  options.addOption(Poco::Util::Option("send", "", "send MSG as a line (repeatable), then exit; print the replies")
+                        .repeatable(true)
+                        .argument("MSG")
+                        .callback(Callback(this, &EchoClientApp::handleSend)));
+  options.addOption(Poco::Util::Option("check", "", "health probe: exact echo of a random token, then FIN; exit 0 or 1")
+                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(Poco::Util::Option("bench", "", "load generator: --connections threads of round trips")
+                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(Poco::Util::Option("json", "", "--bench: print the result as one JSON object")
+                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  addSettingOptions(options, ClientSettings::specs());
+}
+
+void EchoClientApp::handleHelp(const std::string&, const std::string&) {
+  _helpRequested = true;
+  Poco::Util::HelpFormatter help(options());
+  help.setCommand(commandName());
+  help.setUsage("[--name=value ...]");
+  help.setHeader(
+      "Talks to echo-server. Interactive by default: type lines, replies print as they\n"
+      "arrive; end of input (Ctrl-D) half-closes and waits for the last replies.\n"
+      "Exit status: 0 after FIN or a clean close, 1 after ERR or a failure, 2 when it\n"
+      "cannot connect. ECHO_HOST, ECHO_PORT, ECHO_FRAMING, ECHO_PREFIX, ECHO_TIMEOUT also work.");
+  help.setUnixStyle(true);
+  help.setWidth(110);
+  help.format(std::cout);
+  stopOptionsProcessing();
+}
+
+void EchoClientApp::handleSend(const std::string&, const std::string& value) {
+  config().setString("client.send." + std::to_string(_sendCount++), value);
+  config().setInt("client.send.count", _sendCount);
+}
+
+void EchoClientApp::handleFlag(const std::string& name, const std::string&) {
+  config().setString("client." + name, "true");
+}
+
+int EchoClientApp::main(const std::vector<std::string>& args) {
+  if (_helpRequested) return EXIT_OK;
+  if (!args.empty()) {
+    std::cerr << "echo-client: unexpected argument '" << args.front() << "' (options take --name=value)\n";
+    return EXIT_USAGE;
+  }
+  ClientSettings settings;
+  try {
+    settings = ClientSettings::fromConfig(config());
+  } catch (const SettingsError& e) {
+    std::cerr << "echo-client: " << e.what() << '\n';
+    return EXIT_USAGE;
+  }
+
+  if (settings.mode == ClientMode::Check) {
+    std::string report;
+    const bool ok = HealthProbe(settings).run(report);
+    std::cout << report << std::endl;
+    return ok ? EXIT_OK : 1;
+  }
+  if (settings.mode == ClientMode::Bench) {
+    const BenchResult result = LoadGenerator(settings).run();
+    std::cout << (settings.json ? result.json() : result.text()) << std::flush;
+    return result.errors == 0 && result.messages > 0 ? EXIT_OK : 1;
+  }
+
+  const std::string target = settings.host + ":" + std::to_string(settings.port);
+  Poco::Net::StreamSocket socket;
+  try {
+    socket = connectToServer(settings.host, settings.port, settings.timeout);
+  } catch (const Poco::Exception& e) {
+    std::cerr << "echo-client: cannot connect to " << target << ": " << e.displayText() << '\n';
+    return kExitCannotConnect;
+  }
+  std::cerr << "echo-client: connected to " << target << '\n';
+  InteractiveSession session(socket, settings);
+  const SessionEnd end = settings.mode == ClientMode::Scripted ? session.runWithMessages(settings.messages)
+                                                               : session.runWithInput(STDIN_FILENO);
+  return exitStatus(end);
+}
+
+}  // namespace echod

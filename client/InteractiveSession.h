@@ -1,0 +1,67 @@
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/ClientSettings.h"
+
+namespace echod {
+
+/// How a session ended, and so the exit status (docs/protocol.md, "The client's contract").
+enum class SessionEnd {
+  Fin,           ///< the server sent FIN: 0
+  Closed,        ///< the server closed cleanly: 0
+  Error,         ///< the server sent an ERR line: 1
+  Broken,        ///< reset, or no reply within the timeout: 1
+};
+int exitStatus(SessionEnd end);
+
+/// The classroom client's idea as a terminal tool: a receiving thread prints
+/// every reply line on stdout as it arrives, while the calling thread sends
+/// what the user types (or the --send messages). Either side may end it: the
+/// user with end of input (half-close, then wait for the last replies), or
+/// the server with FIN, ERR or close, which ends the session at once, even
+/// while the user is not typing.
+class InteractiveSession {
+ public:
+  InteractiveSession(Poco::Net::StreamSocket socket, const ClientSettings& settings);
+  ~InteractiveSession();
+
+  InteractiveSession(const InteractiveSession&) = delete;
+  InteractiveSession& operator=(const InteractiveSession&) = delete;
+
+  /// Sends what arrives on file descriptor `input` until its end or the server's.
+  SessionEnd runWithInput(int input);
+
+  /// Sends each message as a line (raw framing: as one message), then `exit`.
+  SessionEnd runWithMessages(const std::vector<std::string>& messages);
+
+ private:
+  void receive();
+  void noteReceived(std::string_view bytes);
+  void finishReceiving(SessionEnd end);
+  void sendMessage(std::string_view message);
+  SessionEnd waitForEnd();
+  bool ended() const { return _ended.load(std::memory_order_acquire); }
+
+  Poco::Net::StreamSocket _socket;
+  const ClientSettings& _settings;
+  int _wakePipe[2] = {-1, -1};  ///< the receiver writes here so a poll() on stdin wakes
+  std::thread _receiver;
+
+  mutable std::mutex _mutex;
+  std::condition_variable _changed;
+  std::atomic<bool> _ended{false};
+  SessionEnd _end = SessionEnd::Closed;
+  std::string _rawTail;  ///< raw framing: the last bytes received, to pace messages
+  std::chrono::steady_clock::time_point _lastReceived;
+};
+
+}  // namespace echod

@@ -1,0 +1,83 @@
+#include "protocol/EchoSession.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace echod {
+namespace {
+
+/// Raw framing: `exit`, optionally followed by `\n` or `\r\n`, is the whole chunk.
+bool isRawExit(std::string_view chunk) {
+  if (chunk.size() >= 2 && chunk.substr(chunk.size() - 2) == "\r\n") {
+    chunk.remove_suffix(2);
+  } else if (!chunk.empty() && chunk.back() == '\n') {
+    chunk.remove_suffix(1);
+  }
+  return chunk == kExitMessage;
+}
+
+}  // namespace
+
+EchoSession::EchoSession(SessionOptions options)
+    : _options(std::move(options)), _framer(_options.maxLineLength) {}
+
+std::size_t EchoSession::feed(std::string_view input, std::string& out, std::size_t outLimit) {
+  if (_verdict != Verdict::Continue) return 0;
+  if (_options.framing == Framing::Raw) {
+    std::size_t pos = 0;
+    while (pos < input.size() && out.size() < outLimit) {
+      const std::size_t size = std::min(kRawMessageSize, input.size() - pos);
+      const std::string_view chunk = input.substr(pos, size);
+      pos += size;
+      if (!answerChunk(chunk, out)) break;
+    }
+    return pos;
+  }
+  const std::size_t consumed = _framer.feed(input, [&](std::string_view line) {
+    return answerLine(line, out) && out.size() < outLimit;
+  });
+  if (_framer.lineTooLong()) fail(ErrorReason::LineTooLong, out);
+  return consumed;
+}
+
+void EchoSession::endOfInput(std::string& out) {
+  if (_verdict != Verdict::Continue || _options.framing == Framing::Raw) return;
+  if (auto last = _framer.finish()) answerLine(*last, out);
+}
+
+void EchoSession::shutdown(std::string& out) {
+  if (_verdict != Verdict::Continue) return;
+  out.append(_options.framing == Framing::Raw ? kFin : kFinLine);
+  _verdict = Verdict::Fin;
+}
+
+void EchoSession::fail(ErrorReason reason, std::string& out) {
+  if (_verdict != Verdict::Continue) return;
+  out.append(errorReply(reason));
+  _verdict = Verdict::Error;
+}
+
+bool EchoSession::answerLine(std::string_view line, std::string& out) {
+  if (line == kExitMessage) {
+    out.append(kFinLine);
+    _verdict = Verdict::Fin;
+    return false;
+  }
+  out.append(_options.prefix);
+  out.append(line);
+  out.push_back('\n');
+  return true;
+}
+
+bool EchoSession::answerChunk(std::string_view chunk, std::string& out) {
+  if (isRawExit(chunk)) {
+    out.append(kFin);
+    _verdict = Verdict::Fin;
+    return false;
+  }
+  out.append(_options.prefix);
+  out.append(chunk);
+  return true;
+}
+
+}  // namespace echod

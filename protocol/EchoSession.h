@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "protocol/LineFramer.h"
+#include "protocol/Replies.h"
+
+namespace echod {
+
+/// How the byte stream is cut into messages (docs/protocol.md).
+enum class Framing {
+  Line,  ///< a message is a line ending in `\n`; the default
+  Raw    ///< a message is whatever one read returned (at most 1024 bytes): the classroom protocol
+};
+
+/// What the transport does after a call: keep reading, or close after writing the output.
+enum class Verdict {
+  Continue,  ///< keep reading
+  Fin,       ///< `FIN` was appended: write it, then close
+  Error      ///< an `ERR` line was appended: write it, then close
+};
+
+/// Everything the protocol needs to know; filled from the settings by the caller.
+struct SessionOptions {
+  Framing framing = Framing::Line;
+  std::string prefix{kDefaultPrefix};
+  std::size_t maxLineLength = 65536;
+};
+
+/// The echo protocol of one connection, with no I/O: the bytes the client sent
+/// go in, the reply bytes and a verdict come out. No sockets, clocks or threads,
+/// so it is tested to the byte and fuzzed. The rules are in docs/protocol.md.
+class EchoSession {
+ public:
+  /// In raw framing one message is at most this many bytes: the transport reads no more at once.
+  static constexpr std::size_t kRawMessageSize = 1024;
+
+  explicit EchoSession(SessionOptions options);
+
+  /// Takes received bytes and appends the replies to `out`. Stops early once the
+  /// verdict is no longer Continue, or once `out` holds `outLimit` bytes or more
+  /// (so the caller can write and call again). Returns the bytes consumed.
+  std::size_t feed(std::string_view input, std::string& out,
+                   std::size_t outLimit = std::numeric_limits<std::size_t>::max());
+
+  /// The client half-closed: an unterminated last line is answered as if it
+  /// had ended in `\n`. The caller closes afterwards.
+  void endOfInput(std::string& out);
+
+  /// The server is stopping: appends `FIN` in the framing's form.
+  void shutdown(std::string& out);
+
+  /// The transport gives up on the connection (idle timeout, drain timeout).
+  void fail(ErrorReason reason, std::string& out);
+
+  Verdict verdict() const noexcept { return _verdict; }
+  const SessionOptions& options() const noexcept { return _options; }
+
+ private:
+  bool answerLine(std::string_view line, std::string& out);
+  bool answerChunk(std::string_view chunk, std::string& out);
+
+  SessionOptions _options;
+  LineFramer _framer;
+  Verdict _verdict = Verdict::Continue;
+};
+
+}  // namespace echod

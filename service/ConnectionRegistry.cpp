@@ -1,0 +1,72 @@
+#include "service/ConnectionRegistry.h"
+
+#include <Poco/Exception.h>
+
+#include <chrono>
+
+namespace echod {
+
+ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit)
+    : _capacity(capacity), _perAddressLimit(perAddressLimit) {}
+
+std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket) {
+  std::string address;
+  if (_perAddressLimit > 0) address = socket.peerAddress().host().toString();
+  std::lock_guard<std::mutex> lock(_mutex);
+  if (_draining.load(std::memory_order_relaxed)) return ErrorReason::ShuttingDown;
+  if (_entries.size() >= _capacity) return ErrorReason::ServerBusy;
+  if (_perAddressLimit > 0) {
+    auto& count = _perAddress[address];
+    if (count >= _perAddressLimit) return ErrorReason::TooManyConnections;
+    ++count;
+  }
+  _entries.emplace(socket.impl(), Entry{socket, std::move(address)});
+  return std::nullopt;
+}
+
+void ConnectionRegistry::release(const Poco::Net::StreamSocket& socket) {
+  std::lock_guard<std::mutex> lock(_mutex);
+  const auto it = _entries.find(socket.impl());
+  if (it == _entries.end()) return;
+  if (_perAddressLimit > 0) {
+    const auto count = _perAddress.find(it->second.address);
+    if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
+  }
+  _entries.erase(it);
+  if (_entries.empty()) _emptied.notify_all();
+}
+
+void ConnectionRegistry::beginDrain() {
+  std::lock_guard<std::mutex> lock(_mutex);
+  _draining.store(true, std::memory_order_release);
+  wakeAllLocked();
+}
+
+void ConnectionRegistry::abortAll() {
+  std::lock_guard<std::mutex> lock(_mutex);
+  _aborting.store(true, std::memory_order_release);
+  wakeAllLocked();
+}
+
+void ConnectionRegistry::wakeAllLocked() {
+  for (auto& [key, entry] : _entries) {
+    try {
+      entry.socket.shutdownReceive();
+    } catch (const Poco::Exception&) {
+      // The peer is already gone; its connection ends on its own.
+    }
+  }
+}
+
+bool ConnectionRegistry::waitUntilEmpty(Poco::Timespan timeout) {
+  std::unique_lock<std::mutex> lock(_mutex);
+  return _emptied.wait_for(lock, std::chrono::microseconds(timeout.totalMicroseconds()),
+                           [this] { return _entries.empty(); });
+}
+
+std::size_t ConnectionRegistry::size() const {
+  std::lock_guard<std::mutex> lock(_mutex);
+  return _entries.size();
+}
+
+}  // namespace echod

@@ -1,0 +1,162 @@
+#include "service/EchoConnection.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Stopwatch.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace echod {
+namespace {
+
+constexpr std::size_t kLineReadSize = 16 * 1024;   ///< one read in line framing
+constexpr std::size_t kOutputFlush = 64 * 1024;    ///< write once this much output is pending
+constexpr std::size_t kDrainBudget = 1024 * 1024;  ///< bytes still read after a drain began
+const Poco::Timespan kSendSlice(0, 200000);        ///< how often a blocked write looks up
+const Poco::Timespan kLingerTime(1, 0);            ///< wait for the peer's close after ours
+constexpr std::size_t kLingerBytes = 1024 * 1024;  ///< and discard at most this much
+
+Poco::Logger& logger() { return Poco::Logger::get("echod.connection"); }
+
+std::string peerName(const Poco::Net::StreamSocket& socket) {
+  try {
+    return socket.peerAddress().toString();
+  } catch (const Poco::Exception&) {
+    return "(gone)";
+  }
+}
+
+}  // namespace
+
+EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings,
+                               ConnectionRegistry& registry)
+    : TCPServerConnection(socket),
+      _settings(settings),
+      _registry(registry),
+      _session(settings.session),
+      _input(settings.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {}
+
+EchoConnection::~EchoConnection() { _registry.release(socket()); }
+
+void EchoConnection::run() {
+  const std::string peer = peerName(socket());
+  logger().information("connection from %s opened (%z open)", peer, _registry.size());
+  try {
+    socket().setReceiveTimeout(_settings.idleTimeout);
+    socket().setSendTimeout(kSendSlice);
+    serve();
+    if (_session.verdict() != Verdict::Continue) lingeringClose();
+  } catch (const Poco::Exception& e) {
+    // A reset or vanished peer ends only this connection.
+    _closeReason = "ended: " + e.displayText();
+  }
+  logger().information("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
+                       static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut));
+}
+
+void EchoConnection::serve() {
+  std::size_t drainBudget = kDrainBudget;
+  for (;;) {
+    if (_registry.aborting()) {
+      _session.fail(ErrorReason::ShuttingDown, _output);
+      _closeReason = "aborted at shutdown";
+      flush();
+      return;
+    }
+    int received = 0;
+    try {
+      received = socket().receiveBytes(_input.data(), static_cast<int>(_input.size()));
+    } catch (const Poco::TimeoutException&) {
+      _session.fail(ErrorReason::IdleTimeout, _output);
+      _closeReason = "idle timeout";
+      flush();
+      return;
+    }
+    if (received <= 0) {
+      // End of stream: the client half-closed, or a drain shut our receive side.
+      if (_registry.draining()) {
+        _session.shutdown(_output);
+        _closeReason = "drained at shutdown";
+      } else {
+        _session.endOfInput(_output);
+      }
+      flush();
+      return;
+    }
+    _bytesIn += static_cast<std::size_t>(received);
+    process(std::string_view(_input.data(), static_cast<std::size_t>(received)));
+    if (_session.verdict() != Verdict::Continue) {
+      _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
+      return;
+    }
+    if (_registry.draining()) {
+      // A client that keeps sending cannot hold the drain open.
+      drainBudget -= std::min(drainBudget, static_cast<std::size_t>(received));
+      if (drainBudget == 0) {
+        _session.shutdown(_output);
+        _closeReason = "drained at shutdown";
+        flush();
+        return;
+      }
+    }
+  }
+}
+
+void EchoConnection::process(std::string_view received) {
+  // All replies of one read leave in one write, unless they outgrow kOutputFlush.
+  while (!received.empty() && _session.verdict() == Verdict::Continue) {
+    received.remove_prefix(_session.feed(received, _output, kOutputFlush));
+    flush();
+  }
+  flush();
+}
+
+void EchoConnection::flush() {
+  if (_output.empty()) return;
+  if (!sendAll(_output)) throw Poco::TimeoutException("peer stopped reading");
+  _output.clear();
+}
+
+bool EchoConnection::sendAll(std::string_view bytes) {
+  Poco::Stopwatch stalled;
+  stalled.start();
+  while (!bytes.empty()) {
+    try {
+      const int sent = socket().sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL);
+      bytes.remove_prefix(static_cast<std::size_t>(sent));
+      _bytesOut += static_cast<std::size_t>(sent);
+      stalled.restart();
+    } catch (const Poco::TimeoutException&) {
+      // The peer is not reading. Give up at the idle timeout, or at once when aborting.
+      const bool idleOver =
+          _settings.idleTimeout.totalMicroseconds() > 0 && stalled.elapsed() >= _settings.idleTimeout.totalMicroseconds();
+      if (idleOver || _registry.aborting()) return false;
+    }
+  }
+  return true;
+}
+
+void EchoConnection::lingeringClose() {
+  // Closing with unread input makes the kernel send RST, which can destroy the
+  // FIN or ERR line before the client reads it: send our FIN, then read and
+  // discard until the client closes too, within bounds.
+  try {
+    socket().shutdownSend();
+    socket().setReceiveTimeout(kLingerTime);
+    Poco::Stopwatch elapsed;
+    elapsed.start();
+    std::size_t discarded = 0;
+    while (discarded < kLingerBytes && elapsed.elapsed() < kLingerTime.totalMicroseconds()) {
+      const int n = socket().receiveBytes(_input.data(), static_cast<int>(_input.size()));
+      if (n <= 0) break;
+      discarded += static_cast<std::size_t>(n);
+    }
+  } catch (const Poco::Exception&) {
+    // Reset or silent past the linger time: the reply was sent, close anyway.
+  }
+}
+
+}  // namespace echod

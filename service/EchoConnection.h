@@ -1,0 +1,45 @@
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/TCPServerConnection.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/EchoSession.h"
+#include "service/ConnectionRegistry.h"
+#include "service/ServerSettings.h"
+
+namespace echod {
+
+/// One client connection on one pooled thread: reads, feeds the EchoSession,
+/// writes what it returns, and enforces time (idle timeout, drain, abort).
+/// The protocol itself lives in EchoSession.
+class EchoConnection : public Poco::Net::TCPServerConnection {
+ public:
+  EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings,
+                 ConnectionRegistry& registry);
+  ~EchoConnection() override;
+
+  void run() override;
+
+ private:
+  void serve();
+  void process(std::string_view received);
+  bool sendAll(std::string_view bytes);
+  void flush();
+  void lingeringClose();
+
+  const ServerSettings& _settings;
+  ConnectionRegistry& _registry;
+  EchoSession _session;
+  std::vector<char> _input;
+  std::string _output;
+  std::uint64_t _bytesIn = 0;
+  std::uint64_t _bytesOut = 0;
+  std::string _closeReason = "closed by client";
+};
+
+}  // namespace echod

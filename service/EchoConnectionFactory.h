@@ -1,0 +1,26 @@
+#pragma once
+
+#include <Poco/Net/TCPServerConnectionFactory.h>
+
+#include "service/ConnectionRegistry.h"
+#include "service/EchoConnection.h"
+#include "service/ServerSettings.h"
+
+namespace echod {
+
+/// Builds an EchoConnection for each socket TCPServer hands to a pooled thread.
+class EchoConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  EchoConnectionFactory(const ServerSettings& settings, ConnectionRegistry& registry)
+      : _settings(settings), _registry(registry) {}
+
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new EchoConnection(socket, _settings, _registry);
+  }
+
+ private:
+  const ServerSettings& _settings;
+  ConnectionRegistry& _registry;
+};
+
+}  // namespace echod

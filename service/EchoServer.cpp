@@ -1,0 +1,81 @@
+#include "service/EchoServer.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/TCPServerParams.h>
+
+#include "service/AdmissionFilter.h"
+#include "service/EchoConnectionFactory.h"
+
+namespace echod {
+namespace {
+
+constexpr int kListenBacklog = 4096;      ///< the kernel caps it at net.core.somaxconn
+constexpr int kPoolSpareThreads = 4;      ///< slack for a dispatcher thread that is still returning to the pool
+const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR lines to go out
+constexpr int kPoolIdleSeconds = 60;
+
+Poco::Net::ServerSocket listenOn(const ServerSettings& settings) {
+  const Poco::Net::SocketAddress address(settings.host, settings.port);
+  Poco::Net::ServerSocket socket;
+  if (address.family() == Poco::Net::SocketAddress::IPv6) {
+    socket.bind6(address, true, false);  // "::" takes IPv4 clients too
+  } else {
+    socket.bind(address, true);
+  }
+  socket.listen(kListenBacklog);
+  return socket;
+}
+
+}  // namespace
+
+EchoServer::EchoServer(const ServerSettings& settings)
+    : _settings(settings),
+      _registry(static_cast<std::size_t>(settings.maxThreads) + static_cast<std::size_t>(settings.maxQueued),
+                static_cast<std::size_t>(settings.maxConnectionsPerAddress)),
+      // Our own pool: the default one has 16 threads, whatever maxThreads says.
+      _pool("echo", 2, settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds, settings.threadStackSize),
+      _socket(listenOn(settings)) {
+  Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
+  params->setMaxThreads(settings.maxThreads);
+  // The registry enforces maxQueued with a clear reply; POCO's queue must never
+  // be the one to refuse, since it closes sockets without a word.
+  params->setMaxQueued(settings.maxThreads + settings.maxQueued + 1);
+  _server = std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry), _pool,
+                                                   _socket, params);
+  _server->setConnectionFilter(new AdmissionFilter(_registry));
+}
+
+EchoServer::~EchoServer() {
+  if (!_stopped) {
+    try {
+      shutdown();
+    } catch (...) {
+      // A destructor must not throw; shutdown() already logged what it could.
+    }
+  }
+}
+
+void EchoServer::start() { _server->start(); }
+
+Poco::Net::SocketAddress EchoServer::address() const { return _socket.address(); }
+
+bool EchoServer::shutdown() {
+  if (_stopped) return true;
+  _stopped = true;
+  auto& log = Poco::Logger::get("echod.server");
+  log.information("draining %z connection(s), at most %ld ms", _registry.size(),
+                  static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
+  _registry.beginDrain();
+  bool finished = _registry.waitUntilEmpty(_settings.drainTimeout);
+  if (!finished) {
+    log.warning("%z connection(s) still open after the drain time: sending ERR shutting down", _registry.size());
+    _registry.abortAll();
+    _registry.waitUntilEmpty(kAbortGrace);
+  }
+  _server->stop();  // stops the acceptor and drops anything still queued
+  _pool.joinAll();
+  log.information("stopped");
+  return finished;
+}
+
+}  // namespace echod

@@ -1,0 +1,135 @@
+#include "service/EchoServerApp.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/Environment.h>
+#include <Poco/ErrorHandler.h>
+#include <Poco/File.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/IntValidator.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionCallback.h>
+
+#include <iostream>
+
+#include "service/EchoServer.h"
+#include "service/ServerErrorHandler.h"
+#include "service/ServerSettings.h"
+
+namespace echod {
+namespace {
+
+/// Between the properties file (PRIO_DEFAULT, 0) and the command line
+/// (PRIO_APPLICATION, -100): environment variables beat the file.
+constexpr int kEnvironmentPriority = -50;
+
+void setUpLogging(const std::string& level) {
+  Poco::AutoPtr<Poco::PatternFormatter> format(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, new Poco::ConsoleChannel));
+  Poco::Logger::setChannel("", channel);  // every logger, existing or not
+  Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
+}
+
+std::string describe(const ServerSettings& s) {
+  return Poco::format("framing %s, prefix '%s', max line %z B, idle timeout %.3f s, %d threads + %d queued, "
+                      "drain %.3f s, per-address limit %d, stack %d B",
+                      std::string(s.session.framing == Framing::Raw ? "raw" : "line"), s.session.prefix,
+                      s.session.maxLineLength, s.idleTimeout.totalMilliseconds() / 1000.0, s.maxThreads,
+                      s.maxQueued, s.drainTimeout.totalMilliseconds() / 1000.0, s.maxConnectionsPerAddress,
+                      s.threadStackSize);
+}
+
+}  // namespace
+
+void EchoServerApp::initialize(Poco::Util::Application& self) {
+  config().add(environmentLayer(ServerSettings::specs()), kEnvironmentPriority, false);
+  if (!_configFileGiven && Poco::Environment::has("ECHO_CONFIG_FILE")) {
+    handleConfigFile("config-file", Poco::Environment::get("ECHO_CONFIG_FILE"));
+  }
+  ServerApplication::initialize(self);
+}
+
+void EchoServerApp::defineOptions(Poco::Util::OptionSet& options) {
+  ServerApplication::defineOptions(options);
+  options.addOption(Poco::Util::Option("help", "h", "print the options and exit")
+                        .required(false)
+                        .repeatable(false)
+                        .callback(Poco::Util::OptionCallback<EchoServerApp>(this, &EchoServerApp::handleHelp)));
+  options.addOption(
+      Poco::Util::Option("config-file", "", "properties file to read (also ECHO_CONFIG_FILE)")
+          .required(false)
+          .repeatable(false)
+          .argument("PATH")
+          .callback(Poco::Util::OptionCallback<EchoServerApp>(this, &EchoServerApp::handleConfigFile)));
+  addSettingOptions(options, ServerSettings::specs());
+}
+
+void EchoServerApp::handleHelp(const std::string&, const std::string&) {
+  _helpRequested = true;
+  Poco::Util::HelpFormatter help(options());
+  help.setCommand(commandName());
+  help.setUsage("[--name=value ...]");
+  help.setHeader(
+      "A threaded TCP echo server: each line gets 'echo : <line>', 'exit' gets FIN.\n"
+      "Every setting can also come from a properties file (--config-file) or from an\n"
+      "ECHO_* environment variable; precedence: defaults < file < environment < options.");
+  help.setFooter("Protocol: docs/protocol.md. Settings: docs/configuration.md.");
+  help.setUnixStyle(true);
+  help.setWidth(110);
+  help.format(std::cout);
+  stopOptionsProcessing();
+}
+
+void EchoServerApp::handleConfigFile(const std::string&, const std::string& value) {
+  if (!Poco::File(value).exists()) {
+    throw Poco::FileNotFoundException("configuration file " + value);
+  }
+  loadConfiguration(value, PRIO_DEFAULT);
+  _configFileGiven = true;
+}
+
+int EchoServerApp::main(const std::vector<std::string>& args) {
+  if (_helpRequested) return EXIT_OK;
+  if (!args.empty()) {
+    std::cerr << "echo-server: unexpected argument '" << args.front() << "' (options take --name=value)\n";
+    return EXIT_USAGE;
+  }
+  ServerSettings settings;
+  try {
+    settings = ServerSettings::fromConfig(config());
+  } catch (const SettingsError& e) {
+    std::cerr << "echo-server: " << e.what() << '\n';
+    return EXIT_CONFIG;
+  }
+  setUpLogging(settings.logLevel);
+  auto& log = Poco::Logger::get("echod.server");
+  ServerErrorHandler errorHandler;
+  Poco::ErrorHandler* previous = Poco::ErrorHandler::set(&errorHandler);
+
+  std::unique_ptr<EchoServer> server;
+  try {
+    server = std::make_unique<EchoServer>(settings);
+  } catch (const Poco::Exception& e) {
+    std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.port << ": "
+              << e.displayText() << '\n';
+    Poco::ErrorHandler::set(previous);
+    return EXIT_UNAVAILABLE;
+  }
+  server->start();
+  log.information("settings: %s", describe(settings));
+  log.information("listening on %s", server->address().toString());
+
+  waitForTerminationRequest();
+
+  log.information("termination requested");
+  const bool clean = server->shutdown();
+  server.reset();
+  Poco::ErrorHandler::set(previous);
+  log.information("exiting (%s)", std::string(clean ? "all connections finished" : "some connections aborted"));
+  return EXIT_OK;
+}
+
+}  // namespace echod

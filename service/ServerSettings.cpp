@@ -1,0 +1,67 @@
+#include "service/ServerSettings.h"
+
+#include <arpa/inet.h>
+
+namespace echod {
+
+const std::vector<SettingSpec>& ServerSettings::specs() {
+  static const std::vector<SettingSpec> table{
+      {"echo.host", "host", "ECHO_HOST", "ADDR", "address to listen on; :: for IPv6 (default 0.0.0.0)"},
+      {"echo.port", "port", "ECHO_PORT", "N", "TCP port; 0 picks a free one, logged (default 4567)"},
+      {"echo.framing", "framing", "ECHO_FRAMING", "line|raw", "message framing (default line)"},
+      {"echo.prefix", "prefix", "ECHO_PREFIX", "TEXT", "text before each echoed message (default 'echo : ')"},
+      {"echo.maxLineLength", "max-line-length", "ECHO_MAX_LINE_LENGTH", "BYTES",
+       "longest line accepted (default 65536)"},
+      {"echo.idleTimeout", "idle-timeout", "ECHO_IDLE_TIMEOUT", "SECONDS",
+       "close a connection silent this long; 0 never (default 300)"},
+      {"echo.maxThreads", "max-threads", "ECHO_MAX_THREADS", "N",
+       "worker threads, one per open connection (default 256)"},
+      {"echo.maxQueued", "max-queued", "ECHO_MAX_QUEUED", "N",
+       "connections waiting for a thread before 'ERR server busy' (default 64)"},
+      {"echo.drainTimeout", "drain-timeout", "ECHO_DRAIN_TIMEOUT", "SECONDS",
+       "time open connections get to finish at shutdown (default 5)"},
+      {"echo.maxConnectionsPerAddress", "max-connections-per-address", "ECHO_MAX_CONNECTIONS_PER_ADDRESS", "N",
+       "open connections one client address may hold; 0 no limit (default 0)"},
+      {"echo.threadStackSize", "thread-stack-size", "ECHO_THREAD_STACK_SIZE", "BYTES",
+       "stack size of each worker thread (default 262144)"},
+      {"echo.logLevel", "log-level", "ECHO_LOG_LEVEL", "LEVEL",
+       "fatal|critical|error|warning|notice|information|debug|trace (default information)"},
+  };
+  return table;
+}
+
+ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguration& config) {
+  const SettingReader read(config, specs());
+  ServerSettings s;
+  s.host = read.text("echo.host", s.host, 255);
+  // inet_pton, not IPAddress::tryParse: POCO 1.11 rejects "::".
+  unsigned char parsed[sizeof(in6_addr)];
+  if (::inet_pton(AF_INET, s.host.c_str(), parsed) != 1 && ::inet_pton(AF_INET6, s.host.c_str(), parsed) != 1) {
+    read.reject("echo.host", s.host, "expected an IPv4 or IPv6 address such as 0.0.0.0 or ::");
+  }
+  s.port = static_cast<std::uint16_t>(read.integer("echo.port", s.port, 0, 65535));
+  s.session.framing = read.choice("echo.framing", s.session.framing, {{"line", Framing::Line}, {"raw", Framing::Raw}});
+  s.session.prefix = read.text("echo.prefix", s.session.prefix, 1024);
+  s.session.maxLineLength = static_cast<std::size_t>(
+      read.integer("echo.maxLineLength", static_cast<std::int64_t>(s.session.maxLineLength), 1, 16 << 20));
+  s.idleTimeout = read.seconds("echo.idleTimeout", 300, 0, 86400);
+  s.maxThreads = static_cast<int>(read.integer("echo.maxThreads", s.maxThreads, 1, 100000));
+  s.maxQueued = static_cast<int>(read.integer("echo.maxQueued", s.maxQueued, 0, 100000));
+  s.drainTimeout = read.seconds("echo.drainTimeout", 5, 0, 3600);
+  s.maxConnectionsPerAddress =
+      static_cast<int>(read.integer("echo.maxConnectionsPerAddress", s.maxConnectionsPerAddress, 0, 100000));
+  s.threadStackSize =
+      static_cast<int>(read.integer("echo.threadStackSize", s.threadStackSize, 64 * 1024, 64 << 20));
+  s.logLevel = read.choice<std::string>("echo.logLevel", s.logLevel,
+                                        {{"fatal", "fatal"},
+                                         {"critical", "critical"},
+                                         {"error", "error"},
+                                         {"warning", "warning"},
+                                         {"notice", "notice"},
+                                         {"information", "information"},
+                                         {"debug", "debug"},
+                                         {"trace", "trace"}});
+  return s;
+}
+
+}  // namespace echod

@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/MapConfiguration.h>
+
+#include "client/ClientSettings.h"
+
+namespace echod {
+namespace {
+
+TEST(ClientSettings, DefaultsToInteractiveOnLocalhost) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  const auto s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.host, "127.0.0.1");
+  EXPECT_EQ(s.port, 4567);
+  EXPECT_EQ(s.mode, ClientMode::Interactive);
+  EXPECT_EQ(s.timeout.totalMilliseconds(), 2000);
+  EXPECT_EQ(s.duration.totalSeconds(), 5);
+}
+
+TEST(ClientSettings, SendMessagesKeepTheirOrder) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.send.0", "first");
+  config->setString("client.send.1", "${not expanded}");
+  config->setInt("client.send.count", 2);
+  const auto s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.mode, ClientMode::Scripted);
+  EXPECT_EQ(s.messages, (std::vector<std::string>{"first", "${not expanded}"}));
+}
+
+TEST(ClientSettings, MessagesWithoutDurationRunUntilCount) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.bench", "true");
+  config->setString("client.messages", "100");
+  const auto s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.mode, ClientMode::Bench);
+  EXPECT_EQ(s.messagesPerConnection, 100);
+  EXPECT_EQ(s.duration.totalMicroseconds(), 0);
+}
+
+TEST(ClientSettings, CheckAndBenchTogetherAreRefused) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.check", "true");
+  config->setString("client.bench", "true");
+  EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
+}
+
+TEST(ClientSettings, BadConnectionCountIsRefused) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.connections", "0");
+  EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
+}
+
+}  // namespace
+}  // namespace echod

@@ -1,0 +1,119 @@
+#include <gtest/gtest.h>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/MapConfiguration.h>
+
+#include <cstdlib>
+
+#include "service/ServerSettings.h"
+
+namespace echod {
+namespace {
+
+Poco::AutoPtr<Poco::Util::MapConfiguration> configWith(
+    std::initializer_list<std::pair<std::string, std::string>> values) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  for (const auto& [key, value] : values) config->setString(key, value);
+  return config;
+}
+
+std::string errorFor(const std::string& key, const std::string& value) {
+  try {
+    ServerSettings::fromConfig(*configWith({{key, value}}));
+  } catch (const SettingsError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(ServerSettings, DefaultsAreTheProtocolDefaults) {
+  const auto s = ServerSettings::fromConfig(*configWith({}));
+  EXPECT_EQ(s.host, "0.0.0.0");
+  EXPECT_EQ(s.port, 4567);
+  EXPECT_EQ(s.session.framing, Framing::Line);
+  EXPECT_EQ(s.session.prefix, "echo : ");
+  EXPECT_EQ(s.session.maxLineLength, 65536u);
+  EXPECT_EQ(s.idleTimeout.totalSeconds(), 300);
+  EXPECT_EQ(s.drainTimeout.totalSeconds(), 5);
+  EXPECT_EQ(s.maxConnectionsPerAddress, 0);
+  EXPECT_EQ(s.maxThreads, 256);
+  EXPECT_EQ(s.maxQueued, 64);
+}
+
+TEST(ServerSettings, ReadsEveryKey) {
+  const auto s = ServerSettings::fromConfig(*configWith({{"echo.host", "::"},
+                                                          {"echo.port", "0"},
+                                                          {"echo.framing", "raw"},
+                                                          {"echo.prefix", "${x} "},
+                                                          {"echo.maxLineLength", "10"},
+                                                          {"echo.idleTimeout", "0.25"},
+                                                          {"echo.maxThreads", "3"},
+                                                          {"echo.maxQueued", "0"},
+                                                          {"echo.drainTimeout", "1.5"},
+                                                          {"echo.maxConnectionsPerAddress", "2"},
+                                                          {"echo.threadStackSize", "131072"},
+                                                          {"echo.logLevel", "debug"}}));
+  EXPECT_EQ(s.host, "::");
+  EXPECT_EQ(s.port, 0);
+  EXPECT_EQ(s.session.framing, Framing::Raw);
+  EXPECT_EQ(s.session.prefix, "${x} ");  // not expanded
+  EXPECT_EQ(s.session.maxLineLength, 10u);
+  EXPECT_EQ(s.idleTimeout.totalMilliseconds(), 250);
+  EXPECT_EQ(s.maxThreads, 3);
+  EXPECT_EQ(s.maxQueued, 0);
+  EXPECT_EQ(s.drainTimeout.totalMilliseconds(), 1500);
+  EXPECT_EQ(s.maxConnectionsPerAddress, 2);
+  EXPECT_EQ(s.threadStackSize, 131072);
+  EXPECT_EQ(s.logLevel, "debug");
+}
+
+TEST(ServerSettings, BadValueNamesTheSettingItsSourcesAndTheValue) {
+  EXPECT_EQ(errorFor("echo.port", "abc"),
+            "invalid value 'abc' for echo.port (--port, ECHO_PORT): expected a whole number from 0 to 65535");
+}
+
+TEST(ServerSettings, RejectsOutOfRangeAndMalformedValues) {
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"echo.port", "65536"},
+           {"echo.port", "-1"},
+           {"echo.port", "80x"},
+           {"echo.port", ""},
+           {"echo.framing", "xml"},
+           {"echo.host", "not-an-address"},
+           {"echo.maxLineLength", "0"},
+           {"echo.idleTimeout", "-1"},
+           {"echo.idleTimeout", "soon"},
+           {"echo.drainTimeout", "nan"},
+           {"echo.maxThreads", "0"},
+           {"echo.maxQueued", "-5"},
+           {"echo.threadStackSize", "1024"},
+           {"echo.logLevel", "loud"},
+       }) {
+    const std::string message = errorFor(key, value);
+    EXPECT_NE(message, "(accepted)") << key << "=" << value;
+    EXPECT_NE(message.find(key), std::string::npos) << message;
+    EXPECT_NE(message.find("'" + value + "'"), std::string::npos) << message;
+  }
+}
+
+TEST(ServerSettings, EnvironmentLayerMapsEchoVariablesToKeys) {
+  ::setenv("ECHO_PORT", "5001", 1);
+  ::setenv("ECHO_MAX_LINE_LENGTH", "77", 1);
+  const auto layer = environmentLayer(ServerSettings::specs());
+  ::unsetenv("ECHO_PORT");
+  ::unsetenv("ECHO_MAX_LINE_LENGTH");
+  EXPECT_EQ(layer->getString("echo.port"), "5001");
+  EXPECT_EQ(layer->getString("echo.maxLineLength"), "77");
+  EXPECT_FALSE(layer->hasProperty("echo.framing"));
+}
+
+TEST(ServerSettings, EverySpecHasKeyOptionAndEnvironmentName) {
+  for (const auto& spec : ServerSettings::specs()) {
+    EXPECT_EQ(spec.key.substr(0, 5), "echo.");
+    EXPECT_FALSE(spec.option.empty());
+    EXPECT_EQ(spec.env.substr(0, 5), "ECHO_");
+  }
+}
+
+}  // namespace
+}  // namespace echod
