@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace echod {
 namespace {
@@ -18,6 +19,11 @@ constexpr std::size_t kDrainBudget = 1024 * 1024;  ///< bytes still read after a
 const Poco::Timespan kSendSlice(0, 200000);        ///< how often a blocked write looks up
 const Poco::Timespan kLingerTime(1, 0);            ///< wait for the peer's close after ours
 constexpr std::size_t kLingerBytes = 1024 * 1024;  ///< and discard at most this much
+
+/// A send that timed out: POCO reports SO_SNDTIMEO's EAGAIN as an IOException, not a TimeoutException.
+bool sendTimedOut(const Poco::Exception& e) {
+  return dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr || e.code() == EAGAIN || e.code() == EWOULDBLOCK;
+}
 
 Poco::Logger& logger() { return Poco::Logger::get("echod.connection"); }
 
@@ -129,7 +135,8 @@ bool EchoConnection::sendAll(std::string_view bytes) {
       bytes.remove_prefix(static_cast<std::size_t>(sent));
       _bytesOut += static_cast<std::size_t>(sent);
       stalled.restart();
-    } catch (const Poco::TimeoutException&) {
+    } catch (const Poco::Exception& e) {
+      if (!sendTimedOut(e)) throw;
       // The peer is not reading. Give up at the idle timeout, or at once when aborting.
       const bool idleOver =
           _settings.idleTimeout.totalMicroseconds() > 0 && stalled.elapsed() >= _settings.idleTimeout.totalMicroseconds();

@@ -73,6 +73,7 @@ bool EchoServer::shutdown() {
     _registry.waitUntilEmpty(kAbortGrace);
   }
   _server->stop();  // stops the acceptor and drops anything still queued
+  _socket.close();  // from now on a connect is refused, not left in the backlog
   _pool.joinAll();
   log.information("stopped");
   return finished;

@@ -12,6 +12,7 @@
 #include <Poco/Util/IntValidator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
 
 #include <iostream>
 
@@ -87,7 +88,8 @@ void EchoServerApp::handleConfigFile(const std::string&, const std::string& valu
   if (!Poco::File(value).exists()) {
     throw Poco::FileNotFoundException("configuration file " + value);
   }
-  loadConfiguration(value, PRIO_DEFAULT);
+  // Always the properties format, whatever the file is called.
+  config().add(new Poco::Util::PropertyFileConfiguration(value), PRIO_DEFAULT, false);
   _configFileGiven = true;
 }
 

@@ -1,7 +1,11 @@
 #include <csignal>
 #include <iostream>
 
+#include <Poco/ConsoleChannel.h>
 #include <Poco/Exception.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/PatternFormatter.h>
 
 #include "service/EchoServerApp.h"
 
@@ -18,6 +22,10 @@ int main(int argc, char** argv) {
   // A peer that vanishes mid-write must cost one connection, not the process.
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Until the settings set up logging, anything POCO reports (a bad option,
+  // an unreadable file) reaches stderr as one line naming the program.
+  Poco::Logger::root().setChannel(new Poco::FormattingChannel(new Poco::PatternFormatter("echo-server: %t"),
+                                                              new Poco::ConsoleChannel));
   echod::EchoServerApp app;
   try {
     return app.run(argc, argv);

@@ -14,6 +14,9 @@ namespace {
 std::atomic<long> allocations{0};
 }
 
+// The replacements pair malloc with free on purpose; GCC cannot see that.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;

@@ -1,0 +1,163 @@
+// The echo-client binary against a real server on loopback: exit codes,
+// piped input, --send, --check, raw framing, server-initiated FIN, --bench.
+#include <gtest/gtest.h>
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include <future>
+#include <string>
+
+#include "ChildProcess.h"
+#include "InProcessServer.h"
+
+namespace echod {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ChildProcess;
+using test::InProcessServer;
+using test::testSettings;
+
+std::vector<std::string> clientArgs(std::uint16_t port, std::vector<std::string> more) {
+  more.insert(more.begin(), "--port=" + std::to_string(port));
+  return more;
+}
+
+/// A port with nothing listening on it.
+std::uint16_t closedPort() {
+  Poco::Net::ServerSocket socket(0);
+  const auto port = socket.address().port();
+  socket.close();
+  return port;
+}
+
+TEST(ClientProcess, PipedInputPrintsEveryReplyThenExitsZero) {
+  InProcessServer server;
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {}));
+  client.writeStdin("a\nb\nlast without newline");
+  client.closeStdin();
+  EXPECT_EQ(client.waitForExit(), 0) << client.err();
+  EXPECT_EQ(client.out(), "echo : a\necho : b\necho : last without newline\n");
+  EXPECT_NE(client.err().find("connected to 127.0.0.1:"), std::string::npos);
+  EXPECT_NE(client.err().find("connection closed by server"), std::string::npos);
+}
+
+TEST(ClientProcess, SendPrintsRepliesAndFinThenExitsZero) {
+  InProcessServer server;
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--send=hello", "--send=big world"}));
+  EXPECT_EQ(client.waitForExit(), 0) << client.err();
+  EXPECT_EQ(client.out(), "echo : hello\necho : big world\nFIN\n");
+}
+
+TEST(ClientProcess, ErrReplyExitsOne) {
+  auto settings = testSettings();
+  settings.session.maxLineLength = 4;
+  InProcessServer server(settings);
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--send=toolong"}));
+  EXPECT_EQ(client.waitForExit(), 1);
+  EXPECT_EQ(client.out(), "ERR line too long\n");
+  EXPECT_NE(client.err().find("line too long"), std::string::npos);
+}
+
+TEST(ClientProcess, NoServerExitsTwoWithTheReason) {
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(closedPort(), {"--send=x"}));
+  EXPECT_EQ(client.waitForExit(), 2);
+  EXPECT_NE(client.err().find("cannot connect to 127.0.0.1:"), std::string::npos) << client.err();
+  EXPECT_NE(client.err().find("refused"), std::string::npos) << client.err();
+}
+
+TEST(ClientProcess, RawFramingTalksTheClassroomProtocol) {
+  auto settings = testSettings();
+  settings.session.framing = Framing::Raw;
+  InProcessServer server(settings);
+  ChildProcess client(ECHO_CLIENT_PATH,
+                      clientArgs(server.port(), {"--framing=raw", "--send=Bonjour", "--send=encore"}));
+  EXPECT_EQ(client.waitForExit(), 0) << client.err();
+  EXPECT_EQ(client.out(), "echo : Bonjourecho : encoreFIN\n");
+}
+
+TEST(ClientProcess, ServerFinReachesAnIdleInteractiveClientWithinOneSecond) {
+  InProcessServer server;
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {}));
+  client.writeStdin("typed\n");
+  ASSERT_TRUE(client.waitForStdout("echo : typed\n"));
+  // stdin stays open: the user is not typing. The server shuts down.
+  auto stopped = std::async(std::launch::async, [&] { return server.server().shutdown(); });
+  const auto status = client.waitForExit(1000ms);
+  ASSERT_TRUE(status.has_value()) << "the client still waits for input after the server's FIN";
+  EXPECT_EQ(*status, 0);
+  EXPECT_EQ(client.out(), "echo : typed\nFIN\n");
+  EXPECT_TRUE(stopped.get());
+}
+
+TEST(ClientProcess, CheckPassesAgainstAHealthyServer) {
+  InProcessServer server;
+  ChildProcess check(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--check"}));
+  EXPECT_EQ(check.waitForExit(), 0);
+  EXPECT_EQ(check.out().rfind("ok: 127.0.0.1:", 0), 0u) << check.out();
+}
+
+TEST(ClientProcess, CheckFailsAgainstAServerThatAnswersWrong) {
+  auto settings = testSettings();
+  settings.session.prefix = "not an echo: ";
+  InProcessServer server(settings);
+  ChildProcess check(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--check"}));
+  EXPECT_EQ(check.waitForExit(), 1);
+  EXPECT_EQ(check.out().rfind("fail: ", 0), 0u) << check.out();
+}
+
+TEST(ClientProcess, CheckFailsWithoutAServerWithinItsTimeout) {
+  ChildProcess check(ECHO_CLIENT_PATH, clientArgs(closedPort(), {"--check", "--timeout=1"}));
+  EXPECT_EQ(check.waitForExit(3s), 1);
+  EXPECT_EQ(check.out().rfind("fail: ", 0), 0u) << check.out();
+}
+
+TEST(ClientProcess, CheckInRawFraming) {
+  auto settings = testSettings();
+  settings.session.framing = Framing::Raw;
+  InProcessServer server(settings);
+  ChildProcess check(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--check", "--framing=raw"}));
+  EXPECT_EQ(check.waitForExit(), 0) << check.out();
+}
+
+Poco::JSON::Object::Ptr benchJson(const ChildProcess& bench) {
+  Poco::JSON::Parser parser;
+  return parser.parse(bench.out()).extract<Poco::JSON::Object::Ptr>();
+}
+
+TEST(ClientProcess, BenchCountsEveryVerifiedReply) {
+  InProcessServer server;
+  ChildProcess bench(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--connections=8", "--messages=500",
+                                                                  "--pipeline=4", "--size=32", "--json"}));
+  ASSERT_EQ(bench.waitForExit(60s), 0) << bench.out() << bench.err();
+  const auto result = benchJson(bench);
+  EXPECT_EQ(result->getValue<int>("connections"), 8);
+  EXPECT_EQ(result->getValue<std::uint64_t>("messages"), 8u * 500u);
+  EXPECT_EQ(result->getValue<std::uint64_t>("errors"), 0u);
+  const auto latency = result->getObject("latency_us");
+  EXPECT_GT(latency->getValue<double>("p50"), 0.0);
+  EXPECT_LE(latency->getValue<double>("p50"), latency->getValue<double>("p99"));
+  EXPECT_LE(latency->getValue<double>("p99"), latency->getValue<double>("max"));
+}
+
+TEST(ClientProcess, BenchConnectWorkloadCountsSessions) {
+  InProcessServer server;
+  ChildProcess bench(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--workload=connect",
+                                                                  "--connections=4", "--messages=50", "--json"}));
+  ASSERT_EQ(bench.waitForExit(60s), 0) << bench.out() << bench.err();
+  EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("messages"), 200u);
+}
+
+TEST(ClientProcess, BenchReportsErrorsAgainstAWrongServer) {
+  auto settings = testSettings();
+  settings.session.prefix = "wrong: ";
+  InProcessServer server(settings);
+  ChildProcess bench(ECHO_CLIENT_PATH,
+                     clientArgs(server.port(), {"--bench", "--connections=2", "--messages=10", "--json"}));
+  EXPECT_EQ(bench.waitForExit(30s), 1);
+  EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("errors"), 2u);
+}
+
+}  // namespace
+}  // namespace echod

@@ -1,0 +1,99 @@
+// docs/protocol.md "Shutdown": stop accepting, finish received lines, FIN to
+// every open connection (idle ones too), ERR shutting down after the drain time.
+#include <gtest/gtest.h>
+
+#include <Poco/Stopwatch.h>
+
+#include <future>
+#include <string>
+#include <thread>
+
+#include "InProcessServer.h"
+#include "TestClient.h"
+
+namespace echod {
+namespace {
+
+using test::InProcessServer;
+using test::TestClient;
+using test::testSettings;
+
+TEST(ServerShutdown, IdleConnectionsGetFinAndTheServerStopsWellWithinTheDrainTime) {
+  InProcessServer server;
+  std::vector<std::unique_ptr<TestClient>> idle;
+  for (int i = 0; i < 5; ++i) {
+    idle.push_back(std::make_unique<TestClient>(server.port()));
+    idle.back()->send("hi\n");
+    EXPECT_EQ(idle.back()->readLine(), "echo : hi\n");
+  }
+  auto stopped = std::async(std::launch::async, [&] { return server.server().shutdown(); });
+  for (auto& client : idle) EXPECT_EQ(client->readAll(), "FIN\n");
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(stopped.get()) << "every connection should have finished within the drain time";
+}
+
+TEST(ServerShutdown, LinesAlreadySentAreAnsweredBeforeFin) {
+  InProcessServer server;
+  TestClient client(server.port());
+  client.send("warm\n");
+  EXPECT_EQ(client.readLine(), "echo : warm\n");
+  client.send("one\ntwo\nhalf a li");
+  // Both lines are in the server's receive buffer (or read) before the drain wakes it.
+  EXPECT_TRUE(server.server().shutdown());
+  EXPECT_EQ(client.readAll(), "echo : one\necho : two\nFIN\n");
+}
+
+TEST(ServerShutdown, RawFramingFinAtShutdownHasNoNewline) {
+  auto settings = testSettings();
+  settings.session.framing = Framing::Raw;
+  InProcessServer server(settings);
+  TestClient client(server.port());
+  client.send("x");
+  EXPECT_EQ(client.read(8), "echo : x");
+  EXPECT_TRUE(server.server().shutdown());
+  EXPECT_EQ(client.readAll(), "FIN");
+}
+
+TEST(ServerShutdown, NewConnectionsAreNoLongerServed) {
+  InProcessServer server;
+  const auto port = server.port();
+  EXPECT_TRUE(server.server().shutdown());
+  try {
+    TestClient late(port);
+    late.send("anyone?\n");
+    bool closed = false;
+    const std::string got = late.readUntilClosed(closed, Poco::Timespan(2, 0));
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(got.find("echo"), std::string::npos);
+  } catch (const Poco::Exception&) {
+    SUCCEED() << "connection refused: the listening socket is closed";
+  }
+}
+
+TEST(ServerShutdown, ConnectionThatCannotFinishGetsShuttingDownAfterTheDrainTime) {
+  auto settings = testSettings();
+  settings.maxThreads = 1;
+  settings.maxQueued = 1;
+  settings.drainTimeout = Poco::Timespan(0, 500000);
+  InProcessServer server(settings);
+  // The only worker is stuck writing to a client that never reads ...
+  TestClient stuck(server.port());
+  stuck.socket().setSendTimeout(Poco::Timespan(0, 200000));
+  std::string lines;
+  for (int i = 0; i < 2000; ++i) lines += "fill the pipes with replies nobody reads\n";
+  try {
+    for (int i = 0; i < 2000; ++i) stuck.send(lines);
+  } catch (const Poco::IOException&) {
+    // Our send timed out (EAGAIN): both directions are full now.
+  }
+  // ... so this one waits in the queue and cannot finish in time either.
+  TestClient queued(server.port());
+  Poco::Stopwatch clock;
+  clock.start();
+  EXPECT_FALSE(server.server().shutdown());
+  EXPECT_GE(clock.elapsed(), settings.drainTimeout.totalMicroseconds());
+  EXPECT_EQ(queued.readAll(), "ERR shutting down\n");
+}
+
+}  // namespace
+}  // namespace echod

@@ -1,0 +1,111 @@
+#include "ChildProcess.h"
+
+#include <Poco/PipeStream.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+
+namespace echod::test {
+
+ChildProcess::ChildProcess(const std::string& path, const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env) {
+  Poco::Process::Env environment(env.begin(), env.end());
+  _handle = std::make_unique<Poco::ProcessHandle>(
+      Poco::Process::launch(path, args, &_in, &_out, &_err, environment));
+  _outReader = std::thread([this] { collect(_out, _stdout); });
+  _errReader = std::thread([this] { collect(_err, _stderr); });
+}
+
+ChildProcess::~ChildProcess() {
+  if (!waitForExit(std::chrono::milliseconds(0))) {
+    signal(SIGKILL);
+    waitForExit(std::chrono::seconds(10));
+  }
+  closeStdin();
+  _outReader.join();
+  _errReader.join();
+}
+
+void ChildProcess::collect(Poco::Pipe& pipe, std::string& into) {
+  char buffer[4096];
+  for (;;) {
+    const int n = pipe.readBytes(buffer, sizeof buffer);
+    if (n <= 0) break;
+    std::lock_guard<std::mutex> lock(_mutex);
+    into.append(buffer, static_cast<std::size_t>(n));
+    _changed.notify_all();
+  }
+}
+
+void ChildProcess::writeStdin(const std::string& bytes) { _in.writeBytes(bytes.data(), static_cast<int>(bytes.size())); }
+
+void ChildProcess::closeStdin() { _in.close(Poco::Pipe::CLOSE_WRITE); }
+
+void ChildProcess::signal(int sig) { ::kill(_handle->id(), sig); }
+
+bool ChildProcess::waitFor(const std::string& text, const std::string& stream, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(_mutex);
+  return _changed.wait_for(lock, timeout, [&] { return stream.find(text) != std::string::npos; });
+}
+
+bool ChildProcess::waitForStderr(const std::string& text, std::chrono::milliseconds timeout) {
+  return waitFor(text, _stderr, timeout);
+}
+
+bool ChildProcess::waitForStdout(const std::string& text, std::chrono::milliseconds timeout) {
+  return waitFor(text, _stdout, timeout);
+}
+
+std::optional<std::smatch> ChildProcess::waitForStderrMatch(const std::regex& pattern,
+                                                            std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(_mutex);
+  std::smatch match;
+  const bool found = _changed.wait_for(lock, timeout, [&] {
+    _stderrCopy = _stderr;
+    return std::regex_search(_stderrCopy, match, pattern);
+  });
+  if (!found) return std::nullopt;
+  return match;
+}
+
+std::optional<int> ChildProcess::waitForExit(std::chrono::milliseconds timeout) {
+  if (_status) return _status;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const int status = _handle->tryWait();
+    if (status != -1) {
+      _status = status;
+      return _status;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    // waitpid has no timeout: look again shortly (the condition, not a guess at ordering).
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::string ChildProcess::out() const {
+  std::lock_guard<std::mutex> lock(_mutex);
+  return _stdout;
+}
+
+std::string ChildProcess::err() const {
+  std::lock_guard<std::mutex> lock(_mutex);
+  return _stderr;
+}
+
+ServerProcess::ServerProcess(std::vector<std::string> args, const std::map<std::string, std::string>& env)
+    : ChildProcess(ECHO_SERVER_PATH, [&] {
+        args.insert(args.begin(), "--host=127.0.0.1");
+        args.insert(args.begin(), "--port=0");
+        return args;
+      }(), env) {
+  const auto match = waitForStderrMatch(std::regex("listening on [^ ]*:([0-9]+)\n"));
+  if (!match) {
+    ADD_FAILURE() << "echo-server did not log its port; stderr:\n" << err();
+    return;
+  }
+  _port = static_cast<std::uint16_t>(std::stoi((*match)[1]));
+}
+
+}  // namespace echod::test

@@ -1,0 +1,90 @@
+#include "TestClient.h"
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Stopwatch.h>
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+
+namespace echod::test {
+
+TestClient::TestClient(std::uint16_t port, const std::string& host) {
+  _socket.connect(Poco::Net::SocketAddress(host, port), kDeadline);
+  _socket.setNoDelay(true);
+}
+
+void TestClient::send(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const int n = _socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL);
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+bool TestClient::fill(Poco::Timespan left) {
+  if (_eof || left.totalMicroseconds() <= 0) return false;
+  char buffer[65536];
+  _socket.setReceiveTimeout(left);
+  try {
+    const int n = _socket.receiveBytes(buffer, sizeof buffer);
+    if (n <= 0) {
+      _eof = true;
+      return false;
+    }
+    _buffered.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  } catch (const Poco::TimeoutException&) {
+    return false;
+  } catch (const Poco::Net::ConnectionResetException&) {
+    _eof = true;
+    return false;
+  }
+}
+
+std::string TestClient::read(std::size_t size, Poco::Timespan timeout) {
+  Poco::Stopwatch clock;
+  clock.start();
+  while (_buffered.size() < size && fill(timeout.totalMicroseconds() - clock.elapsed())) {
+  }
+  const std::string out = _buffered.substr(0, size);
+  _buffered.erase(0, out.size());
+  return out;
+}
+
+std::string TestClient::readLine(Poco::Timespan timeout) {
+  Poco::Stopwatch clock;
+  clock.start();
+  while (_buffered.find('\n') == std::string::npos && fill(timeout.totalMicroseconds() - clock.elapsed())) {
+  }
+  const auto end = _buffered.find('\n');
+  const std::string out = _buffered.substr(0, end == std::string::npos ? end : end + 1);
+  _buffered.erase(0, out.size());
+  return out;
+}
+
+std::string TestClient::readUntilClosed(bool& closed, Poco::Timespan timeout) {
+  Poco::Stopwatch clock;
+  clock.start();
+  while (fill(timeout.totalMicroseconds() - clock.elapsed())) {
+  }
+  closed = _eof;
+  std::string out;
+  out.swap(_buffered);
+  return out;
+}
+
+std::string TestClient::readAll(Poco::Timespan timeout) {
+  bool closed = false;
+  std::string out = readUntilClosed(closed, timeout);
+  EXPECT_TRUE(closed) << "the server did not close; got '" << out << "'";
+  return out;
+}
+
+void TestClient::halfClose() { _socket.shutdownSend(); }
+
+void TestClient::reset() {
+  _socket.setLinger(true, 0);
+  _socket.close();
+}
+
+}  // namespace echod::test

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace echod::test {
+
+inline const Poco::Timespan kDeadline(10, 0);  ///< how long any test waits for bytes that must come
+
+/// A plain TCP client for tests: writes bytes, reads with a deadline, and
+/// never blocks forever. Reads return what arrived; a test asserts on it.
+class TestClient {
+ public:
+  explicit TestClient(std::uint16_t port, const std::string& host = "127.0.0.1");
+
+  void send(std::string_view bytes);
+  /// Exactly `size` bytes, or fewer if the server closed or the deadline passed.
+  std::string read(std::size_t size, Poco::Timespan timeout = kDeadline);
+  /// Up to and including the next '\n' (or what came before close/deadline).
+  std::string readLine(Poco::Timespan timeout = kDeadline);
+  /// Everything until the server closes; `closed` says whether it did in time.
+  std::string readUntilClosed(bool& closed, Poco::Timespan timeout = kDeadline);
+  /// Shorthand: everything until close, failing the test if no close came.
+  std::string readAll(Poco::Timespan timeout = kDeadline);
+  void halfClose();
+  /// Close with SO_LINGER 0: the peer sees a reset.
+  void reset();
+  Poco::Net::StreamSocket& socket() { return _socket; }
+
+ private:
+  bool fill(Poco::Timespan left);
+  Poco::Net::StreamSocket _socket;
+  std::string _buffered;
+  bool _eof = false;
+};
+
+}  // namespace echod::test
