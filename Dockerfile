@@ -1,0 +1,38 @@
+# echod: echo-server and echo-client on Debian bookworm.
+#   docker build -t echod .        (docker compose up builds it too)
+
+# --- build: compile, run the unit tests; a broken build never yields an image
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      g++ cmake make libpoco-dev googletest libgtest-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY protocol protocol
+COPY settings settings
+COPY service service
+COPY client client
+COPY tests tests
+COPY config config
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DECHOD_WERROR=ON \
+ && cmake --build /build -j"$(nproc)" --target echo-server echo-client unit_tests allocation_tests \
+ && cd /build && ctest -L unit --output-on-failure \
+ && strip /build/service/echo-server /build/client/echo-client
+
+# --- runtime: the POCO runtime libraries and the two binaries, nothing else
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libpoconet80 libpocoutil80 libpocofoundation80 \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /usr/share/doc/* /usr/share/man/* \
+ && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin echod
+COPY --from=build /build/service/echo-server /build/client/echo-client /usr/local/bin/
+COPY config/echo-server.properties /etc/echod/echo-server.properties
+# Settings: the file above, then any ECHO_* variable (e.g. ECHO_MAX_THREADS), then options.
+ENV ECHO_CONFIG_FILE=/etc/echod/echo-server.properties
+USER echod
+EXPOSE 4567
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --retries=3 CMD ["echo-client", "--check"]
+ENTRYPOINT ["echo-server"]

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, whichever of the packages echod needs are missing.
+#   scripts/install-deps.sh build   compiler, CMake, POCO (to build and run)
+#   scripts/install-deps.sh test    the above plus GoogleTest, netcat, clang (to test)
+# Needs root only when something is missing.
+set -euo pipefail
+
+want=(g++ cmake make libpoco-dev)
+if [ "${1:-build}" = test ]; then
+  want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev procps)
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing ${missing[*]}; run as root (or install them) first" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

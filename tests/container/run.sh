@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Container tests: the image, docker-compose.yml, netcat through the published
+# port, the client and load containers, docker stop. Tears everything down on
+# exit, even after a failure (images stay cached).
+# Exit: 0 passed; 1 failed; 77 skipped (no Docker engine and no way to start one).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+failures=0
+pass() { echo "  ok    $*"; }
+fail() { echo "  FAIL  $*"; failures=$((failures + 1)); }
+expect_eq() {  # what, expected, actual
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected $(printf '%q' "$2"), got $(printf '%q' "$3")"; fi
+}
+
+rc=0
+scripts/ensure-docker.sh || rc=$?
+if [ $rc -eq 3 ]; then
+  echo "container tests skipped: no Docker engine answers and this user cannot start one"
+  [ "${CI:-}" = true ] && { echo "CI=true: container tests must run"; exit 1; }
+  exit 77
+elif [ $rc -ne 0 ]; then
+  echo "container tests: Docker is not usable (see above)"
+  exit 1
+fi
+
+if docker compose version >/dev/null 2>&1; then
+  compose=(docker compose)
+else
+  compose=(docker-compose)
+fi
+project="echodtest$$"
+export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0"
+dc() { "${compose[@]}" -p "$project" "$@"; }
+cleanup() {
+  exec 3<&- 3>&- 2>/dev/null || true
+  dc --profile load down --volumes --remove-orphans >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "--- building images with ${compose[*]}"
+start=$(date +%s)
+if ! dc --profile load build >/tmp/echod-compose-build.log 2>&1; then
+  tail -n 40 /tmp/echod-compose-build.log
+  fail "image build"
+  exit 1
+fi
+pass "image build ($(($(date +%s) - start)) s; unit tests ran inside the build stage)"
+size=$(docker image inspect -f '{{.Size}}' echod:latest)
+pass "runtime image echod:latest is $((size / 1000000)) MB"
+
+echo "--- server up, waiting for healthy"
+dc up -d server >/dev/null 2>&1 || { fail "compose up"; exit 1; }
+server_id=$(dc ps -q server)
+status=unknown
+for _ in $(seq 1 60); do
+  status=$(docker inspect -f '{{.State.Health.Status}}' "$server_id" 2>/dev/null || echo missing)
+  [ "$status" = healthy ] && break
+  sleep 1
+done
+expect_eq "server container becomes healthy (echo-client --check)" healthy "$status"
+port=$(dc port server 4567 | sed 's/.*://')
+pass "published on 127.0.0.1:$port"
+
+echo "--- the client container's scripted session"
+out=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T client 2>/dev/null)
+expect_eq "client container replies" $'echo : hello from the client container\necho : bye\nFIN' "$out"
+
+echo "--- netcat from the host"
+out=$(printf 'ping\r\nexit\n' | timeout 10 nc -q 5 127.0.0.1 "$port")
+expect_eq "netcat gets echo and FIN" $'echo : ping\nFIN' "$out"
+
+echo "--- load mode from the load container"
+out=$(timeout 120 "${compose[@]}" -p "$project" --profile load run --rm -T load \
+  --bench --connections=20 --messages=500 --pipeline=2 --json 2>/dev/null)
+echo "  $out"
+expect_eq "load run: 20 x 500 messages" 10000 "$(echo "$out" | grep -o '"messages":[0-9]*' | cut -d: -f2)"
+expect_eq "load run: zero errors" 0 "$(echo "$out" | grep -o '"errors":[0-9]*' | cut -d: -f2)"
+
+echo "--- the runtime image"
+compilers=$(docker run --rm --entrypoint sh echod:latest -c 'for c in gcc g++ cc c++ cmake make; do command -v $c; done' 2>&1)
+expect_eq "no compiler or build tool in the runtime image" "" "$compilers"
+uid=$(docker run --rm --entrypoint id echod:latest -u)
+if [ "$uid" != 0 ] && [ -n "$uid" ]; then pass "runs as non-root (uid $uid)"; else fail "runs as root"; fi
+
+echo "--- docker stop with an open connection"
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'before stop\n' >&3
+IFS= read -r -t 5 line <&3
+expect_eq "open connection answered" "echo : before stop" "$line"
+start_ms=$(date +%s%3N)
+dc stop server >/dev/null 2>&1
+took=$(($(date +%s%3N) - start_ms))
+IFS= read -r -t 5 line <&3
+expect_eq "open connection got FIN at stop" "FIN" "$line"
+exit_code=$(docker inspect -f '{{.State.ExitCode}}' "$server_id")
+expect_eq "server exit status after docker stop" 0 "$exit_code"
+if [ "$took" -lt 10000 ]; then pass "stopped in $took ms (grace period 10 s)"; else fail "stop took $took ms"; fi
+docker logs "$server_id" 2>&1 | tail -n 4 | sed 's/^/  log: /'
+
+echo
+if [ $failures -eq 0 ]; then
+  echo "container tests: all passed"
+  exit 0
+fi
+echo "container tests: $failures failed"
+exit 1
