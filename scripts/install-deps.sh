@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, whichever of the packages echod needs are missing.
 #   scripts/install-deps.sh build   compiler, CMake, POCO (to build and run)
-#   scripts/install-deps.sh test    the above plus GoogleTest, netcat, clang (to test)
+#   scripts/install-deps.sh test    the above plus GoogleTest, netcat, clang, Boost (to test)
+#   scripts/install-deps.sh bench   the build set plus Boost (for bench/)
 # Needs root only when something is missing.
 set -euo pipefail
 
 want=(g++ cmake make libpoco-dev)
-if [ "${1:-build}" = test ]; then
-  want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev procps)
-fi
+case "${1:-build}" in
+  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev procps libboost-dev) ;;
+  bench) want+=(libboost-dev) ;;
+esac
 
 missing=()
 for pkg in "${want[@]}"; do

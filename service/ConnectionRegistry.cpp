@@ -13,6 +13,7 @@ std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSock
   std::string address;
   if (_perAddressLimit > 0) address = socket.peerAddress().host().toString();
   std::lock_guard<std::mutex> lock(_mutex);
+  _released.clear();
   if (_draining.load(std::memory_order_relaxed)) return ErrorReason::ShuttingDown;
   if (_entries.size() >= _capacity) return ErrorReason::ServerBusy;
   if (_perAddressLimit > 0) {
@@ -24,14 +25,20 @@ std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSock
   return std::nullopt;
 }
 
-void ConnectionRegistry::release(const Poco::Net::StreamSocket& socket) {
+void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
   std::lock_guard<std::mutex> lock(_mutex);
+  try {
+    socket.close();
+  } catch (const Poco::Exception&) {
+    // Closing a socket the peer reset: nothing left to do.
+  }
   const auto it = _entries.find(socket.impl());
   if (it == _entries.end()) return;
   if (_perAddressLimit > 0) {
     const auto count = _perAddress.find(it->second.address);
     if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
   }
+  _released.push_back(std::move(it->second.socket));
   _entries.erase(it);
   if (_entries.empty()) _emptied.notify_all();
 }

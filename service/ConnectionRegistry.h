@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "protocol/Replies.h"
 
@@ -28,8 +29,9 @@ class ConnectionRegistry {
   /// Admits a freshly accepted socket, or says why not. Acceptor thread.
   std::optional<ErrorReason> admit(const Poco::Net::StreamSocket& socket);
 
-  /// The connection of an admitted socket has ended.
-  void release(const Poco::Net::StreamSocket& socket);
+  /// The connection of an admitted socket has ended: forget it and close it,
+  /// under the lock, so that a wake can never reach a reused descriptor.
+  void release(Poco::Net::StreamSocket& socket);
 
   /// Refuse new connections and wake every admitted one: a read blocked in
   /// the kernel returns end of stream once the data already received is read.
@@ -58,6 +60,10 @@ class ConnectionRegistry {
   std::condition_variable _emptied;
   std::map<const void*, Entry> _entries;  ///< keyed by the socket's shared implementation
   std::unordered_map<std::string, std::size_t> _perAddress;
+  /// Closed sockets whose memory the acceptor frees on its next admit(). POCO
+  /// counts socket references with atomics in code not built for TSan; freeing
+  /// them after our mutex hand-over keeps the happens-before visible to it.
+  std::vector<Poco::Net::StreamSocket> _released;
   std::atomic<bool> _draining{false};
   std::atomic<bool> _aborting{false};
 };

@@ -57,16 +57,19 @@ bool ChildProcess::waitForStdout(const std::string& text, std::chrono::milliseco
   return waitFor(text, _stdout, timeout);
 }
 
-std::optional<std::smatch> ChildProcess::waitForStderrMatch(const std::regex& pattern,
-                                                            std::chrono::milliseconds timeout) {
+std::optional<std::string> ChildProcess::waitForStderrLine(const std::string& marker,
+                                                           std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(_mutex);
-  std::smatch match;
-  const bool found = _changed.wait_for(lock, timeout, [&] {
-    _stderrCopy = _stderr;
-    return std::regex_search(_stderrCopy, match, pattern);
+  std::optional<std::string> rest;
+  _changed.wait_for(lock, timeout, [&] {
+    const auto at = _stderr.find(marker);
+    if (at == std::string::npos) return false;
+    const auto end = _stderr.find('\n', at);
+    if (end == std::string::npos) return false;
+    rest = _stderr.substr(at + marker.size(), end - at - marker.size());
+    return true;
   });
-  if (!found) return std::nullopt;
-  return match;
+  return rest;
 }
 
 std::optional<int> ChildProcess::waitForExit(std::chrono::milliseconds timeout) {
@@ -100,12 +103,13 @@ ServerProcess::ServerProcess(std::vector<std::string> args, const std::map<std::
         args.insert(args.begin(), "--port=0");
         return args;
       }(), env) {
-  const auto match = waitForStderrMatch(std::regex("listening on [^ ]*:([0-9]+)\n"));
-  if (!match) {
+  const auto address = waitForStderrLine("listening on ");  // e.g. "127.0.0.1:40123"
+  const auto colon = address ? address->rfind(':') : std::string::npos;
+  if (colon == std::string::npos) {
     ADD_FAILURE() << "echo-server did not log its port; stderr:\n" << err();
     return;
   }
-  _port = static_cast<std::uint16_t>(std::stoi((*match)[1]));
+  _port = static_cast<std::uint16_t>(std::stoi(address->substr(colon + 1)));
 }
 
 }  // namespace echod::test

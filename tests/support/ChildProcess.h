@@ -9,7 +9,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,9 +33,9 @@ class ChildProcess {
   bool waitForStderr(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Waits until stdout holds `text`; false at the deadline.
   bool waitForStdout(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  /// Waits until stderr matches `pattern`; returns the match, or nothing at the deadline.
-  std::optional<std::smatch> waitForStderrMatch(const std::regex& pattern,
-                                                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  /// Waits until stderr has a whole line containing `marker`; returns the rest of that line after it.
+  std::optional<std::string> waitForStderrLine(const std::string& marker,
+                                               std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// The exit status, or nothing if it still runs at the deadline.
   std::optional<int> waitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   std::string out() const;
@@ -56,7 +55,6 @@ class ChildProcess {
   std::condition_variable _changed;
   std::string _stdout;
   std::string _stderr;
-  std::string _stderrCopy;  ///< holds the text a returned match points into
   std::thread _outReader;
   std::thread _errReader;
 };
