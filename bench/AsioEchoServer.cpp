@@ -141,8 +141,8 @@ int main(int argc, char** argv) {
   accept(acceptor);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { io.stop(); });
-  std::cerr << "asio-echo-server listening on 127.0.0.1:" << acceptor.local_endpoint().port() << " with "
-            << threads << " thread(s)" << std::endl;
+  std::cerr << "asio-echo-server listening on 127.0.0.1:" << acceptor.local_endpoint().port() << " with " << threads
+            << " thread(s)" << std::endl;
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();

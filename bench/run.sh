@@ -37,23 +37,24 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$logdir"; }
 trap cleanup EXIT
 
-start_server() {  # name, command...
+start_server() {  # name, command...  (sets port[name])
   local name=$1
   shift
-  "${server_cpu[@]}" "$@" 2>"$logdir/$name.log" &
+  "${server_cpu[@]}" "$@" >/dev/null 2>"$logdir/$name.log" &
   pids+=($!)
   for _ in $(seq 1 100); do
     grep -q 'listening on' "$logdir/$name.log" && break
     sleep 0.05
   done
-  grep -o 'listening on [0-9.]*:[0-9]*' "$logdir/$name.log" | sed 's/.*://'
+  port[$name]=$(grep -o 'listening on [0-9.]*:[0-9]*' "$logdir/$name.log" | sed 's/.*://')
+  [ -n "${port[$name]}" ] || { echo "bench: $name did not start:"; cat "$logdir/$name.log"; exit 1; }
 }
 
 declare -A port
-port[echod]=$(start_server echod "$server_bin" --host=127.0.0.1 --port=0 --max-threads=1200 --max-queued=64 \
-  --log-level=warning --idle-timeout=60)
-port[asio-1t]=$(start_server asio-1t "$asio_bin" --port=0 --threads=1)
-port[asio-${cpus}t]=$(start_server "asio-${cpus}t" "$asio_bin" --port=0 --threads="$cpus")
+start_server echod "$server_bin" --host=127.0.0.1 --port=0 --max-threads=1200 --max-queued=64 \
+  --log-level=notice --idle-timeout=60
+start_server asio-1t "$asio_bin" --port=0 --threads=1
+start_server "asio-${cpus}t" "$asio_bin" --port=0 --threads="$cpus"
 servers=(echod asio-1t "asio-${cpus}t")
 
 # case name | client options

@@ -24,7 +24,7 @@ struct ClientSettings {
   std::string prefix{kDefaultPrefix};  ///< what the server puts before an echo (--check, --bench verify it)
   Poco::Timespan timeout{2, 0};        ///< connect, and the longest wait for a reply
   ClientMode mode = ClientMode::Interactive;
-  std::vector<std::string> messages;   ///< --send, in order
+  std::vector<std::string> messages;  ///< --send, in order
 
   // --bench
   int connections = 1;

@@ -16,10 +16,10 @@ namespace echod {
 
 /// How a session ended, and so the exit status (docs/protocol.md, "The client's contract").
 enum class SessionEnd {
-  Fin,           ///< the server sent FIN: 0
-  Closed,        ///< the server closed cleanly: 0
-  Error,         ///< the server sent an ERR line: 1
-  Broken,        ///< reset, or no reply within the timeout: 1
+  Fin,     ///< the server sent FIN: 0
+  Closed,  ///< the server closed cleanly: 0
+  Error,   ///< the server sent an ERR line: 1
+  Broken,  ///< reset, or no reply within the timeout: 1
 };
 int exitStatus(SessionEnd end);
 

@@ -93,8 +93,8 @@ bool LoadGenerator::timeIsUp(std::uint64_t sent) const {
 void LoadGenerator::pingPong(Worker& worker) {
   std::unique_ptr<Poco::Net::StreamSocket> socket;
   try {
-    socket = std::make_unique<Poco::Net::StreamSocket>(
-        connectToServer(_settings.host, _settings.port, _settings.timeout));
+    socket =
+        std::make_unique<Poco::Net::StreamSocket>(connectToServer(_settings.host, _settings.port, _settings.timeout));
     socket->setReceiveTimeout(_settings.timeout);
   } catch (const Poco::Exception& e) {
     worker.fail("connect: " + e.displayText());
@@ -269,9 +269,8 @@ std::string BenchResult::text() const {
       "connections %d  messages %Lu  errors %Lu  time %.2f s\n"
       "throughput  %.0f msg/s  %.2f MB/s\n"
       "latency us  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
-      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds,
-      messagesPerSecond(), megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999),
-      static_cast<double>(latency.max()) / 1000.0);
+      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
+      megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0);
   if (!firstError.empty()) text += "first error: " + firstError + "\n";
   return text;
 }
@@ -288,9 +287,9 @@ std::string BenchResult::json() const {
       "{\"connections\":%d,\"messages\":%Lu,\"errors\":%Lu,\"seconds\":%.3f,\"messages_per_second\":%.1f,"
       "\"megabytes_per_second\":%.3f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
       "\"max\":%.1f},\"first_error\":\"%s\"}\n",
-      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds,
-      messagesPerSecond(), megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999),
-      static_cast<double>(latency.max()) / 1000.0, escaped);
+      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
+      megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0,
+      escaped);
 }
 
 }  // namespace echod

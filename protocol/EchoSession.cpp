@@ -18,24 +18,22 @@ bool isRawExit(std::string_view chunk) {
 
 }  // namespace
 
-EchoSession::EchoSession(SessionOptions options)
-    : _options(std::move(options)), _framer(_options.maxLineLength) {}
+EchoSession::EchoSession(SessionOptions options) : _options(std::move(options)), _framer(_options.maxLineLength) {}
 
 std::size_t EchoSession::feed(std::string_view input, std::string& out, std::size_t outLimit) {
   if (_verdict != Verdict::Continue) return 0;
   if (_options.framing == Framing::Raw) {
     std::size_t pos = 0;
-    while (pos < input.size() && out.size() < outLimit) {
+    while (pos < input.size()) {
       const std::size_t size = std::min(kRawMessageSize, input.size() - pos);
       const std::string_view chunk = input.substr(pos, size);
       pos += size;
-      if (!answerChunk(chunk, out)) break;
+      if (!answerChunk(chunk, out) || out.size() >= outLimit) break;
     }
     return pos;
   }
-  const std::size_t consumed = _framer.feed(input, [&](std::string_view line) {
-    return answerLine(line, out) && out.size() < outLimit;
-  });
+  const std::size_t consumed =
+      _framer.feed(input, [&](std::string_view line) { return answerLine(line, out) && out.size() < outLimit; });
   if (_framer.lineTooLong()) fail(ErrorReason::LineTooLong, out);
   return consumed;
 }

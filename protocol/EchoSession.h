@@ -42,7 +42,8 @@ class EchoSession {
 
   /// Takes received bytes and appends the replies to `out`. Stops early once the
   /// verdict is no longer Continue, or once `out` holds `outLimit` bytes or more
-  /// (so the caller can write and call again). Returns the bytes consumed.
+  /// after a reply (so the caller can write and call again); it always answers
+  /// at least one message when there is a complete one. Returns the bytes consumed.
   std::size_t feed(std::string_view input, std::string& out,
                    std::size_t outLimit = std::numeric_limits<std::size_t>::max());
 

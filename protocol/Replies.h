@@ -15,10 +15,10 @@ std::string_view errorReply(ErrorReason reason) noexcept;
 /// The reason alone, e.g. `server busy`, for logs.
 std::string_view reasonText(ErrorReason reason) noexcept;
 
-inline constexpr std::string_view kFinLine = "FIN\n";    ///< `FIN` in line framing
+inline constexpr std::string_view kFinLine = "FIN\n";     ///< `FIN` in line framing
 inline constexpr std::string_view kFin = "FIN";           ///< `FIN` alone, as raw framing sends it
-inline constexpr std::string_view kExitMessage = "exit"; ///< what asks the server to close
-inline constexpr std::string_view kErrPrefix = "ERR ";   ///< how every error line starts
+inline constexpr std::string_view kExitMessage = "exit";  ///< what asks the server to close
+inline constexpr std::string_view kErrPrefix = "ERR ";    ///< how every error line starts
 inline constexpr std::string_view kDefaultPrefix = "echo : ";
 
 }  // namespace echod

@@ -3,13 +3,16 @@
 #   1. unit and integration tests (GoogleTest under CTest), plain build;
 #   2. the same suite built with -fsanitize=thread;
 #   3. the same suite built with -fsanitize=address,undefined;
-#   4. the container tests (Docker image, compose, netcat, stop).
+#   4. the libFuzzer target of the protocol core, ECHOD_FUZZ_SECONDS (60);
+#   5. the soak test: mixed traffic for ECHOD_SOAK_SECONDS (60), then fds and RSS;
+#   6. the benchmark as a smoke test (every case runs, zero errors; no thresholds);
+#   7. the container tests (Docker image, compose, netcat, stop).
 # Installs what is missing. With CI=true every part must run: a skip fails.
-# ECHOD_TEST_PARTS="unit tsan asan container" picks parts (default: all).
+# ECHOD_TEST_PARTS="unit tsan asan fuzz soak bench container" picks parts (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-parts=${ECHOD_TEST_PARTS:-"unit tsan asan container"}
+parts=${ECHOD_TEST_PARTS:-"unit tsan asan fuzz soak bench container"}
 jobs=$(nproc)
 failed=()
 summary=()
@@ -44,6 +47,42 @@ for part in $parts; do
     asan)
       ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
         run_suite "address+undefined sanitizer" build/asan "-DECHOD_SANITIZE=address,undefined" ;;
+    fuzz)
+      echo "=== fuzz: build (build/fuzz, clang + libFuzzer)"
+      cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DECHOD_BUILD_TESTS=OFF -DECHOD_BUILD_FUZZ=ON "-DECHOD_SANITIZE=address,undefined,fuzzer-no-link" >/dev/null
+      if cmake --build build/fuzz --target echo_session_fuzz -j "$jobs" >build/fuzz/build.log 2>&1; then
+        corpus=$(mktemp -d)
+        cp tests/fuzz/corpus/* "$corpus/"
+        echo "=== fuzz: ${ECHOD_FUZZ_SECONDS:-60} s on the protocol core, both framings"
+        fuzz_rc=0
+        (cd build/fuzz && ./tests/fuzz/echo_session_fuzz -max_total_time="${ECHOD_FUZZ_SECONDS:-60}" \
+          -rss_limit_mb=1024 -max_len=8192 -print_final_stats=1 "$corpus" >fuzz.log 2>&1) || fuzz_rc=$?
+        grep -E '^Done|stat::number_of_executed_units|stat::peak_rss_mb|ERROR|property violated|SUMMARY' \
+          build/fuzz/fuzz.log || true
+        if [ $fuzz_rc -eq 0 ]; then
+          summary+=("fuzz: passed, no finding")
+        else
+          tail -n 30 build/fuzz/fuzz.log
+          failed+=("fuzz (the failing input is in build/fuzz/)")
+        fi
+        rm -rf "$corpus"
+      else
+        tail -n 30 build/fuzz/build.log
+        failed+=("fuzz build")
+      fi ;;
+    soak)
+      echo "=== soak: ${ECHOD_SOAK_SECONDS:-60} s of mixed traffic"
+      cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      cmake --build build/test -j "$jobs" --target echo-server echo-client >/dev/null
+      if tests/soak/run.sh build/test; then summary+=("soak: passed"); else failed+=("soak"); fi ;;
+    bench)
+      echo "=== bench smoke test (short runs, no thresholds)"
+      if BENCH_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} BENCH_ROUNDS=1 bench/run.sh; then
+        summary+=("bench smoke: passed")
+      else
+        failed+=("bench smoke")
+      fi ;;
     container)
       echo "=== container tests"
       rc=0

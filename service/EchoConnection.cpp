@@ -138,8 +138,8 @@ bool EchoConnection::sendAll(std::string_view bytes) {
     } catch (const Poco::Exception& e) {
       if (!sendTimedOut(e)) throw;
       // The peer is not reading. Give up at the idle timeout, or at once when aborting.
-      const bool idleOver =
-          _settings.idleTimeout.totalMicroseconds() > 0 && stalled.elapsed() >= _settings.idleTimeout.totalMicroseconds();
+      const bool idleOver = _settings.idleTimeout.totalMicroseconds() > 0 &&
+                            stalled.elapsed() >= _settings.idleTimeout.totalMicroseconds();
       if (idleOver || _registry.aborting()) return false;
     }
   }

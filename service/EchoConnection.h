@@ -19,8 +19,7 @@ namespace echod {
 /// The protocol itself lives in EchoSession.
 class EchoConnection : public Poco::Net::TCPServerConnection {
  public:
-  EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings,
-                 ConnectionRegistry& registry);
+  EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings, ConnectionRegistry& registry);
   ~EchoConnection() override;
 
   void run() override;

@@ -9,8 +9,8 @@
 namespace echod {
 namespace {
 
-constexpr int kListenBacklog = 4096;      ///< the kernel caps it at net.core.somaxconn
-constexpr int kPoolSpareThreads = 4;      ///< slack for a dispatcher thread that is still returning to the pool
+constexpr int kListenBacklog = 4096;     ///< the kernel caps it at net.core.somaxconn
+constexpr int kPoolSpareThreads = 4;     ///< slack for a dispatcher thread that is still returning to the pool
 const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR lines to go out
 constexpr int kPoolIdleSeconds = 60;
 
@@ -40,8 +40,8 @@ EchoServer::EchoServer(const ServerSettings& settings)
   // The registry enforces maxQueued with a clear reply; POCO's queue must never
   // be the one to refuse, since it closes sockets without a word.
   params->setMaxQueued(settings.maxThreads + settings.maxQueued + 1);
-  _server = std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry), _pool,
-                                                   _socket, params);
+  _server =
+      std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry), _pool, _socket, params);
   _server->setConnectionFilter(new AdmissionFilter(_registry));
 }
 
@@ -63,8 +63,8 @@ bool EchoServer::shutdown() {
   if (_stopped) return true;
   _stopped = true;
   auto& log = Poco::Logger::get("echod.server");
-  log.information("draining %z connection(s), at most %ld ms", _registry.size(),
-                  static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
+  log.notice("draining %z connection(s), at most %ld ms", _registry.size(),
+             static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
   _registry.beginDrain();
   bool finished = _registry.waitUntilEmpty(_settings.drainTimeout);
   if (!finished) {
@@ -75,7 +75,7 @@ bool EchoServer::shutdown() {
   _server->stop();  // stops the acceptor and drops anything still queued
   _socket.close();  // from now on a connect is refused, not left in the backlog
   _pool.joinAll();
-  log.information("stopped");
+  log.notice("stopped");
   return finished;
 }
 

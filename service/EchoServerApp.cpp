@@ -35,12 +35,12 @@ void setUpLogging(const std::string& level) {
 }
 
 std::string describe(const ServerSettings& s) {
-  return Poco::format("framing %s, prefix '%s', max line %z B, idle timeout %.3f s, %d threads + %d queued, "
-                      "drain %.3f s, per-address limit %d, stack %d B",
-                      std::string(s.session.framing == Framing::Raw ? "raw" : "line"), s.session.prefix,
-                      s.session.maxLineLength, s.idleTimeout.totalMilliseconds() / 1000.0, s.maxThreads,
-                      s.maxQueued, s.drainTimeout.totalMilliseconds() / 1000.0, s.maxConnectionsPerAddress,
-                      s.threadStackSize);
+  return Poco::format(
+      "framing %s, prefix '%s', max line %z B, idle timeout %.3f s, %d threads + %d queued, "
+      "drain %.3f s, per-address limit %d, stack %d B",
+      std::string(s.session.framing == Framing::Raw ? "raw" : "line"), s.session.prefix, s.session.maxLineLength,
+      s.idleTimeout.totalMilliseconds() / 1000.0, s.maxThreads, s.maxQueued,
+      s.drainTimeout.totalMilliseconds() / 1000.0, s.maxConnectionsPerAddress, s.threadStackSize);
 }
 
 }  // namespace
@@ -59,12 +59,11 @@ void EchoServerApp::defineOptions(Poco::Util::OptionSet& options) {
                         .required(false)
                         .repeatable(false)
                         .callback(Poco::Util::OptionCallback<EchoServerApp>(this, &EchoServerApp::handleHelp)));
-  options.addOption(
-      Poco::Util::Option("config-file", "", "properties file to read (also ECHO_CONFIG_FILE)")
-          .required(false)
-          .repeatable(false)
-          .argument("PATH")
-          .callback(Poco::Util::OptionCallback<EchoServerApp>(this, &EchoServerApp::handleConfigFile)));
+  options.addOption(Poco::Util::Option("config-file", "", "properties file to read (also ECHO_CONFIG_FILE)")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("PATH")
+                        .callback(Poco::Util::OptionCallback<EchoServerApp>(this, &EchoServerApp::handleConfigFile)));
   addSettingOptions(options, ServerSettings::specs());
 }
 
@@ -115,22 +114,22 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
   try {
     server = std::make_unique<EchoServer>(settings);
   } catch (const Poco::Exception& e) {
-    std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.port << ": "
-              << e.displayText() << '\n';
+    std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.port << ": " << e.displayText()
+              << '\n';
     Poco::ErrorHandler::set(previous);
     return EXIT_UNAVAILABLE;
   }
   server->start();
-  log.information("settings: %s", describe(settings));
-  log.information("listening on %s", server->address().toString());
+  log.notice("settings: %s", describe(settings));
+  log.notice("listening on %s", server->address().toString());
 
   waitForTerminationRequest();
 
-  log.information("termination requested");
+  log.notice("termination requested");
   const bool clean = server->shutdown();
   server.reset();
   Poco::ErrorHandler::set(previous);
-  log.information("exiting (%s)", std::string(clean ? "all connections finished" : "some connections aborted"));
+  log.notice("exiting (%s)", std::string(clean ? "all connections finished" : "some connections aborted"));
   return EXIT_OK;
 }
 

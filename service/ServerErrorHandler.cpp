@@ -24,8 +24,8 @@ void ServerErrorHandler::report(const std::string& what, bool outOfDescriptors) 
     std::lock_guard<std::mutex> lock(_mutex);
     if (_lastLog.isElapsed(1000000)) {
       Poco::Logger::get("echod.server")
-          .error("%s%s (%z similar suppressed)", std::string(outOfDescriptors ? "out of file descriptors: " : ""),
-                 what, _suppressed);
+          .error("%s%s (%z similar suppressed)", std::string(outOfDescriptors ? "out of file descriptors: " : ""), what,
+                 _suppressed);
       _suppressed = 0;
       _lastLog.update();
     } else {

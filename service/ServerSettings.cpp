@@ -50,8 +50,7 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.drainTimeout = read.seconds("echo.drainTimeout", 5, 0, 3600);
   s.maxConnectionsPerAddress =
       static_cast<int>(read.integer("echo.maxConnectionsPerAddress", s.maxConnectionsPerAddress, 0, 100000));
-  s.threadStackSize =
-      static_cast<int>(read.integer("echo.threadStackSize", s.threadStackSize, 64 * 1024, 64 << 20));
+  s.threadStackSize = static_cast<int>(read.integer("echo.threadStackSize", s.threadStackSize, 64 * 1024, 64 << 20));
   s.logLevel = read.choice<std::string>("echo.logLevel", s.logLevel,
                                         {{"fatal", "fatal"},
                                          {"critical", "critical"},

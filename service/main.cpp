@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
 
   // Until the settings set up logging, anything POCO reports (a bad option,
   // an unreadable file) reaches stderr as one line naming the program.
-  Poco::Logger::root().setChannel(new Poco::FormattingChannel(new Poco::PatternFormatter("echo-server: %t"),
-                                                              new Poco::ConsoleChannel));
+  Poco::Logger::root().setChannel(
+      new Poco::FormattingChannel(new Poco::PatternFormatter("echo-server: %t"), new Poco::ConsoleChannel));
   echod::EchoServerApp app;
   try {
     return app.run(argc, argv);

@@ -76,10 +76,10 @@ Poco::Timespan SettingReader::seconds(std::string_view key, double fallback, dou
   if (const auto raw = rawValue(key)) {
     const std::string trimmed = Poco::trim(*raw);
     // NumberParser is locale-independent and rejects trailing garbage.
-    if (!Poco::NumberParser::tryParseFloat(trimmed, value) || !std::isfinite(value) || value < min ||
-        value > max) {
-      reject(key, *raw, "expected seconds from " + Poco::NumberFormatter::format(min) + " to " +
-                          Poco::NumberFormatter::format(max));
+    if (!Poco::NumberParser::tryParseFloat(trimmed, value) || !std::isfinite(value) || value < min || value > max) {
+      reject(
+          key, *raw,
+          "expected seconds from " + Poco::NumberFormatter::format(min) + " to " + Poco::NumberFormatter::format(max));
     }
   }
   return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(std::llround(value * 1e6)));

@@ -48,8 +48,12 @@ Outcome run(const SessionOptions& options, std::string_view input, const std::ve
     std::string_view piece = input.substr(start, end - start);
     start = end;
     while (!piece.empty() && session.verdict() == Verdict::Continue) {
-      const std::size_t used = session.feed(piece, o.replies, 256);
+      // As the transport does: a small output buffer, flushed after each call.
+      std::string out;
+      const std::size_t used = session.feed(piece, out, 256);
       check(used > 0 || session.verdict() != Verdict::Continue, "feed made no progress");
+      check(out.size() < 256 + kPrefix.size() + EchoSession::kRawMessageSize + 1, "output overshot its limit");
+      o.replies += out;
       piece.remove_prefix(used);
     }
   }

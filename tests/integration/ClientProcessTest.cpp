@@ -143,8 +143,8 @@ TEST(ClientProcess, BenchCountsEveryVerifiedReply) {
 
 TEST(ClientProcess, BenchConnectWorkloadCountsSessions) {
   InProcessServer server;
-  ChildProcess bench(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--workload=connect",
-                                                                  "--connections=4", "--messages=50", "--json"}));
+  ChildProcess bench(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--workload=connect", "--connections=4",
+                                                                  "--messages=50", "--json"}));
   ASSERT_EQ(bench.waitForExit(60s), 0) << bench.out() << bench.err();
   EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("messages"), 200u);
 }

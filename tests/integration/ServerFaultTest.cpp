@@ -128,7 +128,8 @@ TEST(ServerFault, FiveHundredSlowlorisConnectionsDoNotStopService) {
   for (auto& c : loris) timedOut += c->readAll(Poco::Timespan(10, 0)) == "ERR idle timeout\n" ? 1 : 0;
   EXPECT_EQ(timedOut, 500);
   EXPECT_EQ(roundTrip(server.port(), "after"), "echo : after\n");
-  std::cout << "[ figures  ] 500 slowloris connections held, server RSS " << rss << " KiB; all 500 got ERR idle timeout\n";
+  std::cout << "[ figures  ] 500 slowloris connections held, server RSS " << rss
+            << " KiB; all 500 got ERR idle timeout\n";
 }
 
 TEST(ServerFault, ConnectFloodPastMaxThreadsGetsServerBusyAndServiceRecovers) {
@@ -153,7 +154,8 @@ TEST(ServerFault, ConnectFloodPastMaxThreadsGetsServerBusyAndServiceRecovers) {
   clock.restart();
   // Recovery: the first connection after the held ones closed is served (the
   // slots free as their threads notice the close; poll with a deadline).
-  while (reply != "echo : recovered\n" && clock.elapsedSeconds() < 10) reply = [&] {
+  while (reply != "echo : recovered\n" && clock.elapsedSeconds() < 10)
+    reply = [&] {
       TestClient c(server.port());
       c.send("recovered\n");
       return c.readLine(Poco::Timespan(5, 0));

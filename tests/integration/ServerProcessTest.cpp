@@ -81,9 +81,9 @@ TEST(ServerProcess, UnknownOptionFails) {
 TEST(ServerProcess, HelpListsEveryOptionAndExitsZero) {
   ChildProcess server(ECHO_SERVER_PATH, {"--help"});
   EXPECT_EQ(server.waitForExit(), 0);
-  for (const char* option : {"--host", "--port", "--framing", "--prefix", "--max-line-length", "--idle-timeout",
-                             "--max-threads", "--max-queued", "--drain-timeout", "--config-file", "--log-level",
-                             "--max-connections-per-address", "--help"}) {
+  for (const char* option :
+       {"--host", "--port", "--framing", "--prefix", "--max-line-length", "--idle-timeout", "--max-threads",
+        "--max-queued", "--drain-timeout", "--config-file", "--log-level", "--max-connections-per-address", "--help"}) {
     EXPECT_NE(server.out().find(option), std::string::npos) << option;
   }
 }

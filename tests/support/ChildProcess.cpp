@@ -5,14 +5,12 @@
 
 #include <signal.h>
 
-
 namespace echod::test {
 
 ChildProcess::ChildProcess(const std::string& path, const std::vector<std::string>& args,
                            const std::map<std::string, std::string>& env) {
   Poco::Process::Env environment(env.begin(), env.end());
-  _handle = std::make_unique<Poco::ProcessHandle>(
-      Poco::Process::launch(path, args, &_in, &_out, &_err, environment));
+  _handle = std::make_unique<Poco::ProcessHandle>(Poco::Process::launch(path, args, &_in, &_out, &_err, environment));
   _outReader = std::thread([this] { collect(_out, _stdout); });
   _errReader = std::thread([this] { collect(_err, _stderr); });
 }
@@ -38,7 +36,9 @@ void ChildProcess::collect(Poco::Pipe& pipe, std::string& into) {
   }
 }
 
-void ChildProcess::writeStdin(const std::string& bytes) { _in.writeBytes(bytes.data(), static_cast<int>(bytes.size())); }
+void ChildProcess::writeStdin(const std::string& bytes) {
+  _in.writeBytes(bytes.data(), static_cast<int>(bytes.size()));
+}
 
 void ChildProcess::closeStdin() { _in.close(Poco::Pipe::CLOSE_WRITE); }
 
@@ -98,11 +98,14 @@ std::string ChildProcess::err() const {
 }
 
 ServerProcess::ServerProcess(std::vector<std::string> args, const std::map<std::string, std::string>& env)
-    : ChildProcess(ECHO_SERVER_PATH, [&] {
-        args.insert(args.begin(), "--host=127.0.0.1");
-        args.insert(args.begin(), "--port=0");
-        return args;
-      }(), env) {
+    : ChildProcess(
+          ECHO_SERVER_PATH,
+          [&] {
+            args.insert(args.begin(), "--host=127.0.0.1");
+            args.insert(args.begin(), "--port=0");
+            return args;
+          }(),
+          env) {
   const auto address = waitForStderrLine("listening on ");  // e.g. "127.0.0.1:40123"
   const auto colon = address ? address->rfind(':') : std::string::npos;
   if (colon == std::string::npos) {

@@ -33,17 +33,13 @@ void expectLineReplies(std::string_view input, std::string_view replies, Verdict
   }
 }
 
-TEST(EchoSession, EachLineGetsPrefixedEcho) {
-  expectLineReplies("hello\n", "echo : hello\n", Verdict::Continue);
-}
+TEST(EchoSession, EachLineGetsPrefixedEcho) { expectLineReplies("hello\n", "echo : hello\n", Verdict::Continue); }
 
 TEST(EchoSession, CarriageReturnBeforeNewlineIsDropped) {
   expectLineReplies("hello\r\nbye\r\n", "echo : hello\necho : bye\n", Verdict::Continue);
 }
 
-TEST(EchoSession, OnlyOneCarriageReturnIsDropped) {
-  expectLineReplies("a\r\r\n", "echo : a\r\n", Verdict::Continue);
-}
+TEST(EchoSession, OnlyOneCarriageReturnIsDropped) { expectLineReplies("a\r\r\n", "echo : a\r\n", Verdict::Continue); }
 
 TEST(EchoSession, EmptyLineGetsEmptyEcho) { expectLineReplies("\n", "echo : \n", Verdict::Continue); }
 
@@ -73,8 +69,8 @@ TEST(EchoSession, ExitRepliesFinAndNothingAfterIsEchoed) {
 TEST(EchoSession, ExitWithCarriageReturnRepliesFin) { expectLineReplies("exit\r\n", "FIN\n", Verdict::Fin); }
 
 TEST(EchoSession, OnlyExactExitEnds) {
-  expectLineReplies("EXIT\nexit \n exit\nexitx\n",
-                    "echo : EXIT\necho : exit \necho :  exit\necho : exitx\n", Verdict::Continue);
+  expectLineReplies("EXIT\nexit \n exit\nexitx\n", "echo : EXIT\necho : exit \necho :  exit\necho : exitx\n",
+                    Verdict::Continue);
 }
 
 TEST(EchoSession, HalfCloseEchoesUnterminatedLastLine) {

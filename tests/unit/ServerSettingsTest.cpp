@@ -42,17 +42,17 @@ TEST(ServerSettings, DefaultsAreTheProtocolDefaults) {
 
 TEST(ServerSettings, ReadsEveryKey) {
   const auto s = ServerSettings::fromConfig(*configWith({{"echo.host", "::"},
-                                                          {"echo.port", "0"},
-                                                          {"echo.framing", "raw"},
-                                                          {"echo.prefix", "${x} "},
-                                                          {"echo.maxLineLength", "10"},
-                                                          {"echo.idleTimeout", "0.25"},
-                                                          {"echo.maxThreads", "3"},
-                                                          {"echo.maxQueued", "0"},
-                                                          {"echo.drainTimeout", "1.5"},
-                                                          {"echo.maxConnectionsPerAddress", "2"},
-                                                          {"echo.threadStackSize", "131072"},
-                                                          {"echo.logLevel", "debug"}}));
+                                                         {"echo.port", "0"},
+                                                         {"echo.framing", "raw"},
+                                                         {"echo.prefix", "${x} "},
+                                                         {"echo.maxLineLength", "10"},
+                                                         {"echo.idleTimeout", "0.25"},
+                                                         {"echo.maxThreads", "3"},
+                                                         {"echo.maxQueued", "0"},
+                                                         {"echo.drainTimeout", "1.5"},
+                                                         {"echo.maxConnectionsPerAddress", "2"},
+                                                         {"echo.threadStackSize", "131072"},
+                                                         {"echo.logLevel", "debug"}}));
   EXPECT_EQ(s.host, "::");
   EXPECT_EQ(s.port, 0);
   EXPECT_EQ(s.session.framing, Framing::Raw);
