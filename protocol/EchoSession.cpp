@@ -53,6 +53,7 @@ void EchoSession::fail(ErrorReason reason, std::string& out) {
   if (_verdict != Verdict::Continue) return;
   out.append(errorReply(reason));
   _verdict = Verdict::Error;
+  _error = reason;
 }
 
 bool EchoSession::answerLine(std::string_view line, std::string& out) {
@@ -64,6 +65,7 @@ bool EchoSession::answerLine(std::string_view line, std::string& out) {
   out.append(_options.prefix);
   out.append(line);
   out.push_back('\n');
+  ++_echoed;
   return true;
 }
 
@@ -75,6 +77,7 @@ bool EchoSession::answerChunk(std::string_view chunk, std::string& out) {
   }
   out.append(_options.prefix);
   out.append(chunk);
+  ++_echoed;
   return true;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ class EchoSession {
   void fail(ErrorReason reason, std::string& out);
 
   Verdict verdict() const noexcept { return _verdict; }
+  /// Why the session ended with Error (meaningful only then).
+  ErrorReason error() const noexcept { return _error; }
+  /// Messages answered with an echo so far.
+  std::uint64_t echoed() const noexcept { return _echoed; }
   const SessionOptions& options() const noexcept { return _options; }
 
  private:
@@ -67,6 +72,8 @@ class EchoSession {
   SessionOptions _options;
   LineFramer _framer;
   Verdict _verdict = Verdict::Continue;
+  ErrorReason _error = ErrorReason::LineTooLong;
+  std::uint64_t _echoed = 0;
 };
 
 }  // namespace echod

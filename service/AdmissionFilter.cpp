@@ -43,6 +43,7 @@ bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
   }
   if (!refusal) return true;
   refuse(socket, *refusal);
+  _metrics.count(_metrics.refused[ServerMetrics::slot(*refusal)]);
   // One line a second at most: a connect flood must not become a log flood.
   ++_refusedSinceLog;
   if (_lastLog.isElapsed(1000000)) {

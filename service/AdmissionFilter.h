@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "service/ConnectionRegistry.h"
+#include "service/ServerMetrics.h"
 
 namespace echod {
 
@@ -15,12 +16,13 @@ namespace echod {
 /// `ERR shutting down`, so the client knows at once why.
 class AdmissionFilter : public Poco::Net::TCPServerConnectionFilter {
  public:
-  explicit AdmissionFilter(ConnectionRegistry& registry) : _registry(registry) {}
+  AdmissionFilter(ConnectionRegistry& registry, ServerMetrics& metrics) : _registry(registry), _metrics(metrics) {}
 
   bool accept(const Poco::Net::StreamSocket& socket) override;
 
  private:
   ConnectionRegistry& _registry;
+  ServerMetrics& _metrics;
   // Only the acceptor thread calls accept(): no lock needed for these.
   std::size_t _refusedSinceLog = 0;
   Poco::Timestamp _lastLog{0};

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 namespace echod {
 namespace {
@@ -38,10 +39,11 @@ std::string peerName(const Poco::Net::StreamSocket& socket) {
 }  // namespace
 
 EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings,
-                               ConnectionRegistry& registry)
+                               ConnectionRegistry& registry, ServerMetrics& metrics)
     : TCPServerConnection(socket),
       _settings(settings),
       _registry(registry),
+      _metrics(metrics),
       _session(settings.session),
       _input(settings.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {}
 
@@ -49,6 +51,7 @@ EchoConnection::~EchoConnection() { _registry.release(socket()); }
 
 void EchoConnection::run() {
   const std::string peer = peerName(socket());
+  _metrics.count(_metrics.connectionsOpened);
   logger().information("connection from %s opened (%z open)", peer, _registry.size());
   try {
     socket().setReceiveTimeout(_settings.idleTimeout);
@@ -59,6 +62,9 @@ void EchoConnection::run() {
     // A reset or vanished peer ends only this connection.
     _closeReason = "ended: " + e.displayText();
   }
+  if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
+  _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+  _metrics.count(_metrics.connectionsClosed);
   logger().information("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
                        static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut));
 }
@@ -93,7 +99,10 @@ void EchoConnection::serve() {
       return;
     }
     _bytesIn += static_cast<std::size_t>(received);
+    _metrics.count(_metrics.bytesReceived, static_cast<std::uint64_t>(received));
     process(std::string_view(_input.data(), static_cast<std::size_t>(received)));
+    _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+    _echoedCounted = _session.echoed();
     if (_session.verdict() != Verdict::Continue) {
       _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
       return;
@@ -127,19 +136,24 @@ void EchoConnection::flush() {
 }
 
 bool EchoConnection::sendAll(std::string_view bytes) {
-  Poco::Stopwatch stalled;
-  stalled.start();
+  // The clock is read only once a write stalls: the common path is one send().
+  std::optional<Poco::Stopwatch> stalled;
   while (!bytes.empty()) {
     try {
       const int sent = socket().sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL);
       bytes.remove_prefix(static_cast<std::size_t>(sent));
       _bytesOut += static_cast<std::size_t>(sent);
-      stalled.restart();
+      _metrics.count(_metrics.bytesSent, static_cast<std::uint64_t>(sent));
+      stalled.reset();
     } catch (const Poco::Exception& e) {
       if (!sendTimedOut(e)) throw;
       // The peer is not reading. Give up at the idle timeout, or at once when aborting.
+      if (!stalled) {
+        stalled.emplace();
+        stalled->start();
+      }
       const bool idleOver = _settings.idleTimeout.totalMicroseconds() > 0 &&
-                            stalled.elapsed() >= _settings.idleTimeout.totalMicroseconds();
+                            stalled->elapsed() >= _settings.idleTimeout.totalMicroseconds();
       if (idleOver || _registry.aborting()) return false;
     }
   }

@@ -10,6 +10,7 @@
 
 #include "protocol/EchoSession.h"
 #include "service/ConnectionRegistry.h"
+#include "service/ServerMetrics.h"
 #include "service/ServerSettings.h"
 
 namespace echod {
@@ -19,7 +20,8 @@ namespace echod {
 /// The protocol itself lives in EchoSession.
 class EchoConnection : public Poco::Net::TCPServerConnection {
  public:
-  EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings, ConnectionRegistry& registry);
+  EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings, ConnectionRegistry& registry,
+                 ServerMetrics& metrics);
   ~EchoConnection() override;
 
   void run() override;
@@ -33,11 +35,13 @@ class EchoConnection : public Poco::Net::TCPServerConnection {
 
   const ServerSettings& _settings;
   ConnectionRegistry& _registry;
+  ServerMetrics& _metrics;
   EchoSession _session;
   std::vector<char> _input;
   std::string _output;
   std::uint64_t _bytesIn = 0;
   std::uint64_t _bytesOut = 0;
+  std::uint64_t _echoedCounted = 0;  ///< of _session.echoed(), already in the metrics
   std::string _closeReason = "closed by client";
 };
 

@@ -4,6 +4,7 @@
 
 #include "service/ConnectionRegistry.h"
 #include "service/EchoConnection.h"
+#include "service/ServerMetrics.h"
 #include "service/ServerSettings.h"
 
 namespace echod {
@@ -11,16 +12,17 @@ namespace echod {
 /// Builds an EchoConnection for each socket TCPServer hands to a pooled thread.
 class EchoConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
-  EchoConnectionFactory(const ServerSettings& settings, ConnectionRegistry& registry)
-      : _settings(settings), _registry(registry) {}
+  EchoConnectionFactory(const ServerSettings& settings, ConnectionRegistry& registry, ServerMetrics& metrics)
+      : _settings(settings), _registry(registry), _metrics(metrics) {}
 
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new EchoConnection(socket, _settings, _registry);
+    return new EchoConnection(socket, _settings, _registry, _metrics);
   }
 
  private:
   const ServerSettings& _settings;
   ConnectionRegistry& _registry;
+  ServerMetrics& _metrics;
 };
 
 }  // namespace echod

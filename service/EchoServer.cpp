@@ -40,9 +40,9 @@ EchoServer::EchoServer(const ServerSettings& settings)
   // The registry enforces maxQueued with a clear reply; POCO's queue must never
   // be the one to refuse, since it closes sockets without a word.
   params->setMaxQueued(settings.maxThreads + settings.maxQueued + 1);
-  _server =
-      std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry), _pool, _socket, params);
-  _server->setConnectionFilter(new AdmissionFilter(_registry));
+  _server = std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry, _metrics), _pool,
+                                                   _socket, params);
+  _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
 }
 
 EchoServer::~EchoServer() {
@@ -56,6 +56,11 @@ EchoServer::~EchoServer() {
 }
 
 void EchoServer::start() { _server->start(); }
+
+EchoServer::Gauges EchoServer::gauges() const {
+  return Gauges{_registry.size(),  _server->currentConnections(), _server->queuedConnections(), _settings.maxThreads,
+                _pool.allocated(), _registry.draining()};
+}
 
 Poco::Net::SocketAddress EchoServer::address() const { return _socket.address(); }
 

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "service/ConnectionRegistry.h"
+#include "service/ServerMetrics.h"
 #include "service/ServerSettings.h"
 
 namespace echod {
@@ -37,8 +38,21 @@ class EchoServer {
   /// Connections admitted and not yet ended.
   std::size_t openConnections() const { return _registry.size(); }
 
+  /// What /metrics and /healthz show besides the counters.
+  struct Gauges {
+    std::size_t openConnections;
+    int busyThreads;  ///< connections being served by a worker now
+    int queued;       ///< waiting for a worker
+    int maxThreads;
+    int poolThreads;  ///< threads the pool has started
+    bool draining;
+  };
+  Gauges gauges() const;
+  const ServerMetrics& metrics() const { return _metrics; }
+
  private:
   const ServerSettings _settings;
+  ServerMetrics _metrics;
   ConnectionRegistry _registry;
   Poco::ThreadPool _pool;
   Poco::Net::ServerSocket _socket;

@@ -205,3 +205,24 @@ TEST(EchoSessionRaw, ClassroomClientExchange) {
 
 }  // namespace
 }  // namespace echod
+
+namespace echod {
+namespace {
+
+TEST(EchoSessionCounters, CountEchoesAndRememberTheErrorReason) {
+  SessionOptions options;
+  options.maxLineLength = 4;
+  EchoSession session(options);
+  std::string out;
+  session.feed("a\nb\n\ntoolong\n", out);
+  EXPECT_EQ(session.echoed(), 3u);
+  EXPECT_EQ(session.verdict(), Verdict::Error);
+  EXPECT_EQ(session.error(), ErrorReason::LineTooLong);
+  EchoSession idle(options);
+  idle.fail(ErrorReason::IdleTimeout, out);
+  EXPECT_EQ(idle.error(), ErrorReason::IdleTimeout);
+  EXPECT_EQ(idle.echoed(), 0u);
+}
+
+}  // namespace
+}  // namespace echod

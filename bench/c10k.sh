@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# C10K with threads: 10,000 connections held open at once, each doing round
+# trips, every reply checked; reports the server's RSS (idle, peak), threads,
+# and start-up time to the first accepted connection.
+#   bench/c10k.sh                       10,000 connections for 10 s
+#   C10K_CONNECTIONS=2000 C10K_SECONDS=3 bench/c10k.sh
+# Raises the descriptor limit for itself (not in the code). Loopback only;
+# the load is bounded by C10K_SECONDS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+conns=${C10K_CONNECTIONS:-10000}
+seconds=${C10K_SECONDS:-10}
+stack=${C10K_STACK:-65536}
+
+scripts/install-deps.sh bench
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DECHOD_BUILD_BENCH=ON -DECHOD_BUILD_TESTS=OFF >/dev/null
+cmake --build build/bench -j "$(nproc)" --target echo-server echo-client >/dev/null
+server_bin=build/bench/service/echo-server
+client_bin=build/bench/client/echo-client
+
+ulimit -n "$(ulimit -Hn)"
+need=$((conns + 100))
+if [ "$(ulimit -n)" -lt "$need" ]; then
+  echo "c10k: the descriptor limit $(ulimit -n) is below $need; lower C10K_CONNECTIONS" >&2
+  exit 1
+fi
+
+log=$(mktemp)
+start_ns=$(date +%s%N)
+"$server_bin" --host=127.0.0.1 --port=0 --log-level=notice --max-threads=$((conns + 100)) --max-queued=100 \
+  --thread-stack-size="$stack" --idle-timeout=120 2>"$log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
+port=""
+for _ in $(seq 1 500); do
+  port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://') && [ -n "$port" ] && break
+  sleep 0.01
+done
+# Start-up: from launch to the first connection answered (exact echo + FIN).
+for _ in $(seq 1 500); do
+  "$client_bin" --port="$port" --check --timeout=0.5 >/dev/null 2>&1 && break
+done
+ready_ms=$((($(date +%s%N) - start_ns) / 1000000))
+rss() { awk '/VmRSS/{print $2}' "/proc/$pid/status"; }
+threads() { awk '/Threads/{print $2}' "/proc/$pid/status"; }
+idle_rss=$(rss)
+
+peak_file=$(mktemp)
+echo 0 >"$peak_file"
+(
+  peak=0
+  while kill -0 $pid 2>/dev/null; do
+    r=$(rss 2>/dev/null || echo 0)
+    [ "${r:-0}" -gt "$peak" ] && peak=$r && echo "$peak $(threads)" >"$peak_file"
+    sleep 0.2
+  done
+) &
+sampler=$!
+out=$("$client_bin" --port="$port" --bench --json --connections="$conns" --size=16 --duration="$seconds" \
+  --timeout=60 2>&1) || true
+kill $sampler 2>/dev/null || true
+wait $sampler 2>/dev/null || true
+read -r peak_rss peak_threads <"$peak_file"
+rm -f "$peak_file"
+
+echo "c10k: $conns connections, ${seconds} s, thread stack $stack B"
+echo "  load:    $out"
+echo "  server:  start-up to first answered connection ${ready_ms} ms; idle RSS ${idle_rss} KiB;" \
+  "peak RSS ${peak_rss} KiB with ${peak_threads} threads"
+errors=$(echo "$out" | grep -o '"errors":[0-9]*' | cut -d: -f2)
+[ "${errors:-1}" = 0 ] || { echo "c10k: FAILED (errors: ${errors:-no result})"; exit 1; }

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "protocol/Replies.h"
+
+namespace echod {
+
+/// The server's counters, for /metrics. Relaxed atomics, added to once per
+/// read (never per line) and per connection: no lock on the line path.
+struct ServerMetrics {
+  using Counter = std::atomic<std::uint64_t>;
+  static constexpr std::size_t kReasons = 5;  ///< one slot per ErrorReason
+
+  Counter connectionsOpened{0};
+  Counter connectionsClosed{0};
+  Counter messages{0};  ///< lines (raw: chunks) answered with an echo
+  Counter bytesReceived{0};
+  Counter bytesSent{0};
+  std::array<Counter, kReasons> refused{};  ///< at admission: busy, too many, shutting down
+  std::array<Counter, kReasons> errors{};   ///< ERR lines sent on open connections
+
+  static std::size_t slot(ErrorReason reason) { return static_cast<std::size_t>(reason); }
+  void count(Counter& counter, std::uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
+};
+
+}  // namespace echod
