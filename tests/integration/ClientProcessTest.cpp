@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/ServerSocket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <future>
 #include <string>
@@ -24,13 +27,30 @@ std::vector<std::string> clientArgs(std::uint16_t port, std::vector<std::string>
   return more;
 }
 
-/// A port with nothing listening on it.
-std::uint16_t closedPort() {
-  Poco::Net::ServerSocket socket(0);
-  const auto port = socket.address().port();
-  socket.close();
-  return port;
-}
+/// A loopback port that is bound but not listening: connects are refused, and
+/// no other test can take the port while this object lives.
+class RefusingPort {
+ public:
+  RefusingPort() : _fd(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (_fd < 0 || ::bind(_fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        ::getsockname(_fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      ADD_FAILURE() << "cannot reserve a port";
+    }
+    _port = ntohs(address.sin_port);
+  }
+  ~RefusingPort() { ::close(_fd); }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  std::uint16_t port() const { return _port; }
+
+ private:
+  int _fd;
+  std::uint16_t _port = 0;
+};
 
 TEST(ClientProcess, PipedInputPrintsEveryReplyThenExitsZero) {
   InProcessServer server;
@@ -61,7 +81,8 @@ TEST(ClientProcess, ErrReplyExitsOne) {
 }
 
 TEST(ClientProcess, NoServerExitsTwoWithTheReason) {
-  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(closedPort(), {"--send=x"}));
+  RefusingPort nobody;
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(nobody.port(), {"--send=x"}));
   EXPECT_EQ(client.waitForExit(), 2);
   EXPECT_NE(client.err().find("cannot connect to 127.0.0.1:"), std::string::npos) << client.err();
   EXPECT_NE(client.err().find("refused"), std::string::npos) << client.err();
@@ -108,7 +129,8 @@ TEST(ClientProcess, CheckFailsAgainstAServerThatAnswersWrong) {
 }
 
 TEST(ClientProcess, CheckFailsWithoutAServerWithinItsTimeout) {
-  ChildProcess check(ECHO_CLIENT_PATH, clientArgs(closedPort(), {"--check", "--timeout=1"}));
+  RefusingPort nobody;
+  ChildProcess check(ECHO_CLIENT_PATH, clientArgs(nobody.port(), {"--check", "--timeout=1"}));
   EXPECT_EQ(check.waitForExit(3s), 1);
   EXPECT_EQ(check.out().rfind("fail: ", 0), 0u) << check.out();
 }
