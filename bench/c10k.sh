@@ -27,7 +27,7 @@ fi
 
 log=$(mktemp)
 start_ns=$(date +%s%N)
-"$server_bin" --host=127.0.0.1 --port=0 --log-level=notice --max-threads=$((conns + 100)) --max-queued=100 \
+"$server_bin" --host=127.0.0.1 --port=0 --log-level=notice --admin-port=0 --max-threads=$((conns + 100)) --max-queued=100 \
   --thread-stack-size="$stack" --idle-timeout=120 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT

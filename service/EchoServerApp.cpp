@@ -16,7 +16,9 @@
 
 #include <iostream>
 
+#include "service/AdminServer.h"
 #include "service/EchoServer.h"
+#include "service/JsonLogFormatter.h"
 #include "service/ServerErrorHandler.h"
 #include "service/ServerSettings.h"
 
@@ -27,8 +29,13 @@ namespace {
 /// (PRIO_APPLICATION, -100): environment variables beat the file.
 constexpr int kEnvironmentPriority = -50;
 
-void setUpLogging(const std::string& level) {
-  Poco::AutoPtr<Poco::PatternFormatter> format(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+void setUpLogging(const std::string& level, bool json) {
+  Poco::AutoPtr<Poco::Formatter> format;
+  if (json) {
+    format = new JsonLogFormatter;
+  } else {
+    format = new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t");
+  }
   Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, new Poco::ConsoleChannel));
   Poco::Logger::setChannel("", channel);  // every logger, existing or not
   Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
@@ -105,7 +112,7 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
     std::cerr << "echo-server: " << e.what() << '\n';
     return EXIT_CONFIG;
   }
-  setUpLogging(settings.logLevel);
+  setUpLogging(settings.logLevel, settings.jsonLogs);
   auto& log = Poco::Logger::get("echod.server");
   ServerErrorHandler errorHandler;
   Poco::ErrorHandler* previous = Poco::ErrorHandler::set(&errorHandler);
@@ -119,14 +126,30 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
     Poco::ErrorHandler::set(previous);
     return EXIT_UNAVAILABLE;
   }
+  std::unique_ptr<AdminServer> admin;
+  if (settings.adminPort != 0) {
+    try {
+      admin = std::make_unique<AdminServer>(*server, settings.host, settings.adminPort);
+    } catch (const Poco::Exception& e) {
+      std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.adminPort
+                << " for the admin endpoint (--admin-port=0 turns it off): " << e.displayText() << '\n';
+      Poco::ErrorHandler::set(previous);
+      return EXIT_UNAVAILABLE;
+    }
+  }
   server->start();
   log.notice("settings: %s", describe(settings));
   log.notice("listening on %s", server->address().toString());
+  if (admin) {
+    admin->start();
+    log.notice("admin endpoint (/healthz, /metrics) on http://%s", admin->address().toString());
+  }
 
   waitForTerminationRequest();
 
   log.notice("termination requested");
-  const bool clean = server->shutdown();
+  const bool clean = server->shutdown();  // /healthz says 503 meanwhile
+  admin.reset();
   server.reset();
   Poco::ErrorHandler::set(previous);
   log.notice("exiting (%s)", std::string(clean ? "all connections finished" : "some connections aborted"));

@@ -26,6 +26,9 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        "stack size of each worker thread (default 262144)"},
       {"echo.logLevel", "log-level", "ECHO_LOG_LEVEL", "LEVEL",
        "fatal|critical|error|warning|notice|information|debug|trace (default information)"},
+      {"echo.logFormat", "log-format", "ECHO_LOG_FORMAT", "text|json", "text, or one JSON object per line (default text)"},
+      {"echo.adminPort", "admin-port", "ECHO_ADMIN_PORT", "N",
+       "HTTP port of /healthz and /metrics, on the same host; 0 turns it off (default 9090)"},
   };
   return table;
 }
@@ -60,6 +63,11 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
                                          {"information", "information"},
                                          {"debug", "debug"},
                                          {"trace", "trace"}});
+  s.jsonLogs = read.choice("echo.logFormat", false, {{"text", false}, {"json", true}});
+  s.adminPort = static_cast<std::uint16_t>(read.integer("echo.adminPort", s.adminPort, 0, 65535));
+  if (s.adminPort != 0 && s.adminPort == s.port) {
+    read.reject("echo.adminPort", std::to_string(s.adminPort), "a port other than echo.port");
+  }
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <Poco/TemporaryFile.h>
 
 #include <csignal>
+#include <sstream>
 #include <string>
 
 #include "ChildProcess.h"
@@ -65,7 +66,7 @@ TEST(ServerProcess, BadValueStopsStartupWithOneLineNamingIt) {
 }
 
 TEST(ServerProcess, BadEnvironmentValueIsNamedToo) {
-  ChildProcess server(ECHO_SERVER_PATH, {"--port=0"}, {{"ECHO_FRAMING", "xml"}});
+  ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0"}, {{"ECHO_FRAMING", "xml"}});
   EXPECT_NE(server.waitForExit(), 0);
   EXPECT_NE(server.err().find("'xml' for echo.framing (--framing, ECHO_FRAMING)"), std::string::npos) << server.err();
 }
@@ -114,7 +115,7 @@ TEST(ServerProcess, ShippedConfigFileIsValidAndKeepsTheDefaults) {
 }
 
 TEST(ServerProcess, MissingConfigFileIsAnError) {
-  ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--config-file=/nonexistent/echo.properties"});
+  ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0", "--config-file=/nonexistent/echo.properties"});
   EXPECT_NE(server.waitForExit(), 0);
   EXPECT_NE(server.err().find("/nonexistent/echo.properties"), std::string::npos) << server.err();
 }
@@ -129,6 +130,35 @@ TEST(ServerProcess, LogsConnectionsButNotLines) {
   EXPECT_TRUE(server.waitForStderr("sent FIN"));
   EXPECT_NE(server.err().find("opened"), std::string::npos);
   EXPECT_EQ(server.err().find("secret line"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace echod
+
+#include <Poco/JSON/Parser.h>
+
+namespace echod {
+namespace {
+
+TEST(ServerProcess, JsonLogFormatWritesOneObjectPerLine) {
+  test::ServerProcess server({"--log-format=json"});
+  {
+    test::TestClient client(server.port());
+    client.send("exit\n");
+    EXPECT_EQ(client.readAll(), "FIN\n");
+  }
+  EXPECT_TRUE(server.waitForStderr("sent FIN"));
+  std::istringstream lines(server.err());
+  std::string line;
+  int objects = 0;
+  while (std::getline(lines, line)) {
+    Poco::JSON::Parser parser;
+    const auto object = parser.parse(line).extract<Poco::JSON::Object::Ptr>();
+    EXPECT_TRUE(object->has("time") && object->has("level") && object->has("logger") && object->has("message"))
+        << line;
+    ++objects;
+  }
+  EXPECT_GE(objects, 4);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ client=$build/client/echo-client
 for bin in "$server" "$client"; do [ -x "$bin" ] || { echo "soak: $bin is not built"; exit 1; }; done
 
 log=$(mktemp)
-"$server" --host=127.0.0.1 --port=0 --log-level=notice --max-threads=512 --idle-timeout=30 2>"$log" &
+"$server" --host=127.0.0.1 --port=0 --log-level=notice --admin-port=0 --max-threads=512 --idle-timeout=30 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do grep -q 'listening on' "$log" && break; sleep 0.05; done
