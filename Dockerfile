@@ -32,7 +32,7 @@ COPY config/echo-server.properties /etc/echod/echo-server.properties
 # Settings: the file above, then any ECHO_* variable (e.g. ECHO_MAX_THREADS), then options.
 ENV ECHO_CONFIG_FILE=/etc/echod/echo-server.properties
 USER echod
-EXPOSE 4567
+EXPOSE 4567 9090
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --retries=3 CMD ["echo-client", "--check"]
 ENTRYPOINT ["echo-server"]

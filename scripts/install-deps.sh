@@ -8,7 +8,7 @@ set -euo pipefail
 
 want=(g++ cmake make libpoco-dev)
 case "${1:-build}" in
-  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev procps libboost-dev) ;;
+  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev procps libboost-dev python3-yaml) ;;
   bench) want+=(libboost-dev) ;;
 esac
 

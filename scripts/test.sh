@@ -6,13 +6,14 @@
 #   4. the libFuzzer target of the protocol core, ECHOD_FUZZ_SECONDS (60);
 #   5. the soak test: mixed traffic for ECHOD_SOAK_SECONDS (60), then fds and RSS;
 #   6. the benchmark as a smoke test (every case runs, zero errors; no thresholds);
-#   7. the container tests (Docker image, compose, netcat, stop).
+#   7. the Kubernetes manifests, parsed and checked field by field;
+#   8. the container tests (Docker image, compose, netcat, stop, scale-out).
 # Installs what is missing. With CI=true every part must run: a skip fails.
-# ECHOD_TEST_PARTS="unit tsan asan fuzz soak bench container" picks parts (default: all).
+# ECHOD_TEST_PARTS="unit tsan asan fuzz soak bench deploy container" picks parts (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-parts=${ECHOD_TEST_PARTS:-"unit tsan asan fuzz soak bench container"}
+parts=${ECHOD_TEST_PARTS:-"unit tsan asan fuzz soak bench deploy container"}
 jobs=$(nproc)
 failed=()
 summary=()
@@ -83,6 +84,9 @@ for part in $parts; do
       else
         failed+=("bench smoke")
       fi ;;
+    deploy)
+      echo "=== Kubernetes manifests"
+      if /usr/bin/python3 tests/deploy/check_manifests.py; then summary+=("deploy: passed"); else failed+=("deploy"); fi ;;
     container)
       echo "=== container tests"
       rc=0

@@ -118,7 +118,8 @@ std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timesta
   const ServerMetrics& m = echo.metrics();
   const EchoServer::Gauges g = echo.gauges();
   std::ostringstream out;
-  gauge(out, "echod_connections_open", "Connections admitted and not yet closed.", static_cast<double>(g.openConnections));
+  gauge(out, "echod_connections_open", "Connections admitted and not yet closed.",
+        static_cast<double>(g.openConnections));
   counter(out, "echod_connections_total", "Connections served since start.", m.connectionsOpened.load());
   byReason(out, "echod_connections_refused_total", "Connections refused at admission, by reply.", m.refused,
            {ErrorReason::ServerBusy, ErrorReason::TooManyConnections, ErrorReason::ShuttingDown});
@@ -132,10 +133,8 @@ std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timesta
   gauge(out, "echod_worker_threads_started", "Worker threads the pool has started.", g.poolThreads);
   gauge(out, "echod_queued_connections", "Connections waiting for a worker thread.", g.queued);
   gauge(out, "echod_draining", "1 while the server is shutting down.", g.draining ? 1 : 0);
-  gauge(out, "echod_uptime_seconds", "Seconds since the server started.",
-        static_cast<double>(started.elapsed()) / 1e6);
-  gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
-        static_cast<double>(residentBytes()));
+  gauge(out, "echod_uptime_seconds", "Seconds since the server started.", static_cast<double>(started.elapsed()) / 1e6);
+  gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", static_cast<double>(residentBytes()));
   return out.str();
 }
 
@@ -145,8 +144,8 @@ AdminServer::AdminServer(const EchoServer& echo, const std::string& host, std::u
   params->setMaxThreads(kAdminThreads);
   params->setMaxQueued(16);
   params->setKeepAlive(false);
-  _http = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo), _pool, adminSocket(host, port),
-                                                  params);
+  _http =
+      std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo), _pool, adminSocket(host, port), params);
 }
 
 AdminServer::~AdminServer() { stop(); }

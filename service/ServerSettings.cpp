@@ -26,7 +26,8 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        "stack size of each worker thread (default 262144)"},
       {"echo.logLevel", "log-level", "ECHO_LOG_LEVEL", "LEVEL",
        "fatal|critical|error|warning|notice|information|debug|trace (default information)"},
-      {"echo.logFormat", "log-format", "ECHO_LOG_FORMAT", "text|json", "text, or one JSON object per line (default text)"},
+      {"echo.logFormat", "log-format", "ECHO_LOG_FORMAT", "text|json",
+       "text, or one JSON object per line (default text)"},
       {"echo.adminPort", "admin-port", "ECHO_ADMIN_PORT", "N",
        "HTTP port of /healthz and /metrics, on the same host; 0 turns it off (default 9090)"},
   };

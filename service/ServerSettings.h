@@ -27,7 +27,7 @@ struct ServerSettings {
   int maxConnectionsPerAddress = 0;  ///< 0: no limit
   int threadStackSize = 256 * 1024;
   std::string logLevel = "information";
-  bool jsonLogs = false;        ///< --log-format=json
+  bool jsonLogs = false;           ///< --log-format=json
   std::uint16_t adminPort = 9090;  ///< /healthz and /metrics; 0: off
 
   /// The table behind the options, the environment variables and --help.

@@ -30,7 +30,7 @@ else
   compose=(docker-compose)
 fi
 project="echodtest$$"
-export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0"
+export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0" ECHO_ADMIN_PUBLISH="127.0.0.1:0"
 dc() { "${compose[@]}" -p "$project" "$@"; }
 cleanup() {
   exec 3<&- 3>&- 2>/dev/null || true
@@ -97,6 +97,43 @@ exit_code=$(docker inspect -f '{{.State.ExitCode}}' "$server_id")
 expect_eq "server exit status after docker stop" 0 "$exit_code"
 if [ "$took" -lt 10000 ]; then pass "stopped in $took ms (grace period 10 s)"; else fail "stop took $took ms"; fi
 docker logs "$server_id" 2>&1 | tail -n 4 | sed 's/^/  log: /'
+
+echo "--- scale-out: three replicas behind the service name"
+dc up -d --scale server=3 server >/dev/null 2>&1 || fail "compose up --scale server=3"
+healthy=0
+for _ in $(seq 1 60); do
+  healthy=0
+  for id in $(dc ps -q server); do
+    [ "$(docker inspect -f '{{.State.Health.Status}}' "$id" 2>/dev/null)" = healthy ] && healthy=$((healthy + 1))
+  done
+  [ $healthy -eq 3 ] && break
+  sleep 1
+done
+expect_eq "three healthy replicas" 3 "$healthy"
+out=$(timeout 120 "${compose[@]}" -p "$project" --profile load run --rm -T load \
+  --bench --connections=30 --messages=200 --json 2>/dev/null)
+expect_eq "load over the replicas: zero errors" 0 "$(echo "$out" | grep -o '"errors":[0-9]*' | cut -d: -f2)"
+metric() {  # admin port, series: the value from /metrics over plain HTTP
+  local body
+  exec 4<>"/dev/tcp/127.0.0.1/$1"
+  printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&4
+  body=$(timeout 5 cat <&4)
+  exec 4<&- 4>&-
+  echo "$body" | awk -v s="$2" '$1 == s {print $2}'
+}
+for i in 1 2 3; do
+  admin=$(dc port --index=$i server 9090 | sed 's/.*://')
+  served=$(metric "$admin" echod_messages_total)
+  # Health checks add a message every 5 s; a share of the 6,000 needs many more.
+  if [ "${served:-0}" -ge 200 ]; then
+    pass "replica $i served ${served} messages (its /metrics on port $admin)"
+  else
+    fail "replica $i served ${served:-no} messages: the load did not reach it"
+  fi
+done
+healthz=$(exec 5<>"/dev/tcp/127.0.0.1/$(dc port --index=1 server 9090 | sed 's/.*://')";
+  printf 'GET /healthz HTTP/1.0\r\n\r\n' >&5; timeout 5 head -n 1 <&5)
+expect_eq "/healthz answers 200" "HTTP/1.0 200 OK" "$(echo "$healthz" | tr -d '\r')"
 
 echo
 if [ $failures -eq 0 ]; then

@@ -43,7 +43,8 @@ std::string roundTrip(std::uint16_t port, const std::string& line) {
 }
 
 TEST(ServerFault, SurvivesRunningOutOfFileDescriptorsAndServesAgain) {
-  ChildProcess server("/bin/sh", {"-c", "ulimit -n 64 && exec " ECHO_SERVER_PATH " --host=127.0.0.1 --port=0 --admin-port=0"});
+  ChildProcess server("/bin/sh",
+                      {"-c", "ulimit -n 64 && exec " ECHO_SERVER_PATH " --host=127.0.0.1 --port=0 --admin-port=0"});
   const auto address = server.waitForStderrLine("listening on ");
   ASSERT_TRUE(address.has_value()) << server.err();
   const auto port = static_cast<std::uint16_t>(std::stoi(address->substr(address->rfind(':') + 1)));

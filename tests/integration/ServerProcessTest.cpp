@@ -154,8 +154,7 @@ TEST(ServerProcess, JsonLogFormatWritesOneObjectPerLine) {
   while (std::getline(lines, line)) {
     Poco::JSON::Parser parser;
     const auto object = parser.parse(line).extract<Poco::JSON::Object::Ptr>();
-    EXPECT_TRUE(object->has("time") && object->has("level") && object->has("logger") && object->has("message"))
-        << line;
+    EXPECT_TRUE(object->has("time") && object->has("level") && object->has("logger") && object->has("message")) << line;
     ++objects;
   }
   EXPECT_GE(objects, 4);

@@ -104,10 +104,11 @@ ServerProcess::ServerProcess(std::vector<std::string> args, const std::map<std::
           ECHO_SERVER_PATH,
           [&] {
             args.insert(args.begin(), "--host=127.0.0.1");
-        // No admin endpoint unless asked for: parallel tests would all want 9090.
-        if (std::none_of(args.begin(), args.end(), [](const std::string& a) { return a.rfind("--admin-port", 0) == 0; })) {
-          args.insert(args.begin(), "--admin-port=0");
-        }
+            // No admin endpoint unless asked for: parallel tests would all want 9090.
+            if (std::none_of(args.begin(), args.end(),
+                             [](const std::string& a) { return a.rfind("--admin-port", 0) == 0; })) {
+              args.insert(args.begin(), "--admin-port=0");
+            }
             args.insert(args.begin(), "--port=0");
             return args;
           }(),

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Checks deploy/kubernetes against the fields Kubernetes documents and the
+promises echod makes (probes on the admin endpoint, grace above the drain
+time, non-root). Exit 0 when every check passes; prints one line per check."""
+import pathlib
+import sys
+
+import yaml
+
+root = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
+docs = {}
+for path in sorted(root.glob("*.yaml")):
+    for doc in yaml.safe_load_all(path.read_text()):
+        docs[doc["kind"]] = doc
+
+failures = 0
+
+
+def check(what, ok):
+    global failures
+    print(("  ok    " if ok else "  FAIL  ") + what)
+    failures += 0 if ok else 1
+
+
+kust = docs["Kustomization"]
+check("kustomization lists every manifest",
+      sorted(kust["resources"]) == sorted(p.name for p in root.glob("*.yaml") if p.name != "kustomization.yaml"))
+
+dep = docs["Deployment"]
+check("Deployment is apps/v1", dep["apiVersion"] == "apps/v1")
+spec = dep["spec"]
+pod = spec["template"]["spec"]
+labels = spec["template"]["metadata"]["labels"]
+check("selector matches the pod labels", spec["selector"]["matchLabels"].items() <= labels.items())
+container = pod["containers"][0]
+ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+check("container ports: echo 4567, admin 9090", ports == {"echo": 4567, "admin": 9090})
+env = {e["name"]: e["value"] for e in container.get("env", [])}
+drain = float(env.get("ECHO_DRAIN_TIMEOUT", 5))
+pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+pre_stop_s = float(pre_stop[1]) if pre_stop[:1] == ["sleep"] else 0.0
+check(f"terminationGracePeriodSeconds {pod['terminationGracePeriodSeconds']} > preStop {pre_stop_s} + drain {drain}",
+      pod["terminationGracePeriodSeconds"] > pre_stop_s + drain)
+for probe in ("readinessProbe", "livenessProbe"):
+    get = container[probe]["httpGet"]
+    check(f"{probe} is GET /healthz on the admin port", get["path"] == "/healthz" and get["port"] in ("admin", 9090))
+res = container["resources"]
+check("resources: cpu and memory requests and limits",
+      all(k in res[s] for s in ("requests", "limits") for k in ("cpu", "memory")))
+psc = pod["securityContext"]
+csc = container["securityContext"]
+check("runs as non-root uid 10001 (the image's user)", psc["runAsNonRoot"] is True and psc["runAsUser"] == 10001)
+check("no privilege escalation, read-only root, no capabilities",
+      csc["allowPrivilegeEscalation"] is False and csc["readOnlyRootFilesystem"] is True
+      and csc["capabilities"]["drop"] == ["ALL"])
+
+svc = docs["Service"]
+check("Service is v1 and selects the pods", svc["apiVersion"] == "v1" and svc["spec"]["selector"].items() <= labels.items())
+check("Service exposes 4567 to the echo port",
+      any(p["port"] == 4567 and p["targetPort"] in ("echo", 4567) for p in svc["spec"]["ports"]))
+
+pdb = docs["PodDisruptionBudget"]
+check("PodDisruptionBudget is policy/v1 and selects the pods",
+      pdb["apiVersion"] == "policy/v1" and pdb["spec"]["selector"]["matchLabels"].items() <= labels.items())
+check("PodDisruptionBudget keeps some pods", pdb["spec"].get("minAvailable", 0) >= 1 or "maxUnavailable" in pdb["spec"])
+
+hpa = docs["HorizontalPodAutoscaler"]
+target = hpa["spec"]["scaleTargetRef"]
+check("HPA is autoscaling/v2 and scales this Deployment",
+      hpa["apiVersion"] == "autoscaling/v2" and target["kind"] == "Deployment" and target["name"] == dep["metadata"]["name"])
+check("HPA bounds: 1 <= min <= max, min >= PDB minAvailable",
+      1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] and hpa["spec"]["minReplicas"] >= pdb["spec"].get("minAvailable", 0))
+check("HPA needs CPU requests to work", "cpu" in res["requests"])
+
+print(f"kubernetes manifests: {'all checks passed' if failures == 0 else f'{failures} failed'}")
+sys.exit(1 if failures else 0)
