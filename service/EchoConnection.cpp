@@ -45,14 +45,18 @@ EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, const Serv
       _registry(registry),
       _metrics(metrics),
       _session(settings.session),
-      _input(settings.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {}
+      _inputSize(settings.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {
+  _input.reset(new char[_inputSize]);
+}
 
 EchoConnection::~EchoConnection() { _registry.release(socket()); }
 
 void EchoConnection::run() {
-  const std::string peer = peerName(socket());
+  // The peer's name costs a system call: only when the lines are logged.
+  auto& log = logger();
+  const std::string peer = log.information() ? peerName(socket()) : std::string();
   _metrics.count(_metrics.connectionsOpened);
-  logger().information("connection from %s opened (%z open)", peer, _registry.size());
+  if (log.information()) log.information("connection from %s opened (%z open)", peer, _registry.size());
   try {
     socket().setReceiveTimeout(_settings.idleTimeout);
     socket().setSendTimeout(kSendSlice);
@@ -65,8 +69,10 @@ void EchoConnection::run() {
   if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
   _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
   _metrics.count(_metrics.connectionsClosed);
-  logger().information("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
-                       static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut));
+  if (log.information()) {
+    log.information("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
+                    static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut));
+  }
 }
 
 void EchoConnection::serve() {
@@ -80,7 +86,7 @@ void EchoConnection::serve() {
     }
     int received = 0;
     try {
-      received = socket().receiveBytes(_input.data(), static_cast<int>(_input.size()));
+      received = socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
     } catch (const Poco::TimeoutException&) {
       _session.fail(ErrorReason::IdleTimeout, _output);
       _closeReason = "idle timeout";
@@ -100,7 +106,7 @@ void EchoConnection::serve() {
     }
     _bytesIn += static_cast<std::size_t>(received);
     _metrics.count(_metrics.bytesReceived, static_cast<std::uint64_t>(received));
-    process(std::string_view(_input.data(), static_cast<std::size_t>(received)));
+    process(std::string_view(_input.get(), static_cast<std::size_t>(received)));
     _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
     _echoedCounted = _session.echoed();
     if (_session.verdict() != Verdict::Continue) {
@@ -171,7 +177,7 @@ void EchoConnection::lingeringClose() {
     elapsed.start();
     std::size_t discarded = 0;
     while (discarded < kLingerBytes && elapsed.elapsed() < kLingerTime.totalMicroseconds()) {
-      const int n = socket().receiveBytes(_input.data(), static_cast<int>(_input.size()));
+      const int n = socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
       if (n <= 0) break;
       discarded += static_cast<std::size_t>(n);
     }

@@ -4,9 +4,9 @@
 #include <Poco/Net/TCPServerConnection.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "protocol/EchoSession.h"
 #include "service/ConnectionRegistry.h"
@@ -37,7 +37,8 @@ class EchoConnection : public Poco::Net::TCPServerConnection {
   ConnectionRegistry& _registry;
   ServerMetrics& _metrics;
   EchoSession _session;
-  std::vector<char> _input;
+  std::unique_ptr<char[]> _input;  ///< not zeroed: only what a read fills is touched
+  std::size_t _inputSize;
   std::string _output;
   std::uint64_t _bytesIn = 0;
   std::uint64_t _bytesOut = 0;
