@@ -36,6 +36,9 @@ void ChildProcess::collect(Poco::Pipe& pipe, std::string& into) {
     into.append(buffer, static_cast<std::size_t>(n));
     _changed.notify_all();
   }
+  std::lock_guard<std::mutex> lock(_mutex);
+  --_streamsOpen;
+  _changed.notify_all();
 }
 
 void ChildProcess::writeStdin(const std::string& bytes) {
@@ -81,6 +84,9 @@ std::optional<int> ChildProcess::waitForExit(std::chrono::milliseconds timeout) 
     const int status = _handle->tryWait();
     if (status != -1) {
       _status = status;
+      // Everything it wrote is read before anyone looks at out() or err().
+      std::unique_lock<std::mutex> lock(_mutex);
+      _changed.wait_until(lock, deadline + std::chrono::seconds(5), [this] { return _streamsOpen == 0; });
       return _status;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;

@@ -55,6 +55,7 @@ class ChildProcess {
   std::condition_variable _changed;
   std::string _stdout;
   std::string _stderr;
+  int _streamsOpen = 2;  ///< readers not yet at end of file
   std::thread _outReader;
   std::thread _errReader;
 };
