@@ -30,11 +30,12 @@ else
   compose=(docker-compose)
 fi
 project="echodtest$$"
-export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0" ECHO_ADMIN_PUBLISH="127.0.0.1:0"
+export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0" ECHO_ADMIN_PUBLISH="127.0.0.1:0" \
+  ECHO_PROMETHEUS_PUBLISH="127.0.0.1:0"
 dc() { "${compose[@]}" -p "$project" "$@"; }
 cleanup() {
   exec 3<&- 3>&- 2>/dev/null || true
-  dc --profile load down --volumes --remove-orphans >/dev/null 2>&1 || true
+  dc --profile load --profile monitoring down --volumes --remove-orphans >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -134,6 +135,26 @@ done
 healthz=$(exec 5<>"/dev/tcp/127.0.0.1/$(dc port --index=1 server 9090 | sed 's/.*://')";
   printf 'GET /healthz HTTP/1.0\r\n\r\n' >&5; timeout 5 head -n 1 <&5)
 expect_eq "/healthz answers 200" "HTTP/1.0 200 OK" "$(echo "$healthz" | tr -d '\r')"
+
+echo "--- monitoring profile: Prometheus scrapes every replica"
+if dc --profile monitoring build prometheus >/tmp/echod-prometheus-build.log 2>&1 &&
+  dc --profile monitoring up -d --no-deps prometheus >/dev/null 2>&1; then
+  prom=$(dc port prometheus 9090 | sed 's/.*://')
+  up=0
+  for _ in $(seq 1 60); do
+    exec 6<>"/dev/tcp/127.0.0.1/$prom" 2>/dev/null || { sleep 1; continue; }
+    printf 'GET /api/v1/query?query=sum(up%%7Bjob%%3D%%22echod%%22%%7D) HTTP/1.0\r\n\r\n' >&6
+    body=$(timeout 5 cat <&6)
+    exec 6<&- 6>&-
+    up=$(echo "$body" | grep -o '"value":\[[0-9.]*,"[0-9]*"' | sed 's/.*,"//; s/"//')
+    [ "${up:-0}" = 3 ] && break
+    sleep 1
+  done
+  expect_eq "Prometheus sees 3 echod targets up" 3 "${up:-0}"
+else
+  tail -n 20 /tmp/echod-prometheus-build.log
+  fail "monitoring profile did not start"
+fi
 
 echo
 if [ $failures -eq 0 ]; then
