@@ -51,7 +51,8 @@ start_server() {  # name, command...  (sets port[name])
 }
 
 declare -A port
-start_server echod "$server_bin" --host=127.0.0.1 --port=0 --max-threads=1200 --max-queued=64 \
+# A warm pool sized for the largest case: see docs/performance.md (min-threads).
+start_server echod "$server_bin" --host=127.0.0.1 --port=0 --max-threads=1200 --min-threads=1100 --max-queued=64 \
   --log-level=notice --admin-port=0 --idle-timeout=60
 start_server asio-1t "$asio_bin" --port=0 --threads=1
 start_server "asio-${cpus}t" "$asio_bin" --port=0 --threads="$cpus"

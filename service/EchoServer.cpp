@@ -6,6 +6,8 @@
 #include "service/AdmissionFilter.h"
 #include "service/EchoConnectionFactory.h"
 
+#include <algorithm>
+
 namespace echod {
 namespace {
 
@@ -33,7 +35,11 @@ EchoServer::EchoServer(const ServerSettings& settings)
       _registry(static_cast<std::size_t>(settings.maxThreads) + static_cast<std::size_t>(settings.maxQueued),
                 static_cast<std::size_t>(settings.maxConnectionsPerAddress)),
       // Our own pool: the default one has 16 threads, whatever maxThreads says.
-      _pool("echo", 2, settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds, settings.threadStackSize),
+      // minThreads are created now: POCO's acceptor starts a worker per new
+      // connection and, when it must create the thread, waits until the new
+      // thread runs, which under a saturated CPU delays every accept behind it.
+      _pool("echo", std::max(1, std::min(settings.minThreads, settings.maxThreads)),
+            settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds, settings.threadStackSize),
       _socket(listenOn(settings)) {
   Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
   params->setMaxThreads(settings.maxThreads);

@@ -44,10 +44,10 @@ void setUpLogging(const std::string& level, bool json) {
 std::string describe(const ServerSettings& s) {
   return Poco::format(
       "framing %s, prefix '%s', max line %z B, idle timeout %.3f s, %d threads + %d queued, "
-      "drain %.3f s, per-address limit %d, stack %d B",
+      "drain %.3f s, per-address limit %d, stack %d B, %d threads started up front",
       std::string(s.session.framing == Framing::Raw ? "raw" : "line"), s.session.prefix, s.session.maxLineLength,
       s.idleTimeout.totalMilliseconds() / 1000.0, s.maxThreads, s.maxQueued,
-      s.drainTimeout.totalMilliseconds() / 1000.0, s.maxConnectionsPerAddress, s.threadStackSize);
+      s.drainTimeout.totalMilliseconds() / 1000.0, s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        "close a connection silent this long; 0 never (default 300)"},
       {"echo.maxThreads", "max-threads", "ECHO_MAX_THREADS", "N",
        "worker threads, one per open connection (default 256)"},
+      {"echo.minThreads", "min-threads", "ECHO_MIN_THREADS", "N",
+       "worker threads started up front and kept, at most max-threads (default 16)"},
       {"echo.maxQueued", "max-queued", "ECHO_MAX_QUEUED", "N",
        "connections waiting for a thread before 'ERR server busy' (default 64)"},
       {"echo.drainTimeout", "drain-timeout", "ECHO_DRAIN_TIMEOUT", "SECONDS",
@@ -50,6 +52,11 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
       read.integer("echo.maxLineLength", static_cast<std::int64_t>(s.session.maxLineLength), 1, 16 << 20));
   s.idleTimeout = read.seconds("echo.idleTimeout", 300, 0, 86400);
   s.maxThreads = static_cast<int>(read.integer("echo.maxThreads", s.maxThreads, 1, 100000));
+  s.minThreads = static_cast<int>(read.integer("echo.minThreads", s.minThreads, 1, 100000));
+  if (s.minThreads > s.maxThreads) {
+    read.reject("echo.minThreads", std::to_string(s.minThreads),
+                "at most echo.maxThreads (" + std::to_string(s.maxThreads) + ")");
+  }
   s.maxQueued = static_cast<int>(read.integer("echo.maxQueued", s.maxQueued, 0, 100000));
   s.drainTimeout = read.seconds("echo.drainTimeout", 5, 0, 3600);
   s.maxConnectionsPerAddress =

@@ -22,6 +22,7 @@ struct ServerSettings {
   SessionOptions session;  ///< framing, prefix, maxLineLength
   Poco::Timespan idleTimeout{300, 0};
   int maxThreads = 256;
+  int minThreads = 16;  ///< started up front and kept: a burst does not wait for thread creation
   int maxQueued = 64;
   Poco::Timespan drainTimeout{5, 0};
   int maxConnectionsPerAddress = 0;  ///< 0: no limit
