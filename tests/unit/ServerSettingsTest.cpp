@@ -48,6 +48,7 @@ TEST(ServerSettings, ReadsEveryKey) {
                                                          {"echo.maxLineLength", "10"},
                                                          {"echo.idleTimeout", "0.25"},
                                                          {"echo.maxThreads", "3"},
+                                                         {"echo.minThreads", "2"},
                                                          {"echo.maxQueued", "0"},
                                                          {"echo.drainTimeout", "1.5"},
                                                          {"echo.maxConnectionsPerAddress", "2"},
@@ -60,6 +61,7 @@ TEST(ServerSettings, ReadsEveryKey) {
   EXPECT_EQ(s.session.maxLineLength, 10u);
   EXPECT_EQ(s.idleTimeout.totalMilliseconds(), 250);
   EXPECT_EQ(s.maxThreads, 3);
+  EXPECT_EQ(s.minThreads, 2);
   EXPECT_EQ(s.maxQueued, 0);
   EXPECT_EQ(s.drainTimeout.totalMilliseconds(), 1500);
   EXPECT_EQ(s.maxConnectionsPerAddress, 2);
@@ -94,6 +96,11 @@ TEST(ServerSettings, RejectsOutOfRangeAndMalformedValues) {
     EXPECT_NE(message.find(key), std::string::npos) << message;
     EXPECT_NE(message.find("'" + value + "'"), std::string::npos) << message;
   }
+}
+
+TEST(ServerSettings, MinThreadsAboveMaxThreadsIsRefused) {
+  EXPECT_EQ(errorFor("echo.minThreads", "300"),
+            "invalid value '300' for echo.minThreads (--min-threads, ECHO_MIN_THREADS): at most echo.maxThreads (256)");
 }
 
 TEST(ServerSettings, EnvironmentLayerMapsEchoVariablesToKeys) {
