@@ -6,7 +6,7 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
+#include "service/ListeningSocket.h"
 
 #include <unistd.h>
 
@@ -18,6 +18,7 @@ namespace {
 
 constexpr int kAdminThreads = 2;
 constexpr int kAdminStack = 256 * 1024;
+constexpr int kAdminBacklog = 64;
 
 long residentBytes() {
   std::ifstream statm("/proc/self/statm");
@@ -100,18 +101,6 @@ class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   const Poco::Timestamp _started;
 };
 
-Poco::Net::ServerSocket adminSocket(const std::string& host, std::uint16_t port) {
-  const Poco::Net::SocketAddress address(host, port);
-  Poco::Net::ServerSocket socket;
-  if (address.family() == Poco::Net::SocketAddress::IPv6) {
-    socket.bind6(address, true, false);
-  } else {
-    socket.bind(address, true);
-  }
-  socket.listen(64);
-  return socket;
-}
-
 }  // namespace
 
 std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timestamp& started) {
@@ -144,8 +133,8 @@ AdminServer::AdminServer(const EchoServer& echo, const std::string& host, std::u
   params->setMaxThreads(kAdminThreads);
   params->setMaxQueued(16);
   params->setKeepAlive(false);
-  _http =
-      std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo), _pool, adminSocket(host, port), params);
+  _http = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo), _pool,
+                                                  listeningSocket(host, port, kAdminBacklog), params);
 }
 
 AdminServer::~AdminServer() { stop(); }

@@ -68,7 +68,6 @@ void EchoConnection::run() {
   }
   if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
   _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
-  _metrics.count(_metrics.connectionsClosed);
   if (log.information()) {
     log.information("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
                     static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut));
@@ -132,7 +131,6 @@ void EchoConnection::process(std::string_view received) {
     received.remove_prefix(_session.feed(received, _output, kOutputFlush));
     flush();
   }
-  flush();
 }
 
 void EchoConnection::flush() {

@@ -5,6 +5,7 @@
 
 #include "service/AdmissionFilter.h"
 #include "service/EchoConnectionFactory.h"
+#include "service/ListeningSocket.h"
 
 #include <algorithm>
 
@@ -15,18 +16,6 @@ constexpr int kListenBacklog = 4096;     ///< the kernel caps it at net.core.som
 constexpr int kPoolSpareThreads = 4;     ///< slack for a dispatcher thread that is still returning to the pool
 const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR lines to go out
 constexpr int kPoolIdleSeconds = 60;
-
-Poco::Net::ServerSocket listenOn(const ServerSettings& settings) {
-  const Poco::Net::SocketAddress address(settings.host, settings.port);
-  Poco::Net::ServerSocket socket;
-  if (address.family() == Poco::Net::SocketAddress::IPv6) {
-    socket.bind6(address, true, false);  // "::" takes IPv4 clients too
-  } else {
-    socket.bind(address, true);
-  }
-  socket.listen(kListenBacklog);
-  return socket;
-}
 
 }  // namespace
 
@@ -40,7 +29,7 @@ EchoServer::EchoServer(const ServerSettings& settings)
       // thread runs, which under a saturated CPU delays every accept behind it.
       _pool("echo", std::max(1, std::min(settings.minThreads, settings.maxThreads)),
             settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds, settings.threadStackSize),
-      _socket(listenOn(settings)) {
+      _socket(listeningSocket(settings.host, settings.port, kListenBacklog)) {
   Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
   params->setMaxThreads(settings.maxThreads);
   // The registry enforces maxQueued with a clear reply; POCO's queue must never

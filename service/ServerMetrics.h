@@ -15,7 +15,6 @@ struct ServerMetrics {
   static constexpr std::size_t kReasons = 5;  ///< one slot per ErrorReason
 
   Counter connectionsOpened{0};
-  Counter connectionsClosed{0};
   Counter messages{0};  ///< lines (raw: chunks) answered with an echo
   Counter bytesReceived{0};
   Counter bytesSent{0};

@@ -19,6 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::ChildProcess;
+using test::roundTrip;
 using test::ServerProcess;
 using test::TestClient;
 
@@ -34,12 +35,6 @@ long residentKiB(int pid) {
     status.ignore(4096, '\n');
   }
   return -1;
-}
-
-std::string roundTrip(std::uint16_t port, const std::string& line) {
-  TestClient client(port);
-  client.send(line + "\n");
-  return client.readLine(Poco::Timespan(5, 0));
 }
 
 TEST(ServerFault, SurvivesRunningOutOfFileDescriptorsAndServesAgain) {
@@ -156,11 +151,7 @@ TEST(ServerFault, ConnectFloodPastMaxThreadsGetsServerBusyAndServiceRecovers) {
   // Recovery: the first connection after the held ones closed is served (the
   // slots free as their threads notice the close; poll with a deadline).
   while (reply != "echo : recovered\n" && clock.elapsedSeconds() < 10)
-    reply = [&] {
-      TestClient c(server.port());
-      c.send("recovered\n");
-      return c.readLine(Poco::Timespan(5, 0));
-    }();
+    reply = roundTrip(server.port(), "recovered", Poco::Timespan(5, 0));
   EXPECT_EQ(reply, "echo : recovered\n");
   std::cout << "[ figures  ] 300 refused with ERR server busy in " << floodMs << " ms; served again after "
             << clock.elapsed() / 1000 << " ms\n";

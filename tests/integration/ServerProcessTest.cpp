@@ -18,19 +18,14 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::ChildProcess;
+using test::roundTrip;
 using test::ServerProcess;
 using test::TestClient;
-
-std::string replyTo(std::uint16_t port, const std::string& line) {
-  TestClient client(port);
-  client.send(line + "\n");
-  return client.readLine();
-}
 
 TEST(ServerProcess, PortZeroPicksAFreePortAndLogsIt) {
   ServerProcess server({});
   ASSERT_NE(server.port(), 0);
-  EXPECT_EQ(replyTo(server.port(), "hi"), "echo : hi\n");
+  EXPECT_EQ(roundTrip(server.port(), "hi"), "echo : hi\n");
 }
 
 TEST(ServerProcess, SigtermSendsFinToOpenConnectionsAndExitsZero) {
@@ -96,22 +91,22 @@ TEST(ServerProcess, SettingsComeFromFileThenEnvironmentThenCommandLine) {
     out << "echo.prefix = file>\n";
   }
   ServerProcess fileOnly({"--config-file=" + file.path()});
-  EXPECT_EQ(replyTo(fileOnly.port(), "a"), "file>a\n");
+  EXPECT_EQ(roundTrip(fileOnly.port(), "a"), "file>a\n");
 
   ServerProcess fileAndEnv({"--config-file=" + file.path()}, {{"ECHO_PREFIX", "env>"}});
-  EXPECT_EQ(replyTo(fileAndEnv.port(), "a"), "env>a\n");
+  EXPECT_EQ(roundTrip(fileAndEnv.port(), "a"), "env>a\n");
 
   ServerProcess all({"--config-file=" + file.path(), "--prefix=cli>"}, {{"ECHO_PREFIX", "env>"}});
-  EXPECT_EQ(replyTo(all.port(), "a"), "cli>a\n");
+  EXPECT_EQ(roundTrip(all.port(), "a"), "cli>a\n");
 
   ServerProcess fromEnvFile({}, {{"ECHO_CONFIG_FILE", file.path()}});
-  EXPECT_EQ(replyTo(fromEnvFile.port(), "a"), "file>a\n");
+  EXPECT_EQ(roundTrip(fromEnvFile.port(), "a"), "file>a\n");
 }
 
 TEST(ServerProcess, ShippedConfigFileIsValidAndKeepsTheDefaults) {
   ServerProcess server({"--config-file=" ECHO_SOURCE_DIR "/config/echo-server.properties"});
   ASSERT_NE(server.port(), 0);
-  EXPECT_EQ(replyTo(server.port(), "shipped"), "echo : shipped\n");
+  EXPECT_EQ(roundTrip(server.port(), "shipped"), "echo : shipped\n");
 }
 
 TEST(ServerProcess, MissingConfigFileIsAnError) {

@@ -87,4 +87,10 @@ void TestClient::reset() {
   _socket.close();
 }
 
+std::string roundTrip(std::uint16_t port, const std::string& line, Poco::Timespan timeout) {
+  TestClient client(port);
+  client.send(line + "\n");
+  return client.readLine(timeout);
+}
+
 }  // namespace echod::test

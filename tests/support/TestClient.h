@@ -38,4 +38,7 @@ class TestClient {
   bool _eof = false;
 };
 
+/// One line over a fresh connection: the reply line, or what came before close/deadline.
+std::string roundTrip(std::uint16_t port, const std::string& line, Poco::Timespan timeout = kDeadline);
+
 }  // namespace echod::test
