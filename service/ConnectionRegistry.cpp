@@ -26,21 +26,31 @@ std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSock
 }
 
 void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
-  std::lock_guard<std::mutex> lock(_mutex);
+  std::optional<Poco::Net::StreamSocket> entrySocket;
+  {
+    std::lock_guard<std::mutex> lock(_mutex);
+    const auto it = _entries.find(socket.impl());
+    if (it != _entries.end()) {
+      if (_perAddressLimit > 0) {
+        const auto count = _perAddress.find(it->second.address);
+        if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
+      }
+      entrySocket.emplace(std::move(it->second.socket));
+      _entries.erase(it);
+      if (_entries.empty()) _emptied.notify_all();
+    }
+  }
+  // Closed outside the lock (the acceptor waits on it; a close sends our FIN
+  // and, on loopback, delivers it), but only once the entry is gone, so that a
+  // drain cannot shut down a descriptor number already reused.
   try {
     socket.close();
   } catch (const Poco::Exception&) {
     // Closing a socket the peer reset: nothing left to do.
   }
-  const auto it = _entries.find(socket.impl());
-  if (it == _entries.end()) return;
-  if (_perAddressLimit > 0) {
-    const auto count = _perAddress.find(it->second.address);
-    if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
-  }
-  _released.push_back(std::move(it->second.socket));
-  _entries.erase(it);
-  if (_entries.empty()) _emptied.notify_all();
+  if (!entrySocket) return;
+  std::lock_guard<std::mutex> lock(_mutex);
+  _released.push_back(std::move(*entrySocket));
 }
 
 void ConnectionRegistry::beginDrain() {

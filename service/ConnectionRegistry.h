@@ -29,8 +29,8 @@ class ConnectionRegistry {
   /// Admits a freshly accepted socket, or says why not. Acceptor thread.
   std::optional<ErrorReason> admit(const Poco::Net::StreamSocket& socket);
 
-  /// The connection of an admitted socket has ended: forget it and close it,
-  /// under the lock, so that a wake can never reach a reused descriptor.
+  /// The connection of an admitted socket has ended: forget it, then close it,
+  /// so that a wake can never reach a reused descriptor.
   void release(Poco::Net::StreamSocket& socket);
 
   /// Refuse new connections and wake every admitted one: a read blocked in

@@ -5,10 +5,13 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Stopwatch.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <optional>
 
 namespace echod {
@@ -17,7 +20,6 @@ namespace {
 constexpr std::size_t kLineReadSize = 16 * 1024;   ///< one read in line framing
 constexpr std::size_t kOutputFlush = 64 * 1024;    ///< write once this much output is pending
 constexpr std::size_t kDrainBudget = 1024 * 1024;  ///< bytes still read after a drain began
-const Poco::Timespan kSendSlice(0, 200000);        ///< how often a blocked write looks up
 const Poco::Timespan kLingerTime(1, 0);            ///< wait for the peer's close after ours
 constexpr std::size_t kLingerBytes = 1024 * 1024;  ///< and discard at most this much
 
@@ -26,7 +28,23 @@ bool sendTimedOut(const Poco::Exception& e) {
   return dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr || e.code() == EAGAIN || e.code() == EWOULDBLOCK;
 }
 
-Poco::Logger& logger() { return Poco::Logger::get("echod.connection"); }
+/// Looked up once: Logger::get takes a process-wide lock, once per connection was too often.
+Poco::Logger& logger() {
+  static Poco::Logger& log = Poco::Logger::get("echod.connection");
+  return log;
+}
+
+/// Puts the calling worker thread under the configured policy, once per
+/// thread: POCO keeps its pooled threads, and never resets a policy it did not set.
+void applyScheduling(WorkerScheduling scheduling) {
+  thread_local bool applied = false;
+  if (applied) return;
+  applied = true;
+  if (scheduling != WorkerScheduling::Batch) return;
+  const sched_param param{};
+  const int rc = ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &param);
+  if (rc != 0) logger().debug("worker thread stays under the default scheduling: %s", std::string(std::strerror(rc)));
+}
 
 std::string peerName(const Poco::Net::StreamSocket& socket) {
   try {
@@ -53,13 +71,12 @@ EchoConnection::~EchoConnection() { _registry.release(socket()); }
 
 void EchoConnection::run() {
   // The peer's name costs a system call: only when the lines are logged.
+  applyScheduling(_settings.workerScheduling);
   auto& log = logger();
   const std::string peer = log.information() ? peerName(socket()) : std::string();
   _metrics.count(_metrics.connectionsOpened);
   if (log.information()) log.information("connection from %s opened (%z open)", peer, _registry.size());
   try {
-    socket().setReceiveTimeout(_settings.idleTimeout);
-    socket().setSendTimeout(kSendSlice);
     serve();
     if (_session.verdict() != Verdict::Continue) lingeringClose();
   } catch (const Poco::Exception& e) {
@@ -170,8 +187,8 @@ void EchoConnection::lingeringClose() {
   // is pending, read and discard until the client closes too, within bounds.
   // With nothing pending (the usual `exit`) close at once: no extra wake-up.
   try {
+    if (socket().available() == 0) return;  // the close that follows sends our FIN
     socket().shutdownSend();
-    if (socket().available() == 0) return;
     socket().setReceiveTimeout(kLingerTime);
     Poco::Stopwatch elapsed;
     elapsed.start();

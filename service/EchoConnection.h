@@ -2,6 +2,7 @@
 
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Timespan.h>
 
 #include <cstdint>
 #include <memory>
@@ -18,8 +19,13 @@ namespace echod {
 /// One client connection on one pooled thread: reads, feeds the EchoSession,
 /// writes what it returns, and enforces time (idle timeout, drain, abort).
 /// The protocol itself lives in EchoSession.
+/// The socket's timeouts come from the listening socket (see EchoServer):
+/// SO_RCVTIMEO = the idle timeout, SO_SNDTIMEO = kSendSlice.
 class EchoConnection : public Poco::Net::TCPServerConnection {
  public:
+  /// How often a write blocked on a peer that does not read looks up.
+  static inline const Poco::Timespan kSendSlice{0, 200000};
+
   EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings, ConnectionRegistry& registry,
                  ServerMetrics& metrics);
   ~EchoConnection() override;

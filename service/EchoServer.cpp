@@ -4,6 +4,7 @@
 #include <Poco/Net/TCPServerParams.h>
 
 #include "service/AdmissionFilter.h"
+#include "service/EchoConnection.h"
 #include "service/EchoConnectionFactory.h"
 #include "service/ListeningSocket.h"
 
@@ -29,7 +30,9 @@ EchoServer::EchoServer(const ServerSettings& settings)
       // thread runs, which under a saturated CPU delays every accept behind it.
       _pool("echo", std::max(1, std::min(settings.minThreads, settings.maxThreads)),
             settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds, settings.threadStackSize),
-      _socket(listeningSocket(settings.host, settings.port, kListenBacklog)) {
+      // Accepted sockets inherit the timeouts: no set-up call per connection.
+      _socket(listeningSocket(settings.host, settings.port, kListenBacklog,
+                              InheritedOptions{settings.idleTimeout, EchoConnection::kSendSlice})) {
   Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
   params->setMaxThreads(settings.maxThreads);
   // The registry enforces maxQueued with a clear reply; POCO's queue must never

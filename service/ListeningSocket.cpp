@@ -1,17 +1,53 @@
 #include "service/ListeningSocket.h"
 
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocketImpl.h>
 #include <Poco/Net/SocketAddress.h>
 
-namespace echod {
+#include <poll.h>
 
-Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog) {
+#include <cerrno>
+
+namespace echod {
+namespace {
+
+/// A listening socket whose readiness wait is a plain poll(2).
+class ListeningSocketImpl : public Poco::Net::ServerSocketImpl {
+ public:
+  bool poll(const Poco::Timespan& timeout, int mode) override {
+    if (sockfd() == POCO_INVALID_SOCKET) throw Poco::Net::InvalidSocketException();
+    pollfd entry{};
+    entry.fd = sockfd();
+    if (mode & SELECT_READ) entry.events |= POLLIN;
+    if (mode & SELECT_WRITE) entry.events |= POLLOUT;
+    const int rc = ::poll(&entry, 1, static_cast<int>(timeout.totalMilliseconds()));
+    // An interrupted wait reports "nothing yet": TCPServer simply polls again.
+    if (rc < 0 && errno != EINTR) error();
+    return rc > 0;
+  }
+
+ protected:
+  ~ListeningSocketImpl() override = default;
+};
+
+class Listener : public Poco::Net::ServerSocket {
+ public:
+  Listener() : ServerSocket(new ListeningSocketImpl, true) {}
+};
+
+}  // namespace
+
+Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,
+                                        const InheritedOptions& inherited) {
   const Poco::Net::SocketAddress address(host, port);
-  Poco::Net::ServerSocket socket;
+  Listener socket;
   if (address.family() == Poco::Net::SocketAddress::IPv6) {
     socket.bind6(address, true, false);  // not IPv6-only: "::" takes IPv4 clients too
   } else {
     socket.bind(address, true);
   }
+  if (inherited.receiveTimeout.totalMicroseconds() > 0) socket.setReceiveTimeout(inherited.receiveTimeout);
+  if (inherited.sendTimeout.totalMicroseconds() > 0) socket.setSendTimeout(inherited.sendTimeout);
   socket.listen(backlog);
   return socket;
 }

@@ -1,14 +1,25 @@
 #pragma once
 
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Timespan.h>
 
 #include <cstdint>
 #include <string>
 
 namespace echod {
 
+/// Options every accepted connection inherits from the listening socket
+/// (Linux copies them at accept), so no connection pays a system call for them.
+struct InheritedOptions {
+  Poco::Timespan receiveTimeout;  ///< SO_RCVTIMEO; zero: none
+  Poco::Timespan sendTimeout;     ///< SO_SNDTIMEO; zero: none
+};
+
 /// A socket bound to host:port and listening, for the echo and the admin
 /// endpoints alike. An IPv6 host ("::") also takes IPv4 clients.
-Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog);
+/// Its poll() is one poll(2) call: POCO 1.11's creates, fills and closes an
+/// epoll instance on every call, which TCPServer makes once per connection.
+Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,
+                                        const InheritedOptions& inherited = {});
 
 }  // namespace echod

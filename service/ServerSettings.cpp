@@ -26,6 +26,8 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        "open connections one client address may hold; 0 no limit (default 0)"},
       {"echo.threadStackSize", "thread-stack-size", "ECHO_THREAD_STACK_SIZE", "BYTES",
        "stack size of each worker thread (default 262144)"},
+      {"echo.workerScheduling", "worker-scheduling", "ECHO_WORKER_SCHEDULING", "batch|normal",
+       "kernel scheduling of worker threads: batch does not preempt on wake-up (default batch)"},
       {"echo.logLevel", "log-level", "ECHO_LOG_LEVEL", "LEVEL",
        "fatal|critical|error|warning|notice|information|debug|trace (default information)"},
       {"echo.logFormat", "log-format", "ECHO_LOG_FORMAT", "text|json",
@@ -62,6 +64,8 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.maxConnectionsPerAddress =
       static_cast<int>(read.integer("echo.maxConnectionsPerAddress", s.maxConnectionsPerAddress, 0, 100000));
   s.threadStackSize = static_cast<int>(read.integer("echo.threadStackSize", s.threadStackSize, 64 * 1024, 64 << 20));
+  s.workerScheduling = read.choice("echo.workerScheduling", s.workerScheduling,
+                                   {{"batch", WorkerScheduling::Batch}, {"normal", WorkerScheduling::Normal}});
   s.logLevel = read.choice<std::string>("echo.logLevel", s.logLevel,
                                         {{"fatal", "fatal"},
                                          {"critical", "critical"},

@@ -16,6 +16,12 @@ namespace echod {
 /// start-up from POCO's layered configuration (defaults < file < environment
 /// < command line). Nothing else in the server reads configuration keys.
 /// docs/configuration.md describes each one.
+/// How the kernel schedules worker threads (docs/performance.md, "Scheduling").
+enum class WorkerScheduling {
+  Batch,   ///< SCHED_BATCH: a woken worker does not preempt a running one
+  Normal,  ///< SCHED_OTHER, the kernel's default
+};
+
 struct ServerSettings {
   std::string host = "0.0.0.0";
   std::uint16_t port = 4567;
@@ -27,6 +33,7 @@ struct ServerSettings {
   Poco::Timespan drainTimeout{5, 0};
   int maxConnectionsPerAddress = 0;  ///< 0: no limit
   int threadStackSize = 256 * 1024;
+  WorkerScheduling workerScheduling = WorkerScheduling::Batch;
   std::string logLevel = "information";
   bool jsonLogs = false;           ///< --log-format=json
   std::uint16_t adminPort = 9090;  ///< /healthz and /metrics; 0: off

@@ -5,7 +5,13 @@
 
 #include <Poco/Stopwatch.h>
 
+#include <sched.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +32,33 @@ std::unique_ptr<TestClient> servedClient(std::uint16_t port, const std::string& 
   client->send(name + "\n");
   EXPECT_EQ(client->readLine(), "echo : " + name + "\n");
   return client;
+}
+
+/// Threads of this process whose scheduling policy is SCHED_BATCH, from /proc.
+int batchThreads() {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the command name in parentheses start at field 3; policy is field 41.
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i) {
+    }
+    if (field == std::to_string(SCHED_BATCH)) ++count;
+  }
+  return count;
+}
+
+TEST(ServerLimits, WorkerThreadsRunUnderTheConfiguredScheduling) {
+  for (const auto scheduling : {WorkerScheduling::Batch, WorkerScheduling::Normal}) {
+    auto settings = testSettings();
+    settings.workerScheduling = scheduling;
+    InProcessServer server(settings);
+    const int before = batchThreads();
+    auto client = servedClient(server.port(), "scheduled");  // holds its worker thread
+    EXPECT_EQ(batchThreads() - before, scheduling == WorkerScheduling::Batch ? 1 : 0);
+  }
 }
 
 TEST(ServerLimits, FullServerRefusesWithServerBusyAtOnce) {

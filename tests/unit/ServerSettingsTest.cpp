@@ -38,6 +38,7 @@ TEST(ServerSettings, DefaultsAreTheProtocolDefaults) {
   EXPECT_EQ(s.maxConnectionsPerAddress, 0);
   EXPECT_EQ(s.maxThreads, 256);
   EXPECT_EQ(s.maxQueued, 64);
+  EXPECT_EQ(s.workerScheduling, WorkerScheduling::Batch);
 }
 
 TEST(ServerSettings, ReadsEveryKey) {
@@ -53,6 +54,7 @@ TEST(ServerSettings, ReadsEveryKey) {
                                                          {"echo.drainTimeout", "1.5"},
                                                          {"echo.maxConnectionsPerAddress", "2"},
                                                          {"echo.threadStackSize", "131072"},
+                                                         {"echo.workerScheduling", "normal"},
                                                          {"echo.logLevel", "debug"}}));
   EXPECT_EQ(s.host, "::");
   EXPECT_EQ(s.port, 0);
@@ -66,6 +68,7 @@ TEST(ServerSettings, ReadsEveryKey) {
   EXPECT_EQ(s.drainTimeout.totalMilliseconds(), 1500);
   EXPECT_EQ(s.maxConnectionsPerAddress, 2);
   EXPECT_EQ(s.threadStackSize, 131072);
+  EXPECT_EQ(s.workerScheduling, WorkerScheduling::Normal);
   EXPECT_EQ(s.logLevel, "debug");
 }
 
@@ -90,6 +93,7 @@ TEST(ServerSettings, RejectsOutOfRangeAndMalformedValues) {
            {"echo.maxQueued", "-5"},
            {"echo.threadStackSize", "1024"},
            {"echo.logLevel", "loud"},
+           {"echo.workerScheduling", "realtime"},
        }) {
     const std::string message = errorFor(key, value);
     EXPECT_NE(message, "(accepted)") << key << "=" << value;
