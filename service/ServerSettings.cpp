@@ -27,7 +27,7 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
       {"echo.threadStackSize", "thread-stack-size", "ECHO_THREAD_STACK_SIZE", "BYTES",
        "stack size of each worker thread (default 262144)"},
       {"echo.workerScheduling", "worker-scheduling", "ECHO_WORKER_SCHEDULING", "batch|normal",
-       "kernel scheduling of worker threads: batch does not preempt on wake-up (default batch)"},
+       "kernel scheduling of worker threads: batch does not preempt on wake-up (default normal)"},
       {"echo.logLevel", "log-level", "ECHO_LOG_LEVEL", "LEVEL",
        "fatal|critical|error|warning|notice|information|debug|trace (default information)"},
       {"echo.logFormat", "log-format", "ECHO_LOG_FORMAT", "text|json",

@@ -33,7 +33,7 @@ struct ServerSettings {
   Poco::Timespan drainTimeout{5, 0};
   int maxConnectionsPerAddress = 0;  ///< 0: no limit
   int threadStackSize = 256 * 1024;
-  WorkerScheduling workerScheduling = WorkerScheduling::Batch;
+  WorkerScheduling workerScheduling = WorkerScheduling::Normal;
   std::string logLevel = "information";
   bool jsonLogs = false;           ///< --log-format=json
   std::uint16_t adminPort = 9090;  ///< /healthz and /metrics; 0: off

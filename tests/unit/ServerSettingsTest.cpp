@@ -38,7 +38,7 @@ TEST(ServerSettings, DefaultsAreTheProtocolDefaults) {
   EXPECT_EQ(s.maxConnectionsPerAddress, 0);
   EXPECT_EQ(s.maxThreads, 256);
   EXPECT_EQ(s.maxQueued, 64);
-  EXPECT_EQ(s.workerScheduling, WorkerScheduling::Batch);
+  EXPECT_EQ(s.workerScheduling, WorkerScheduling::Normal);
 }
 
 TEST(ServerSettings, ReadsEveryKey) {
@@ -54,7 +54,7 @@ TEST(ServerSettings, ReadsEveryKey) {
                                                          {"echo.drainTimeout", "1.5"},
                                                          {"echo.maxConnectionsPerAddress", "2"},
                                                          {"echo.threadStackSize", "131072"},
-                                                         {"echo.workerScheduling", "normal"},
+                                                         {"echo.workerScheduling", "batch"},
                                                          {"echo.logLevel", "debug"}}));
   EXPECT_EQ(s.host, "::");
   EXPECT_EQ(s.port, 0);
@@ -68,7 +68,7 @@ TEST(ServerSettings, ReadsEveryKey) {
   EXPECT_EQ(s.drainTimeout.totalMilliseconds(), 1500);
   EXPECT_EQ(s.maxConnectionsPerAddress, 2);
   EXPECT_EQ(s.threadStackSize, 131072);
-  EXPECT_EQ(s.workerScheduling, WorkerScheduling::Normal);
+  EXPECT_EQ(s.workerScheduling, WorkerScheduling::Batch);
   EXPECT_EQ(s.logLevel, "debug");
 }
 

@@ -1,0 +1,392 @@
+// The second load generator of bench/: one epoll event loop per thread (by
+// default one thread), many non-blocking connections, each a closed loop of
+// --pipeline lines in flight, every reply checked to the byte. Where
+// `echo-client --bench` spends a thread per connection (and with it a
+// context switch per reply), this one spends next to nothing per reply, so
+// the server, not the load generator, is what runs out of CPU first.
+//
+//   event-load --port=P [--host=127.0.0.1] [--connections=100] [--size=16]
+//              [--pipeline=1] [--duration=5] [--timeout=5] [--threads=1]
+//              [--workload=pingpong|connect]
+//
+// Prints the same JSON line as `echo-client --bench --json`. Every run is
+// bounded by --duration (plus --timeout for a stuck reply).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "client/LoadGenerator.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kSequenceDigits = 16;
+constexpr std::size_t kReadSize = 64 * 1024;
+constexpr int kMaxEvents = 256;
+const std::string kPrefix = "echo : ";
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  int connections = 100;
+  std::size_t size = 16;
+  int pipeline = 1;
+  double duration = 5;
+  double timeout = 5;
+  int threads = 1;
+  bool connectStorm = false;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "event-load: " << problem << "\n"
+            << "usage: event-load --port=P [--host=ADDR] [--connections=N] [--size=B] [--pipeline=N]"
+               " [--duration=S] [--timeout=S] [--threads=N] [--workload=pingpong|connect]\n";
+  std::exit(64);
+}
+
+double number(const std::string& name, const std::string& value, double min, double max) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(value, &used);
+    if (used == value.size() && v >= min && v <= max) return v;
+  } catch (const std::exception&) {
+  }
+  usage("--" + name + "=" + value + ": expected a number from " + std::to_string(min) + " to " + std::to_string(max));
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto eq = arg.find('=');
+    if (arg.rfind("--", 0) != 0 || eq == std::string::npos) usage("unknown argument " + arg);
+    const std::string name = arg.substr(2, eq - 2);
+    const std::string value = arg.substr(eq + 1);
+    if (name == "host") {
+      o.host = value;
+    } else if (name == "port") {
+      o.port = static_cast<int>(number(name, value, 1, 65535));
+    } else if (name == "connections") {
+      o.connections = static_cast<int>(number(name, value, 1, 100000));
+    } else if (name == "size") {
+      o.size = static_cast<std::size_t>(number(name, value, 1, 1 << 20));
+    } else if (name == "pipeline") {
+      o.pipeline = static_cast<int>(number(name, value, 1, 4096));
+    } else if (name == "duration") {
+      o.duration = number(name, value, 0.01, 3600);
+    } else if (name == "timeout") {
+      o.timeout = number(name, value, 0.01, 600);
+    } else if (name == "threads") {
+      o.threads = static_cast<int>(number(name, value, 1, 64));
+    } else if (name == "workload") {
+      if (value != "pingpong" && value != "connect") usage("--workload=" + value + ": expected pingpong or connect");
+      o.connectStorm = value == "connect";
+    } else {
+      usage("unknown option --" + name);
+    }
+  }
+  if (o.port == 0) usage("--port is required");
+  return o;
+}
+
+/// Line `seq` of a connection: its sequence number in hex, then filler, then '\n'.
+void appendLine(std::uint64_t seq, std::size_t size, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::size_t start = out.size();
+  for (std::size_t i = 0; i < size; ++i) out.push_back(static_cast<char>('a' + i % 26));
+  const std::size_t digits = std::min(kSequenceDigits, size);
+  for (std::size_t i = 0; i < digits; ++i) out[start + digits - 1 - i] = kHex[(seq >> (4 * i)) & 0xF];
+  out.push_back('\n');
+}
+
+struct Connection {
+  int fd = -1;
+  std::uint64_t sent = 0;      ///< lines written (ping-pong)
+  std::uint64_t answered = 0;  ///< replies verified
+  std::string out;             ///< bytes not yet accepted by the kernel
+  std::string in;              ///< bytes of replies not yet complete
+  std::vector<Clock::time_point> sentAt;  ///< ring of --pipeline send times
+  Clock::time_point progress;             ///< last time a byte arrived or a session began
+  bool connecting = false;                ///< connect workload: waiting for connect() to finish
+};
+
+/// One event loop over its share of the connections.
+class Loop {
+ public:
+  Loop(const Options& options, const sockaddr_storage& address, socklen_t addressSize, int count)
+      : _o(options), _address(address), _addressSize(addressSize), _connections(static_cast<std::size_t>(count)) {
+    _epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    const std::size_t replySize = kPrefix.size() + _o.size + 1;
+    _expected.reserve(replySize);
+    for (auto& c : _connections) c.sentAt.resize(static_cast<std::size_t>(_o.pipeline));
+  }
+  ~Loop() {
+    for (auto& c : _connections) closeConnection(c);
+    if (_epoll >= 0) ::close(_epoll);
+  }
+
+  echod::BenchResult run(Clock::time_point start, Clock::time_point end) {
+    _end = end;
+    for (auto& c : _connections) {
+      if (_o.connectStorm) {
+        beginSession(c);
+      } else if (openConnection(c, false)) {
+        fillPipeline(c);
+      }
+    }
+    _result.connections = static_cast<int>(_connections.size());
+    std::vector<char> buffer(kReadSize);
+    epoll_event events[kMaxEvents];
+    while (Clock::now() < _end && _live > 0) {
+      const int n = ::epoll_wait(_epoll, events, kMaxEvents, 50);
+      for (int i = 0; i < n; ++i) {
+        auto& c = _connections[events[i].data.u32];
+        if (c.fd < 0) continue;
+        if (c.connecting) {
+          finishConnect(c);
+        } else {
+          if (events[i].events & EPOLLOUT) flushOut(c);
+          if (c.fd >= 0 && (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) readFrom(c, buffer);
+        }
+      }
+      if (Clock::now() >= _nextTimeoutCheck) checkTimeouts();
+    }
+    _result.seconds = std::chrono::duration<double>(std::min(Clock::now(), _end) - start).count();
+    return _result;
+  }
+
+ private:
+  bool openConnection(Connection& c, bool nonBlockingConnect) {
+    c.fd = ::socket(_address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (nonBlockingConnect ? SOCK_NONBLOCK : 0), 0);
+    if (c.fd < 0) return fail(c, std::string("socket: ") + std::strerror(errno));
+    const int one = 1;
+    ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const int rc = ::connect(c.fd, reinterpret_cast<const sockaddr*>(&_address), _addressSize);
+    if (rc != 0 && !(nonBlockingConnect && errno == EINPROGRESS)) {
+      return fail(c, std::string("connect: ") + std::strerror(errno));
+    }
+    if (!nonBlockingConnect && ::fcntl(c.fd, F_SETFL, O_NONBLOCK) != 0) {
+      return fail(c, std::string("fcntl: ") + std::strerror(errno));
+    }
+    c.connecting = nonBlockingConnect && rc != 0;
+    epoll_event ev{};
+    ev.events = c.connecting ? EPOLLOUT : EPOLLIN;
+    ev.data.u32 = static_cast<std::uint32_t>(&c - _connections.data());
+    ::epoll_ctl(_epoll, EPOLL_CTL_ADD, c.fd, &ev);
+    c.progress = Clock::now();
+    ++_live;
+    return true;
+  }
+
+  void closeConnection(Connection& c) {
+    if (c.fd < 0) return;
+    ::close(c.fd);  // also leaves the epoll set
+    c.fd = -1;
+    --_live;
+  }
+
+  bool fail(Connection& c, const std::string& what) {
+    ++_result.errors;
+    if (_result.firstError.empty()) _result.firstError = what;
+    closeConnection(c);
+    return false;
+  }
+
+  // Ping-pong: keep --pipeline lines in flight.
+  void fillPipeline(Connection& c) {
+    const auto now = Clock::now();
+    while (c.sent - c.answered < static_cast<std::uint64_t>(_o.pipeline)) {
+      c.sentAt[c.sent % c.sentAt.size()] = now;
+      appendLine(c.sent++, _o.size, c.out);
+    }
+    flushOut(c);
+  }
+
+  void flushOut(Connection& c) {
+    while (!c.out.empty()) {
+      const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN) break;
+        fail(c, std::string("send: ") + std::strerror(errno));
+        return;
+      }
+      c.out.erase(0, static_cast<std::size_t>(n));
+    }
+    epoll_event ev{};
+    ev.events = c.out.empty() ? EPOLLIN : (EPOLLIN | EPOLLOUT);
+    ev.data.u32 = static_cast<std::uint32_t>(&c - _connections.data());
+    ::epoll_ctl(_epoll, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  void readFrom(Connection& c, std::vector<char>& buffer) {
+    const ssize_t n = ::recv(c.fd, buffer.data(), buffer.size(), 0);
+    if (n < 0) {
+      if (errno != EAGAIN) fail(c, std::string("recv: ") + std::strerror(errno));
+      return;
+    }
+    c.progress = Clock::now();
+    if (_o.connectStorm) {
+      if (n == 0) return endSession(c);
+      c.in.append(buffer.data(), static_cast<std::size_t>(n));
+      if (c.in.size() > _sessionReply.size()) fail(c, "connect workload: reply longer than expected");
+      return;
+    }
+    if (n == 0) {
+      fail(c, "server closed the connection");
+      return;
+    }
+    c.in.append(buffer.data(), static_cast<std::size_t>(n));
+    const std::size_t replySize = kPrefix.size() + _o.size + 1;
+    std::size_t pos = 0;
+    const auto now = Clock::now();
+    while (c.in.size() - pos >= replySize) {
+      _expected.assign(kPrefix);
+      appendLine(c.answered, _o.size, _expected);
+      if (std::memcmp(c.in.data() + pos, _expected.data(), replySize) != 0) {
+        fail(c, "wrong reply '" + c.in.substr(pos, std::min<std::size_t>(replySize, 80)) + "'");
+        return;
+      }
+      _result.latency.record(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sentAt[c.answered % c.sentAt.size()]).count()));
+      ++c.answered;
+      pos += replySize;
+      if (now < _end) {
+        ++_result.messages;
+        _result.payloadBytes += _o.size + 1;
+      }
+    }
+    c.in.erase(0, pos);
+    if (now < _end) fillPipeline(c);
+  }
+
+  // Connect workload: connect, one line and `exit` in one write, the echo and
+  // FIN back, the server's close; then the next session on the same slot.
+  void beginSession(Connection& c) {
+    if (_sessionScript.empty()) {
+      appendLine(0, _o.size, _sessionScript);
+      _sessionScript += "exit\n";
+      _sessionReply = kPrefix;
+      appendLine(0, _o.size, _sessionReply);
+      _sessionReply += "FIN\n";
+    }
+    c.in.clear();
+    c.sentAt[0] = Clock::now();
+    if (!openConnection(c, true)) return;
+    if (!c.connecting) startScript(c);
+  }
+
+  void finishConnect(Connection& c) {
+    int error = 0;
+    socklen_t size = sizeof error;
+    ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &error, &size);
+    if (error != 0) {
+      fail(c, std::string("connect: ") + std::strerror(error));
+      return;
+    }
+    c.connecting = false;
+    startScript(c);
+  }
+
+  void startScript(Connection& c) {
+    c.out = _sessionScript;
+    flushOut(c);
+  }
+
+  void endSession(Connection& c) {
+    if (c.in != _sessionReply) {
+      fail(c, "connect workload: wrong reply '" + c.in.substr(0, 80) + "'");
+      return;
+    }
+    const auto now = Clock::now();
+    if (now < _end) {
+      ++_result.messages;
+      _result.latency.record(
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sentAt[0]).count()));
+    }
+    closeConnection(c);
+    if (now < _end) beginSession(c);
+  }
+
+  void checkTimeouts() {
+    const auto now = Clock::now();
+    _nextTimeoutCheck = now + std::chrono::milliseconds(100);
+    const auto limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(_o.timeout));
+    for (auto& c : _connections) {
+      const bool waiting = _o.connectStorm || c.sent > c.answered;
+      if (c.fd >= 0 && waiting && now - c.progress > limit) fail(c, "no reply within --timeout");
+    }
+  }
+
+  const Options& _o;
+  const sockaddr_storage _address;
+  const socklen_t _addressSize;
+  std::vector<Connection> _connections;
+  int _epoll = -1;
+  int _live = 0;
+  Clock::time_point _end;
+  Clock::time_point _nextTimeoutCheck;
+  std::string _expected;
+  std::string _sessionScript;
+  std::string _sessionReply;
+  echod::BenchResult _result;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(options.port);
+  if (::getaddrinfo(options.host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
+    usage("cannot resolve --host=" + options.host);
+  }
+  sockaddr_storage address{};
+  std::memcpy(&address, found->ai_addr, found->ai_addrlen);
+  const auto addressSize = static_cast<socklen_t>(found->ai_addrlen);
+  ::freeaddrinfo(found);
+
+  const int threads = std::min(options.threads, options.connections);
+  std::vector<std::unique_ptr<Loop>> loops;
+  for (int t = 0; t < threads; ++t) {
+    const int share = options.connections / threads + (t < options.connections % threads ? 1 : 0);
+    loops.push_back(std::make_unique<Loop>(options, address, addressSize, share));
+  }
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration));
+  std::vector<echod::BenchResult> results(loops.size());
+  std::vector<std::thread> running;
+  for (std::size_t t = 0; t < loops.size(); ++t) {
+    running.emplace_back([&, t] { results[t] = loops[t]->run(start, end); });
+  }
+  for (auto& thread : running) thread.join();
+
+  echod::BenchResult total;
+  for (const auto& r : results) {
+    total.connections += r.connections;
+    total.messages += r.messages;
+    total.errors += r.errors;
+    total.payloadBytes += r.payloadBytes;
+    total.seconds = std::max(total.seconds, r.seconds);
+    total.latency.merge(r.latency);
+    if (total.firstError.empty()) total.firstError = r.firstError;
+  }
+  std::cout << total.json() << std::flush;
+  return total.errors == 0 ? 0 : 1;
+}
