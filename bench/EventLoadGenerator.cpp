@@ -116,10 +116,10 @@ void appendLine(std::uint64_t seq, std::size_t size, std::string& out) {
 
 struct Connection {
   int fd = -1;
-  std::uint64_t sent = 0;      ///< lines written (ping-pong)
-  std::uint64_t answered = 0;  ///< replies verified
-  std::string out;             ///< bytes not yet accepted by the kernel
-  std::string in;              ///< bytes of replies not yet complete
+  std::uint64_t sent = 0;                 ///< lines written (ping-pong)
+  std::uint64_t answered = 0;             ///< replies verified
+  std::string out;                        ///< bytes not yet accepted by the kernel
+  std::string in;                         ///< bytes of replies not yet complete
   std::vector<Clock::time_point> sentAt;  ///< ring of --pipeline send times
   Clock::time_point progress;             ///< last time a byte arrived or a session began
   bool connecting = false;                ///< connect workload: waiting for connect() to finish
