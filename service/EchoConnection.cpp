@@ -70,8 +70,8 @@ EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, const Serv
 EchoConnection::~EchoConnection() { _registry.release(socket()); }
 
 void EchoConnection::run() {
-  // The peer's name costs a system call: only when the lines are logged.
   applyScheduling(_settings.workerScheduling);
+  // The peer's name costs a system call: only when the lines are logged.
   auto& log = logger();
   const std::string peer = log.information() ? peerName(socket()) : std::string();
   _metrics.count(_metrics.connectionsOpened);
