@@ -35,6 +35,16 @@ if ! engine_answers; then
     log "no Docker engine answers and not root: cannot start dockerd"
     exit 3
   fi
+  # Pid files left by a dockerd and its containerd that are gone (a machine
+  # restored from a snapshot) stop new ones when their numbers have been
+  # reused meanwhile: dockerd refuses to start, or waits for a containerd
+  # that is some other process.
+  for stale in dockerd:/var/run/docker.pid containerd:/var/run/docker/containerd/containerd.pid; do
+    if [ -f "${stale#*:}" ] && ! pgrep -x "${stale%%:*}" >/dev/null 2>&1; then
+      log "removing the stale ${stale#*:} (no ${stale%%:*} runs)"
+      rm -f "${stale#*:}"
+    fi
+  done
   log "starting dockerd (log: /var/log/echod-dockerd.log)"
   nohup dockerd >/var/log/echod-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
