@@ -81,7 +81,8 @@ for part in $parts; do
       if tests/soak/run.sh build/test; then summary+=("soak: passed"); else failed+=("soak"); fi ;;
     bench)
       echo "=== bench smoke test (short runs, no thresholds)"
-      if BENCH_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} BENCH_ROUNDS=1 bench/run.sh; then
+      if BENCH_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} BENCH_ROUNDS=1 bench/run.sh &&
+        SWITCHES_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} bench/switches.sh; then
         summary+=("bench smoke: passed")
       else
         failed+=("bench smoke")

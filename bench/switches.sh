@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Where a thread per connection pays: per echoed message, the server's
+# context switches (voluntary, involuntary, summed over all its threads from
+# /proc/PID/task/*/status) and CPU time (utime+stime from /proc/PID/stat),
+# for echod (defaults and --worker-scheduling=batch) and the one-thread Asio
+# server, under the same event-loop ping-pong load.
+#   bench/switches.sh                      100 connections, 3 s per server
+#   SWITCHES_CONNECTIONS=1000 SWITCHES_SECONDS=2 bench/switches.sh
+#   SWITCHES_CONNECTIONS=10 SWITCHES_PIPELINE=64 bench/switches.sh
+# Pinned like bench/run.sh (server on CPU 0, load on CPU 1) when there are
+# two or more CPUs. Loopback only; each run is bounded by SWITCHES_SECONDS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+conns=${SWITCHES_CONNECTIONS:-100}
+seconds=${SWITCHES_SECONDS:-3}
+pipeline=${SWITCHES_PIPELINE:-1}
+
+scripts/install-deps.sh bench
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DECHOD_BUILD_BENCH=ON -DECHOD_BUILD_TESTS=OFF >/dev/null
+cmake --build build/bench -j "$(nproc)" --target echo-server asio-echo-server event-load >/dev/null
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+server_cpu=(); load_cpu=()
+if [ "$(nproc)" -ge 2 ]; then server_cpu=(taskset -c 0); load_cpu=(taskset -c 1); fi
+
+log=$(mktemp)
+pid=""
+cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$log"; }
+trap cleanup EXIT
+
+switches_of() {  # pid: "voluntary involuntary", all threads
+  awk '/^voluntary_ctxt_switches/{v+=$2} /^nonvoluntary_ctxt_switches/{n+=$2} END{print v+0, n+0}' \
+    /proc/"$1"/task/*/status
+}
+ticks_of() { awk '{print $14 + $15}' /proc/"$1"/stat; }
+
+measure() {  # name, server command...
+  local name=$1 port="" out v0 n0 v1 n1 t0 t1 msgs
+  shift
+  "${server_cpu[@]}" "$@" >/dev/null 2>"$log" &
+  pid=$!
+  for _ in $(seq 1 200); do
+    port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://') && [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { echo "switches: $name did not start:" >&2; cat "$log" >&2; exit 1; }
+  read -r v0 n0 < <(switches_of "$pid")
+  t0=$(ticks_of "$pid")
+  out=$("${load_cpu[@]}" build/bench/bench/event-load --host=127.0.0.1 --port="$port" \
+    --connections="$conns" --size=16 --pipeline="$pipeline" --duration="$seconds" --timeout=5)
+  read -r v1 n1 < <(switches_of "$pid")
+  t1=$(ticks_of "$pid")
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  pid=""
+  msgs=$(echo "$out" | grep -o '"messages":[0-9]*' | cut -d: -f2)
+  errors=$(echo "$out" | grep -o '"errors":[0-9]*' | cut -d: -f2)
+  rate=$(echo "$out" | grep -o '"messages_per_second":[0-9.]*' | cut -d: -f2)
+  [ "${msgs:-0}" -gt 0 ] && [ "$errors" = 0 ] || { echo "switches: $name: $out" >&2; exit 1; }
+  awk -v name="$name" -v m="$msgs" -v v=$((v1 - v0)) -v n=$((n1 - n0)) -v t=$((t1 - t0)) \
+    -v hz="$(getconf CLK_TCK)" -v r="$rate" \
+    'BEGIN { printf "%-12s %10.0f %10.3f %10.3f %10.2f\n", name, r, v / m, n / m, t * 1e6 / hz / m }'
+}
+
+echo "ping-pong, $conns connections, 16-byte lines, $pipeline in flight, ${seconds}s per server, pinned=$([ ${#server_cpu[@]} -gt 0 ] && echo 1 || echo 0)"
+printf "%-12s %10s %10s %10s %10s\n" server msg/s vol/msg invol/msg cpu_us/msg
+echod=(build/bench/service/echo-server --host=127.0.0.1 --port=0 --admin-port=0 --log-level=notice
+  --max-threads=$((conns + 100)) --min-threads=$((conns + 10)))
+measure echod "${echod[@]}"
+measure echod-batch "${echod[@]}" --worker-scheduling=batch
+measure asio-1t build/bench/bench/asio-echo-server --port=0 --threads=1
