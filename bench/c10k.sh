@@ -12,9 +12,7 @@ conns=${C10K_CONNECTIONS:-10000}
 seconds=${C10K_SECONDS:-10}
 stack=${C10K_STACK:-65536}
 
-scripts/install-deps.sh bench
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DECHOD_BUILD_BENCH=ON -DECHOD_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j "$(nproc)" --target echo-server echo-client >/dev/null
+bench/build.sh echo-server echo-client
 server_bin=build/bench/service/echo-server
 client_bin=build/bench/client/echo-client
 

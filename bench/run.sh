@@ -24,9 +24,7 @@ loads=(${BENCH_LOAD:-event threads})
 cpus=$(nproc)
 pin=${BENCH_PIN:-$([ "$cpus" -ge 2 ] && echo 1 || echo 0)}
 
-scripts/install-deps.sh bench
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DECHOD_BUILD_BENCH=ON -DECHOD_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j "$cpus" --target echo-server echo-client asio-echo-server event-load >/dev/null
+bench/build.sh echo-server echo-client asio-echo-server event-load
 server_bin=build/bench/service/echo-server
 client_bin=build/bench/client/echo-client
 asio_bin=build/bench/bench/asio-echo-server

@@ -15,9 +15,7 @@ conns=${SWITCHES_CONNECTIONS:-100}
 seconds=${SWITCHES_SECONDS:-3}
 pipeline=${SWITCHES_PIPELINE:-1}
 
-scripts/install-deps.sh bench
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DECHOD_BUILD_BENCH=ON -DECHOD_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j "$(nproc)" --target echo-server asio-echo-server event-load >/dev/null
+bench/build.sh echo-server asio-echo-server event-load
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 server_cpu=(); load_cpu=()
