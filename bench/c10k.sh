@@ -12,7 +12,8 @@ conns=${C10K_CONNECTIONS:-10000}
 seconds=${C10K_SECONDS:-10}
 stack=${C10K_STACK:-65536}
 
-bench/build.sh echo-server echo-client
+. bench/lib.sh
+bench_build echo-server echo-client
 server_bin=build/bench/service/echo-server
 client_bin=build/bench/client/echo-client
 
@@ -31,20 +32,12 @@ first_answer_ms() {  # port, start time in ns: waits for the first answered conn
   done
   echo $((($(date +%s%N) - $2) / 1000000))
 }
-wait_port() {
-  local p=""
-  for _ in $(seq 1 2000); do
-    p=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://') && [ -n "$p" ] && break
-    sleep 0.01
-  done
-  echo "$p"
-}
 
 # 1. The idle server on its defaults: RSS and start-up time.
 start_ns=$(date +%s%N)
 "$server_bin" --host=127.0.0.1 --port=0 --log-level=notice --admin-port=0 2>"$log" &
 pid=$!
-port=$(wait_port)
+port=$(listening_port "$log")
 default_ready_ms=$(first_answer_ms "$port" "$start_ns")
 idle_rss=$(rss_of $pid)
 kill $pid
@@ -57,7 +50,7 @@ start_ns=$(date +%s%N)
   --min-threads=$((conns + 100)) --max-queued=100 --thread-stack-size="$stack" --idle-timeout=120 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
-port=$(wait_port)
+port=$(listening_port "$log")
 ready_ms=$(first_answer_ms "$port" "$start_ns")
 rss() { rss_of $pid; }
 threads() { awk '/Threads/{print $2}' "/proc/$pid/status"; }

@@ -24,7 +24,8 @@ loads=(${BENCH_LOAD:-event threads})
 cpus=$(nproc)
 pin=${BENCH_PIN:-$([ "$cpus" -ge 2 ] && echo 1 || echo 0)}
 
-bench/build.sh echo-server echo-client asio-echo-server event-load
+. bench/lib.sh
+bench_build echo-server echo-client asio-echo-server event-load
 server_bin=build/bench/service/echo-server
 client_bin=build/bench/client/echo-client
 asio_bin=build/bench/bench/asio-echo-server
@@ -46,12 +47,7 @@ start_server() {  # name, command...  (sets port[name])
   shift
   "${server_cpu[@]}" "$@" >/dev/null 2>"$logdir/$name.log" &
   pids+=($!)
-  for _ in $(seq 1 100); do
-    grep -q 'listening on' "$logdir/$name.log" && break
-    sleep 0.05
-  done
-  port[$name]=$(grep -o 'listening on [0-9.]*:[0-9]*' "$logdir/$name.log" | sed 's/.*://')
-  [ -n "${port[$name]}" ] || { echo "bench: $name did not start:"; cat "$logdir/$name.log"; exit 1; }
+  port[$name]=$(listening_port "$logdir/$name.log")
 }
 
 declare -A port

@@ -15,11 +15,13 @@ conns=${SWITCHES_CONNECTIONS:-100}
 seconds=${SWITCHES_SECONDS:-3}
 pipeline=${SWITCHES_PIPELINE:-1}
 
-bench/build.sh echo-server asio-echo-server event-load
+. bench/lib.sh
+bench_build echo-server asio-echo-server event-load
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 server_cpu=(); load_cpu=()
-if [ "$(nproc)" -ge 2 ]; then server_cpu=(taskset -c 0); load_cpu=(taskset -c 1); fi
+pin=0
+if [ "$(nproc)" -ge 2 ]; then pin=1; server_cpu=(taskset -c 0); load_cpu=(taskset -c 1); fi
 
 log=$(mktemp)
 pid=""
@@ -33,15 +35,11 @@ switches_of() {  # pid: "voluntary involuntary", all threads
 ticks_of() { awk '{print $14 + $15}' /proc/"$1"/stat; }
 
 measure() {  # name, server command...
-  local name=$1 port="" out v0 n0 v1 n1 t0 t1 msgs
+  local name=$1 port out v0 n0 v1 n1 t0 t1 msgs errors rate
   shift
   "${server_cpu[@]}" "$@" >/dev/null 2>"$log" &
   pid=$!
-  for _ in $(seq 1 200); do
-    port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://') && [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { echo "switches: $name did not start:" >&2; cat "$log" >&2; exit 1; }
+  port=$(listening_port "$log")
   read -r v0 n0 < <(switches_of "$pid")
   t0=$(ticks_of "$pid")
   out=$("${load_cpu[@]}" build/bench/bench/event-load --host=127.0.0.1 --port="$port" \
@@ -60,7 +58,7 @@ measure() {  # name, server command...
     'BEGIN { printf "%-12s %10.0f %10.3f %10.3f %10.2f\n", name, r, v / m, n / m, t * 1e6 / hz / m }'
 }
 
-echo "ping-pong, $conns connections, 16-byte lines, $pipeline in flight, ${seconds}s per server, pinned=$([ ${#server_cpu[@]} -gt 0 ] && echo 1 || echo 0)"
+echo "ping-pong, $conns connections, 16-byte lines, $pipeline in flight, ${seconds}s per server, pinned=$pin"
 printf "%-12s %10s %10s %10s %10s\n" server msg/s vol/msg invol/msg cpu_us/msg
 echod=(build/bench/service/echo-server --host=127.0.0.1 --port=0 --admin-port=0 --log-level=notice
   --max-threads=$((conns + 100)) --min-threads=$((conns + 10)))
