@@ -8,10 +8,14 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include "service/ListeningSocket.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <vector>
 
 namespace echod {
 namespace {
@@ -20,15 +24,58 @@ constexpr int kAdminThreads = 2;
 constexpr int kAdminStack = 256 * 1024;
 constexpr int kAdminBacklog = 64;
 
-long residentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0;
-  long resident = 0;
-  statm >> pages >> resident;
-  return resident * ::sysconf(_SC_PAGESIZE);
+/// The process figures every official Prometheus client exports, from /proc.
+struct ProcessFigures {
+  double cpuSeconds = 0;
+  double startTimeSeconds = 0;
+  double virtualBytes = 0;
+  double residentBytes = 0;
+  double openFds = 0;
+  double maxFds = 0;
+  double threads = 0;
+};
+
+ProcessFigures processFigures() {
+  ProcessFigures f;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  std::ifstream statFile("/proc/self/stat");
+  const std::string stat((std::istreambuf_iterator<char>(statFile)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');
+  if (paren != std::string::npos) {
+    // Fields after "(comm)" start at field 3: utime 14, stime 15, threads 20, starttime 22, vsize 23, rss 24.
+    std::istringstream fields(stat.substr(paren + 2));
+    std::vector<std::string> v((std::istream_iterator<std::string>(fields)), std::istream_iterator<std::string>());
+    const auto field = [&v](std::size_t n) { return n - 3 < v.size() ? std::stod(v[n - 3]) : 0.0; };
+    f.cpuSeconds = (field(14) + field(15)) / ticks;
+    f.threads = field(20);
+    f.virtualBytes = field(23);
+    f.residentBytes = field(24) * page;
+    std::ifstream procStat("/proc/stat");
+    for (std::string key; procStat >> key;) {
+      if (key == "btime") {
+        double boot = 0;
+        procStat >> boot;
+        f.startTimeSeconds = boot + field(22) / ticks;
+        break;
+      }
+    }
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec)) {
+    ++f.openFds;
+  }
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) f.maxFds = static_cast<double>(files.rlim_cur);
+  return f;
 }
 
 void counter(std::ostringstream& out, const char* name, const char* help, std::uint64_t value) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n" << name << ' ' << value << '\n';
+}
+
+void counter(std::ostringstream& out, const char* name, const char* help, double value) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n" << name << ' ' << value << '\n';
 }
 
@@ -107,6 +154,7 @@ std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timesta
   const ServerMetrics& m = echo.metrics();
   const EchoServer::Gauges g = echo.gauges();
   std::ostringstream out;
+  out.precision(15);  // byte counts in full, not 1.57e+08
   gauge(out, "echod_connections_open", "Connections admitted and not yet closed.",
         static_cast<double>(g.openConnections));
   counter(out, "echod_connections_total", "Connections served since start.", m.connectionsOpened.load());
@@ -117,13 +165,36 @@ std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timesta
   counter(out, "echod_sent_bytes_total", "Bytes sent to clients.", m.bytesSent.load());
   byReason(out, "echod_errors_total", "ERR replies sent on open connections, by reason.", m.errors,
            {ErrorReason::LineTooLong, ErrorReason::IdleTimeout, ErrorReason::ShuttingDown});
-  gauge(out, "echod_worker_threads_busy", "Worker threads serving a connection now.", g.busyThreads);
+  counter(out, "echod_idle_timeouts_total", "Connections woken for completing no message within the idle timeout.",
+          m.idleWoken.load());
+  counter(out, "echod_idle_evictions_under_load_total",
+          "Idle connections closed to make room for connections waiting for a thread.", m.evictedUnderLoad.load());
+  counter(out, "echod_queue_timeouts_total", "Queued connections answered ERR server busy at the queue timeout.",
+          m.queueTimeouts.load());
+  counter(out, "echod_thread_start_failures_total",
+          "Queued connections answered ERR server busy because the system refused a thread.",
+          m.threadStartFailures.load());
+  gauge(out, "echod_worker_threads_busy", "Worker threads serving a connection now.",
+        static_cast<double>(g.busyThreads));
   gauge(out, "echod_worker_threads_max", "Size of the worker pool (maxThreads).", g.maxThreads);
   gauge(out, "echod_worker_threads_started", "Worker threads the pool has started.", g.poolThreads);
-  gauge(out, "echod_queued_connections", "Connections waiting for a worker thread.", g.queued);
+  out << "# HELP echod_worker_pool_info The limit that decided the worker pool's size.\n"
+      << "# TYPE echod_worker_pool_info gauge\n"
+      << "echod_worker_pool_info{decided_by=\"" << echo.poolSize().decidedBy << "\",threads=\"" << g.maxThreads
+      << "\"} 1\n";
+  gauge(out, "echod_queued_connections", "Connections waiting for a worker thread.", static_cast<double>(g.queued));
   gauge(out, "echod_draining", "1 while the server is shutting down.", g.draining ? 1 : 0);
-  gauge(out, "echod_uptime_seconds", "Seconds since the server started.", static_cast<double>(started.elapsed()) / 1e6);
-  gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", static_cast<double>(residentBytes()));
+  gauge(out, "echod_uptime_seconds", "Seconds since the admin endpoint started.",
+        static_cast<double>(started.elapsed()) / 1e6);
+  const ProcessFigures p = processFigures();
+  counter(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", p.cpuSeconds);
+  gauge(out, "process_open_fds", "Number of open file descriptors.", p.openFds);
+  gauge(out, "process_max_fds", "Maximum number of open file descriptors.", p.maxFds);
+  gauge(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+        p.startTimeSeconds);
+  gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", p.virtualBytes);
+  gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", p.residentBytes);
+  gauge(out, "process_threads", "Number of OS threads in the process.", p.threads);
   return out.str();
 }
 

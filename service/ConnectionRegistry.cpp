@@ -2,12 +2,37 @@
 
 #include <Poco/Exception.h>
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
 #include <chrono>
 
 namespace echod {
 
+void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason) {
+  constexpr int kDiscardLimit = 64 * 1024;  ///< unread input dropped, so our close is not a reset
+  const std::string_view reply = errorReply(reason);
+  try {
+    // Nothing was ever written to this socket: its send buffer is empty.
+    socket.sendBytes(reply.data(), static_cast<int>(reply.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+    socket.shutdownSend();
+    // Unread input would turn our close into a RST racing the reply.
+    std::array<char, 4096> sink{};
+    for (int total = 0; total < kDiscardLimit;) {
+      const int n = socket.receiveBytes(sink.data(), static_cast<int>(sink.size()), MSG_DONTWAIT);
+      if (n <= 0) break;
+      total += n;
+    }
+  } catch (const Poco::Exception&) {
+    // Nothing more to read (would block), or the peer is gone already.
+  }
+}
+
 ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit)
-    : _capacity(capacity), _perAddressLimit(perAddressLimit) {}
+    : _capacity(capacity), _perAddressLimit(perAddressLimit) {
+  _entries.reserve(std::min<std::size_t>(capacity, 1024));
+}
 
 std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket) {
   std::string address;
@@ -21,24 +46,35 @@ std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSock
     if (count >= _perAddressLimit) return ErrorReason::TooManyConnections;
     ++count;
   }
-  _entries.emplace(socket.impl(), Entry{socket, std::move(address)});
+  _entries.try_emplace(socket.impl(), socket, std::move(address), now());
   return std::nullopt;
 }
 
+ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSocket& socket) {
+  std::lock_guard<std::mutex> lock(_mutex);
+  const auto it = _entries.find(socket.impl());
+  if (it == _entries.end()) return nullptr;
+  it->second.running = true;
+  ++_running;
+  return &it->second;
+}
+
+void ConnectionRegistry::forgetLocked(Map::iterator it) {
+  if (_perAddressLimit > 0) {
+    const auto count = _perAddress.find(it->second.address);
+    if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
+  }
+  if (it->second.running) --_running;
+  _released.push_back(it->second.socket);
+  _entries.erase(it);
+  if (_entries.empty()) _emptied.notify_all();
+}
+
 void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
-  std::optional<Poco::Net::StreamSocket> entrySocket;
   {
     std::lock_guard<std::mutex> lock(_mutex);
     const auto it = _entries.find(socket.impl());
-    if (it != _entries.end()) {
-      if (_perAddressLimit > 0) {
-        const auto count = _perAddress.find(it->second.address);
-        if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
-      }
-      entrySocket.emplace(std::move(it->second.socket));
-      _entries.erase(it);
-      if (_entries.empty()) _emptied.notify_all();
-    }
+    if (it != _entries.end()) forgetLocked(it);
   }
   // Closed outside the lock (the acceptor waits on it; a close sends our FIN
   // and, on loopback, delivers it), but only once the entry is gone, so that a
@@ -48,31 +84,111 @@ void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
   } catch (const Poco::Exception&) {
     // Closing a socket the peer reset: nothing left to do.
   }
-  if (!entrySocket) return;
-  std::lock_guard<std::mutex> lock(_mutex);
-  _released.push_back(std::move(*entrySocket));
 }
 
-void ConnectionRegistry::beginDrain() {
+ConnectionRegistry::Map::iterator ConnectionRegistry::answerQueued(Map::iterator it, ErrorReason reason) {
+  // POCO's queue still holds this socket; its worker, if one ever comes,
+  // finds no entry (attach() returns null) and a closed socket.
+  Poco::Net::StreamSocket socket = it->second.socket;
+  refuseSocket(socket, reason);
+  try {
+    socket.close();
+  } catch (const Poco::Exception&) {
+    // Already reset by the peer.
+  }
+  auto next = std::next(it);
+  forgetLocked(it);
+  return next;
+}
+
+void ConnectionRegistry::wake(Slot& slot, Wake why) {
+  slot.wake.store(why, std::memory_order_release);
+  try {
+    slot.socket.shutdownReceive();
+  } catch (const Poco::Exception&) {
+    // The peer is already gone; its connection ends on its own.
+  }
+}
+
+ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rules) {
+  SweepResult result;
+  const std::int64_t nowMs = now();
+  std::vector<std::pair<std::int64_t, Slot*>> idleEnough;  // eviction candidates under load
+  std::size_t pendingEvictions = 0;
+  std::size_t waiting = 0;
+  std::lock_guard<std::mutex> lock(_mutex);
+  if (_draining.load(std::memory_order_relaxed)) return result;  // shutdown owns every connection now
+  for (auto it = _entries.begin(); it != _entries.end();) {
+    Slot& slot = it->second;
+    if (!slot.running) {
+      if (rules.queueMs > 0 && nowMs - slot.admittedMs >= rules.queueMs) {
+        it = answerQueued(it, ErrorReason::ServerBusy);
+        ++result.queueTimeouts;
+        continue;
+      }
+      ++waiting;
+      if (rules.strandedMs > 0 && _running < rules.maxThreads && nowMs - slot.admittedMs >= rules.strandedMs) {
+        ++result.stranded;
+      }
+    } else if (slot.wake.load(std::memory_order_relaxed) != Wake::None) {
+      if (slot.wake.load(std::memory_order_relaxed) == Wake::IdleUnderLoad) ++pendingEvictions;
+    } else {
+      const std::int64_t idle = nowMs - slot.lastMessageMs.load(std::memory_order_relaxed);
+      if (rules.idleMs > 0 && idle >= rules.idleMs) {
+        wake(slot, Wake::IdleTimeout);
+        ++result.idleClosed;
+      } else if (rules.idleUnderLoadMs > 0 && idle >= rules.idleUnderLoadMs) {
+        idleEnough.emplace_back(slot.lastMessageMs.load(std::memory_order_relaxed), &slot);
+      }
+    }
+    ++it;
+  }
+  // Under load: one eviction per connection still waiting, longest idle first,
+  // less the evictions whose threads have not come free yet.
+  if (_running >= rules.maxThreads && waiting > pendingEvictions && !idleEnough.empty()) {
+    const std::size_t evict = std::min(waiting - pendingEvictions, idleEnough.size());
+    std::nth_element(idleEnough.begin(), idleEnough.begin() + static_cast<std::ptrdiff_t>(evict - 1), idleEnough.end());
+    for (std::size_t i = 0; i < evict; ++i) wake(*idleEnough[i].second, Wake::IdleUnderLoad);
+    result.evictedUnderLoad = evict;
+  }
+  return result;
+}
+
+std::size_t ConnectionRegistry::refuseQueuedOlderThan(std::int64_t ms) {
+  std::size_t refused = 0;
+  const std::int64_t nowMs = now();
+  std::lock_guard<std::mutex> lock(_mutex);
+  for (auto it = _entries.begin(); it != _entries.end();) {
+    if (!it->second.running && nowMs - it->second.admittedMs >= ms) {
+      it = answerQueued(it, ErrorReason::ServerBusy);
+      ++refused;
+    } else {
+      ++it;
+    }
+  }
+  return refused;
+}
+
+std::size_t ConnectionRegistry::beginDrain() {
+  std::size_t answered = 0;
   std::lock_guard<std::mutex> lock(_mutex);
   _draining.store(true, std::memory_order_release);
-  wakeAllLocked();
+  for (auto it = _entries.begin(); it != _entries.end();) {
+    if (!it->second.running) {
+      it = answerQueued(it, ErrorReason::ShuttingDown);
+      ++answered;
+      continue;
+    }
+    if (it->second.wake.load(std::memory_order_relaxed) == Wake::None) wake(it->second, Wake::Drain);
+    ++it;
+  }
+  return answered;
 }
 
 void ConnectionRegistry::abortAll() {
   std::lock_guard<std::mutex> lock(_mutex);
   _aborting.store(true, std::memory_order_release);
-  wakeAllLocked();
-}
-
-void ConnectionRegistry::wakeAllLocked() {
-  for (auto& [key, entry] : _entries) {
-    try {
-      entry.socket.shutdownReceive();
-    } catch (const Poco::Exception&) {
-      // The peer is already gone; its connection ends on its own.
-    }
-  }
+  for (auto& [key, slot] : _entries) wake(slot, slot.wake.load(std::memory_order_relaxed));
 }
 
 bool ConnectionRegistry::waitUntilEmpty(Poco::Timespan timeout) {
@@ -84,6 +200,11 @@ bool ConnectionRegistry::waitUntilEmpty(Poco::Timespan timeout) {
 std::size_t ConnectionRegistry::size() const {
   std::lock_guard<std::mutex> lock(_mutex);
   return _entries.size();
+}
+
+ConnectionRegistry::Counts ConnectionRegistry::counts() const {
+  std::lock_guard<std::mutex> lock(_mutex);
+  return Counts{_running, _entries.size() - _running};
 }
 
 }  // namespace echod

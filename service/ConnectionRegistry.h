@@ -6,7 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
-#include <map>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,25 +17,81 @@
 
 namespace echod {
 
-/// Every connection the server has admitted, running or still queued for a
-/// thread: so admission can count them (busy, per address) and shutdown can
-/// wake them. TCPServer::stop() leaves running connections alone; this is how
-/// the server reaches them (docs/protocol.md, "Shutdown").
+/// Sends `ERR <reason>` on a socket that no worker serves (just accepted, or
+/// still queued) and closes its sending side; never blocks.
+void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason);
+
+/// Every connection the server has admitted, queued for a thread or running
+/// on one: admission counts them (capacity, per address), the housekeeper
+/// reads their last-message stamps, and shutdown reaches them.
+/// TCPServer::stop() leaves running connections alone and drops queued ones
+/// without a word; this is how the server answers both (docs/protocol.md).
 class ConnectionRegistry {
  public:
+  /// Why a connection's blocked read was woken: the worker picks its reply by it.
+  enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain };
+
+  /// One admitted connection. Its address is stable while it is registered.
+  struct Slot {
+    Slot(const Poco::Net::StreamSocket& s, std::string a, std::int64_t now)
+        : socket(s), address(std::move(a)), admittedMs(now), lastMessageMs(now) {}
+    Poco::Net::StreamSocket socket;
+    std::string address;  ///< peer host, only with a per-address limit
+    const std::int64_t admittedMs;
+    std::atomic<std::int64_t> lastMessageMs;  ///< the coarse clock at its last complete message
+    std::atomic<Wake> wake{Wake::None};
+    bool running = false;  ///< a worker serves it (guarded by the registry's mutex)
+  };
+
+  /// What one housekeeping sweep may do, in coarse-clock milliseconds (0: never).
+  struct SweepRules {
+    std::int64_t idleMs = 0;           ///< idle timeout
+    std::int64_t idleUnderLoadMs = 0;  ///< idle timeout while connections wait for a thread
+    std::int64_t queueMs = 0;          ///< longest wait for a thread
+    std::int64_t strandedMs = 0;       ///< a queued connection this old while the pool has room: no thread came
+    std::size_t maxThreads = 0;
+  };
+  /// What a sweep did.
+  struct SweepResult {
+    std::size_t idleClosed = 0;
+    std::size_t evictedUnderLoad = 0;
+    std::size_t queueTimeouts = 0;
+    std::size_t stranded = 0;  ///< queued past strandedMs while the pool had room
+  };
+
   /// `capacity`: connections held at once (threads + queue); `perAddressLimit`: 0 for none.
   ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit);
 
   /// Admits a freshly accepted socket, or says why not. Acceptor thread.
   std::optional<ErrorReason> admit(const Poco::Net::StreamSocket& socket);
 
+  /// A worker starts serving `socket`. Null when the connection was already
+  /// answered while it waited (queue deadline, shutdown): nothing left to do.
+  Slot* attach(const Poco::Net::StreamSocket& socket);
+
   /// The connection of an admitted socket has ended: forget it, then close it,
   /// so that a wake can never reach a reused descriptor.
   void release(Poco::Net::StreamSocket& socket);
 
-  /// Refuse new connections and wake every admitted one: a read blocked in
-  /// the kernel returns end of stream once the data already received is read.
-  void beginDrain();
+  /// A complete message arrived: one relaxed load and one relaxed store.
+  void touch(Slot& slot) const noexcept {
+    slot.lastMessageMs.store(_nowMs.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  /// The coarse clock, set by the housekeeper each tick.
+  void setNow(std::int64_t ms) noexcept { _nowMs.store(ms, std::memory_order_relaxed); }
+  std::int64_t now() const noexcept { return _nowMs.load(std::memory_order_relaxed); }
+
+  /// Idle timeout, adaptive idle timeout under load and queue deadline, in one pass.
+  SweepResult sweep(const SweepRules& rules);
+
+  /// Answers `ERR server busy` to queued connections older than `ms`: no thread
+  /// could be started for them. Returns how many.
+  std::size_t refuseQueuedOlderThan(std::int64_t ms);
+
+  /// Refuse new connections, answer queued ones `ERR shutting down`, and wake
+  /// every running one: a read blocked in the kernel returns end of stream once
+  /// the data already received is read. Returns the queued ones answered.
+  std::size_t beginDrain();
 
   /// After the drain time: connections still open give up with `ERR shutting down`.
   void abortAll();
@@ -46,24 +102,30 @@ class ConnectionRegistry {
   bool draining() const noexcept { return _draining.load(std::memory_order_acquire); }
   bool aborting() const noexcept { return _aborting.load(std::memory_order_acquire); }
   std::size_t size() const;
+  struct Counts {
+    std::size_t running;
+    std::size_t queued;
+  };
+  Counts counts() const;
 
  private:
-  struct Entry {
-    Poco::Net::StreamSocket socket;
-    std::string address;  ///< peer host, only with a per-address limit
-  };
-  void wakeAllLocked();
+  using Map = std::unordered_map<const void*, Slot>;
+  void wake(Slot& slot, Wake why);
+  Map::iterator answerQueued(Map::iterator it, ErrorReason reason);
+  void forgetLocked(Map::iterator it);
 
   const std::size_t _capacity;
   const std::size_t _perAddressLimit;
   mutable std::mutex _mutex;
   std::condition_variable _emptied;
-  std::map<const void*, Entry> _entries;  ///< keyed by the socket's shared implementation
+  Map _entries;  ///< keyed by the socket's shared implementation
+  std::size_t _running = 0;
   std::unordered_map<std::string, std::size_t> _perAddress;
   /// Closed sockets whose memory the acceptor frees on its next admit(). POCO
   /// counts socket references with atomics in code not built for TSan; freeing
   /// them after our mutex hand-over keeps the happens-before visible to it.
   std::vector<Poco::Net::StreamSocket> _released;
+  std::atomic<std::int64_t> _nowMs{0};
   std::atomic<bool> _draining{false};
   std::atomic<bool> _aborting{false};
 };

@@ -70,6 +70,8 @@ EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, const Serv
 EchoConnection::~EchoConnection() { _registry.release(socket()); }
 
 void EchoConnection::run() {
+  _slot = _registry.attach(socket());
+  if (_slot == nullptr) return;  // answered while it waited for this thread
   applyScheduling(_settings.workerScheduling);
   // The peer's name costs a system call: only when the lines are logged.
   auto& log = logger();
@@ -94,52 +96,68 @@ void EchoConnection::run() {
 void EchoConnection::serve() {
   std::size_t drainBudget = kDrainBudget;
   for (;;) {
-    if (_registry.aborting()) {
-      _session.fail(ErrorReason::ShuttingDown, _output);
-      _closeReason = "aborted at shutdown";
-      flush();
-      return;
-    }
-    int received = 0;
-    try {
-      received = socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
-    } catch (const Poco::TimeoutException&) {
-      _session.fail(ErrorReason::IdleTimeout, _output);
-      _closeReason = "idle timeout";
-      flush();
-      return;
-    }
-    if (received <= 0) {
-      // End of stream: the client half-closed, or a drain shut our receive side.
-      if (_registry.draining()) {
-        _session.shutdown(_output);
-        _closeReason = "drained at shutdown";
-      } else {
-        _session.endOfInput(_output);
-      }
-      flush();
-      return;
-    }
+    if (_registry.aborting()) return end(Ending::Aborted);
+    const int received = socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
+    if (received <= 0) return end(whyEndOfStream());
     _bytesIn += static_cast<std::size_t>(received);
     _metrics.count(_metrics.bytesReceived, static_cast<std::uint64_t>(received));
     process(std::string_view(_input.get(), static_cast<std::size_t>(received)));
-    _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
-    _echoedCounted = _session.echoed();
-    if (_session.verdict() != Verdict::Continue) {
-      _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
-      return;
+    if (_session.echoed() != _echoedCounted) {
+      // Idle means no complete message: an unfinished line does not count.
+      _registry.touch(*_slot);
+      _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+      _echoedCounted = _session.echoed();
     }
+    if (_session.verdict() != Verdict::Continue) break;
     if (_registry.draining()) {
       // A client that keeps sending cannot hold the drain open.
       drainBudget -= std::min(drainBudget, static_cast<std::size_t>(received));
-      if (drainBudget == 0) {
-        _session.shutdown(_output);
-        _closeReason = "drained at shutdown";
-        flush();
-        return;
-      }
+      if (drainBudget == 0) return end(Ending::Drained);
     }
   }
+  _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
+}
+
+EchoConnection::Ending EchoConnection::whyEndOfStream() const {
+  // End of stream: the client half-closed, or someone shut our receive side.
+  if (_registry.aborting()) return Ending::Aborted;
+  switch (_slot->wake.load(std::memory_order_acquire)) {
+    case ConnectionRegistry::Wake::IdleTimeout:
+      return Ending::IdleTimeout;
+    case ConnectionRegistry::Wake::IdleUnderLoad:
+      return Ending::IdleUnderLoad;
+    case ConnectionRegistry::Wake::Drain:
+      return Ending::Drained;
+    case ConnectionRegistry::Wake::None:
+      break;
+  }
+  return Ending::PeerClosed;
+}
+
+void EchoConnection::end(Ending ending) {
+  switch (ending) {
+    case Ending::PeerClosed:
+      _session.endOfInput(_output);
+      _closeReason = "closed by client";
+      break;
+    case Ending::IdleTimeout:
+      _session.fail(ErrorReason::IdleTimeout, _output);
+      _closeReason = "idle timeout";
+      break;
+    case Ending::IdleUnderLoad:
+      _session.fail(ErrorReason::IdleTimeout, _output);
+      _closeReason = "idle timeout under load";
+      break;
+    case Ending::Drained:
+      _session.shutdown(_output);
+      _closeReason = "drained at shutdown";
+      break;
+    case Ending::Aborted:
+      _session.fail(ErrorReason::ShuttingDown, _output);
+      _closeReason = "aborted at shutdown";
+      break;
+  }
+  flush();
 }
 
 void EchoConnection::process(std::string_view received) {

@@ -17,10 +17,11 @@
 namespace echod {
 
 /// One client connection on one pooled thread: reads, feeds the EchoSession,
-/// writes what it returns, and enforces time (idle timeout, drain, abort).
-/// The protocol itself lives in EchoSession.
-/// The socket's timeouts come from the listening socket (see EchoServer):
-/// SO_RCVTIMEO = the idle timeout, SO_SNDTIMEO = kSendSlice.
+/// writes what it returns, and stamps each complete message in the registry.
+/// Reads block with no timer: the Housekeeper wakes a connection that is idle
+/// or must make room, and a drain wakes them all, by shutting down the receive
+/// side; the registry's wake reason then picks the reply. The protocol itself
+/// lives in EchoSession. SO_SNDTIMEO = kSendSlice comes from the listening socket.
 class EchoConnection : public Poco::Net::TCPServerConnection {
  public:
   /// How often a write blocked on a peer that does not read looks up.
@@ -33,7 +34,12 @@ class EchoConnection : public Poco::Net::TCPServerConnection {
   void run() override;
 
  private:
+  /// How a connection ends, besides the session's own FIN or ERR.
+  enum class Ending { PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted };
+
   void serve();
+  void end(Ending ending);
+  Ending whyEndOfStream() const;
   void process(std::string_view received);
   bool sendAll(std::string_view bytes);
   void flush();
@@ -42,6 +48,7 @@ class EchoConnection : public Poco::Net::TCPServerConnection {
   const ServerSettings& _settings;
   ConnectionRegistry& _registry;
   ServerMetrics& _metrics;
+  ConnectionRegistry::Slot* _slot = nullptr;  ///< ours from attach() to release()
   EchoSession _session;
   std::unique_ptr<char[]> _input;  ///< not zeroed: only what a read fills is touched
   std::size_t _inputSize;

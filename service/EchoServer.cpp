@@ -16,28 +16,49 @@ namespace {
 constexpr int kListenBacklog = 4096;     ///< the kernel caps it at net.core.somaxconn
 constexpr int kPoolSpareThreads = 4;     ///< slack for a dispatcher thread that is still returning to the pool
 const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR lines to go out
-constexpr int kPoolIdleSeconds = 60;
+/// Idle pooled threads live this long. POCO's ThreadPool scans and, every
+/// 32nd hand-out, housekeeps all of its threads: after a burst, a short life
+/// shrinks the pool back, so hand-outs do not stay slow for a minute.
+constexpr int kPoolIdleSeconds = 2;
+/// A queued connection this old while the pool has room got no thread: the
+/// housekeeper checks whether the system refuses one.
+constexpr std::int64_t kStrandedMs = 2 * Housekeeper::kTickMs;
+
+PoolSize sizePool(const ServerSettings& settings) {
+  if (settings.maxThreads > 0) return PoolSize{settings.maxThreads, "echo.maxThreads", ""};
+  return PoolSizing::fromLimits(readMachineLimits(), settings.maxQueued);
+}
+
+std::int64_t ms(const Poco::Timespan& t) { return t.totalMilliseconds(); }
 
 }  // namespace
 
 EchoServer::EchoServer(const ServerSettings& settings)
-    : _settings(settings),
-      _registry(static_cast<std::size_t>(settings.maxThreads) + static_cast<std::size_t>(settings.maxQueued),
-                static_cast<std::size_t>(settings.maxConnectionsPerAddress)),
-      // Our own pool: the default one has 16 threads, whatever maxThreads says.
-      // minThreads are created now: POCO's acceptor starts a worker per new
-      // connection and, when it must create the thread, waits until the new
-      // thread runs, which under a saturated CPU delays every accept behind it.
-      _pool("echo", std::max(1, std::min(settings.minThreads, settings.maxThreads)),
-            settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds, settings.threadStackSize),
-      // Accepted sockets inherit the timeouts: no set-up call per connection.
-      _socket(listeningSocket(settings.host, settings.port, kListenBacklog,
-                              InheritedOptions{settings.idleTimeout, EchoConnection::kSendSlice})) {
+    : _poolSize(sizePool(settings)),
+      _settings(settings.withPool(_poolSize.threads)),
+      _registry(static_cast<std::size_t>(_settings.maxThreads) + static_cast<std::size_t>(_settings.maxQueued),
+                static_cast<std::size_t>(_settings.maxConnectionsPerAddress)),
+      _housekeeper(_registry, _metrics,
+                   ConnectionRegistry::SweepRules{ms(_settings.idleTimeout), ms(_settings.idleTimeoutUnderLoad),
+                                                  ms(_settings.queueTimeout), kStrandedMs,
+                                                  static_cast<std::size_t>(_settings.maxThreads)},
+                   _settings.threadStackSize),
+      // Our own pool, not POCO's default one: our stack size, minThreads
+      // created now, joinAll() at shutdown, and no sharing with the admin
+      // server. Creating a thread makes POCO's acceptor wait until it runs,
+      // which under a saturated CPU delays every accept behind it.
+      _pool("echo", _settings.minThreads, _settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds,
+            _settings.threadStackSize),
+      // Accepted sockets inherit the send timeout: no set-up call per connection.
+      // Reads have no timeout: the housekeeper keeps time.
+      _socket(listeningSocket(_settings.host, _settings.port, kListenBacklog,
+                              InheritedOptions{Poco::Timespan(), EchoConnection::kSendSlice})) {
   Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
-  params->setMaxThreads(settings.maxThreads);
+  params->setMaxThreads(_settings.maxThreads);
   // The registry enforces maxQueued with a clear reply; POCO's queue must never
-  // be the one to refuse, since it closes sockets without a word.
-  params->setMaxQueued(settings.maxThreads + settings.maxQueued + 1);
+  // be the one to refuse, since it closes sockets without a word. Connections
+  // answered while queued stay in POCO's queue until a worker skips them.
+  params->setMaxQueued(2 * (_settings.maxThreads + _settings.maxQueued) + 1);
   _server = std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry, _metrics), _pool,
                                                    _socket, params);
   _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
@@ -53,11 +74,15 @@ EchoServer::~EchoServer() {
   }
 }
 
-void EchoServer::start() { _server->start(); }
+void EchoServer::start() {
+  _housekeeper.start();
+  _server->start();
+}
 
 EchoServer::Gauges EchoServer::gauges() const {
-  return Gauges{_registry.size(),  _server->currentConnections(), _server->queuedConnections(), _settings.maxThreads,
-                _pool.allocated(), _registry.draining()};
+  const auto counts = _registry.counts();
+  return Gauges{counts.running + counts.queued, counts.running,    counts.queued,
+                _settings.maxThreads,           _pool.allocated(), _registry.draining()};
 }
 
 Poco::Net::SocketAddress EchoServer::address() const { return _socket.address(); }
@@ -68,7 +93,9 @@ bool EchoServer::shutdown() {
   auto& log = Poco::Logger::get("echod.server");
   log.notice("draining %z connection(s), at most %ld ms", _registry.size(),
              static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
-  _registry.beginDrain();
+  const std::size_t queued = _registry.beginDrain();
+  _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ShuttingDown)], queued);
+  if (queued > 0) log.notice("%z queued connection(s) answered ERR shutting down", queued);
   bool finished = _registry.waitUntilEmpty(_settings.drainTimeout);
   if (!finished) {
     log.warning("%z connection(s) still open after the drain time: sending ERR shutting down", _registry.size());
@@ -78,6 +105,7 @@ bool EchoServer::shutdown() {
   _server->stop();  // stops the acceptor and drops anything still queued
   _socket.close();  // from now on a connect is refused, not left in the backlog
   _pool.joinAll();
+  _housekeeper.stop();
   log.notice("stopped");
   return finished;
 }

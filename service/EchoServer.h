@@ -8,17 +8,21 @@
 #include <memory>
 
 #include "service/ConnectionRegistry.h"
+#include "service/Housekeeper.h"
+#include "service/PoolSizing.h"
 #include "service/ServerMetrics.h"
 #include "service/ServerSettings.h"
 
 namespace echod {
 
-/// The echo service as one object: listening socket, its own worker pool,
-/// admission and the registry of open connections. EchoServerApp runs one;
-/// integration tests run one in-process on port 0.
+/// The echo service as one object: listening socket, its own worker pool
+/// (sized from the machine's limits unless maxThreads is given), admission,
+/// the registry of open connections and the housekeeper that keeps their
+/// time. EchoServerApp runs one; integration tests run one in-process on port 0.
 class EchoServer {
  public:
-  /// Binds and listens; throws Poco::Exception when the address is unusable.
+  /// Binds and listens; throws Poco::Exception when the address is unusable,
+  /// SettingsError when minThreads exceeds the pool sized from the machine.
   explicit EchoServer(const ServerSettings& settings);
   ~EchoServer();
 
@@ -35,25 +39,28 @@ class EchoServer {
   /// drainTimeout, then join every thread. True when all finished in time.
   bool shutdown();
 
-  /// Connections admitted and not yet ended.
-  std::size_t openConnections() const { return _registry.size(); }
-
   /// What /metrics and /healthz show besides the counters.
   struct Gauges {
-    std::size_t openConnections;
-    int busyThreads;  ///< connections being served by a worker now
-    int queued;       ///< waiting for a worker
+    std::size_t openConnections;  ///< admitted: running plus queued
+    std::size_t busyThreads;      ///< connections being served by a worker now
+    std::size_t queued;           ///< waiting for a worker
     int maxThreads;
     int poolThreads;  ///< threads the pool has started
     bool draining;
   };
   Gauges gauges() const;
   const ServerMetrics& metrics() const { return _metrics; }
+  /// The settings in force: maxThreads and minThreads resolved.
+  const ServerSettings& settings() const { return _settings; }
+  /// How the pool was sized; decidedBy is "echo.maxThreads" when it was given.
+  const PoolSize& poolSize() const { return _poolSize; }
 
  private:
+  const PoolSize _poolSize;
   const ServerSettings _settings;
   ServerMetrics _metrics;
   ConnectionRegistry _registry;
+  Housekeeper _housekeeper;
   Poco::ThreadPool _pool;
   Poco::Net::ServerSocket _socket;
   std::unique_ptr<Poco::Net::TCPServer> _server;

@@ -19,6 +19,7 @@
 #include "service/AdminServer.h"
 #include "service/EchoServer.h"
 #include "service/JsonLogFormatter.h"
+#include "service/PoolSizing.h"
 #include "service/ServerErrorHandler.h"
 #include "service/ServerSettings.h"
 
@@ -41,13 +42,15 @@ void setUpLogging(const std::string& level, bool json) {
   Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
 }
 
+double seconds(const Poco::Timespan& t) { return static_cast<double>(t.totalMilliseconds()) / 1000.0; }
+
 std::string describe(const ServerSettings& s) {
   return Poco::format(
-      "framing %s, prefix '%s', max line %z B, idle timeout %.3f s, %d threads + %d queued, "
-      "drain %.3f s, per-address limit %d, stack %d B, %d threads started up front",
+      "framing %s, prefix '%s', max line %z B, idle timeout %.3f s (%.3f s under load), %d threads + %d queued "
+      "(queue timeout %.3f s), drain %.3f s, per-address limit %d, stack %d B, %d threads started up front",
       std::string(s.session.framing == Framing::Raw ? "raw" : "line"), s.session.prefix, s.session.maxLineLength,
-      s.idleTimeout.totalMilliseconds() / 1000.0, s.maxThreads, s.maxQueued,
-      s.drainTimeout.totalMilliseconds() / 1000.0, s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
+      seconds(s.idleTimeout), seconds(s.idleTimeoutUnderLoad), s.maxThreads, s.maxQueued, seconds(s.queueTimeout),
+      seconds(s.drainTimeout), s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
 }
 
 }  // namespace
@@ -117,9 +120,16 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
   ServerErrorHandler errorHandler;
   Poco::ErrorHandler* previous = Poco::ErrorHandler::set(&errorHandler);
 
+  // Every connection is a descriptor: take the file limit the administrator
+  // granted (the hard limit) before the pool is sized from it.
+  const std::int64_t files = raiseFileLimit();
   std::unique_ptr<EchoServer> server;
   try {
     server = std::make_unique<EchoServer>(settings);
+  } catch (const SettingsError& e) {
+    std::cerr << "echo-server: " << e.what() << '\n';
+    Poco::ErrorHandler::set(previous);
+    return EXIT_CONFIG;
   } catch (const Poco::Exception& e) {
     std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.port << ": " << e.displayText()
               << '\n';
@@ -138,7 +148,11 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
     }
   }
   server->start();
-  log.notice("settings: %s", describe(settings));
+  const PoolSize& pool = server->poolSize();
+  log.notice("worker pool: %d threads, decided by %s (file limit %Ld%s%s)", server->settings().maxThreads,
+             pool.decidedBy, static_cast<Poco::Int64>(files), std::string(pool.detail.empty() ? "" : "; "),
+             pool.detail);
+  log.notice("settings: %s", describe(server->settings()));
   log.notice("listening on %s", server->address().toString());
   if (admin) {
     admin->start();

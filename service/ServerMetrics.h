@@ -12,14 +12,19 @@ namespace echod {
 /// read (never per line) and per connection: no lock on the line path.
 struct ServerMetrics {
   using Counter = std::atomic<std::uint64_t>;
-  static constexpr std::size_t kReasons = 5;  ///< one slot per ErrorReason
+  /// One slot per ErrorReason: the last enumerator plus one.
+  static constexpr std::size_t kReasons = static_cast<std::size_t>(ErrorReason::ShuttingDown) + 1;
 
   Counter connectionsOpened{0};
   Counter messages{0};  ///< lines (raw: chunks) answered with an echo
   Counter bytesReceived{0};
   Counter bytesSent{0};
-  std::array<Counter, kReasons> refused{};  ///< at admission: busy, too many, shutting down
+  std::array<Counter, kReasons> refused{};  ///< never served: busy (incl. queue deadline), too many, shutting down
   std::array<Counter, kReasons> errors{};   ///< ERR lines sent on open connections
+  Counter idleWoken{0};                     ///< connections the housekeeper woke for the idle timeout
+  Counter evictedUnderLoad{0};              ///< idle connections closed to make room for waiting ones
+  Counter queueTimeouts{0};                 ///< queued connections answered `ERR server busy` at the deadline
+  Counter threadStartFailures{0};           ///< queued connections refused because no thread could start
 
   static std::size_t slot(ErrorReason reason) { return static_cast<std::size_t>(reason); }
   void count(Counter& counter, std::uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }

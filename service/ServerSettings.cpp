@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 namespace echod {
 
 const std::vector<SettingSpec>& ServerSettings::specs() {
@@ -13,11 +15,15 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
       {"echo.maxLineLength", "max-line-length", "ECHO_MAX_LINE_LENGTH", "BYTES",
        "longest line accepted (default 65536)"},
       {"echo.idleTimeout", "idle-timeout", "ECHO_IDLE_TIMEOUT", "SECONDS",
-       "close a connection silent this long; 0 never (default 300)"},
+       "close a connection that completes no message this long; 0 never (default 300)"},
+      {"echo.idleTimeoutUnderLoad", "idle-timeout-under-load", "ECHO_IDLE_TIMEOUT_UNDER_LOAD", "SECONDS",
+       "while connections wait for a thread, close the longest idle this long; 0 off (default 10)"},
+      {"echo.queueTimeout", "queue-timeout", "ECHO_QUEUE_TIMEOUT", "SECONDS",
+       "longest wait for a thread before 'ERR server busy'; 0 no deadline (default 5)"},
       {"echo.maxThreads", "max-threads", "ECHO_MAX_THREADS", "N",
-       "worker threads, one per open connection (default 256)"},
+       "worker threads, one per open connection; 0 sizes from the machine's limits (default 0)"},
       {"echo.minThreads", "min-threads", "ECHO_MIN_THREADS", "N",
-       "worker threads started up front and kept, at most max-threads (default 16)"},
+       "worker threads started up front and kept; 0 is min(16, max-threads) (default 0)"},
       {"echo.maxQueued", "max-queued", "ECHO_MAX_QUEUED", "N",
        "connections waiting for a thread before 'ERR server busy' (default 64)"},
       {"echo.drainTimeout", "drain-timeout", "ECHO_DRAIN_TIMEOUT", "SECONDS",
@@ -52,15 +58,18 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.session.prefix = read.text("echo.prefix", s.session.prefix, 1024);
   s.session.maxLineLength = static_cast<std::size_t>(
       read.integer("echo.maxLineLength", static_cast<std::int64_t>(s.session.maxLineLength), 1, 16 << 20));
-  s.idleTimeout = read.seconds("echo.idleTimeout", 300, 0, 86400);
-  s.maxThreads = static_cast<int>(read.integer("echo.maxThreads", s.maxThreads, 1, 100000));
-  s.minThreads = static_cast<int>(read.integer("echo.minThreads", s.minThreads, 1, 100000));
-  if (s.minThreads > s.maxThreads) {
+  const auto seconds = [](const Poco::Timespan& t) { return static_cast<double>(t.totalMicroseconds()) / 1e6; };
+  s.idleTimeout = read.seconds("echo.idleTimeout", seconds(s.idleTimeout), 0, 86400);
+  s.idleTimeoutUnderLoad = read.seconds("echo.idleTimeoutUnderLoad", seconds(s.idleTimeoutUnderLoad), 0, 86400);
+  s.queueTimeout = read.seconds("echo.queueTimeout", seconds(s.queueTimeout), 0, 3600);
+  s.maxThreads = static_cast<int>(read.integer("echo.maxThreads", s.maxThreads, 0, 100000));
+  s.minThreads = static_cast<int>(read.integer("echo.minThreads", s.minThreads, 0, 100000));
+  if (s.maxThreads > 0 && s.minThreads > s.maxThreads) {
     read.reject("echo.minThreads", std::to_string(s.minThreads),
                 "at most echo.maxThreads (" + std::to_string(s.maxThreads) + ")");
   }
   s.maxQueued = static_cast<int>(read.integer("echo.maxQueued", s.maxQueued, 0, 100000));
-  s.drainTimeout = read.seconds("echo.drainTimeout", 5, 0, 3600);
+  s.drainTimeout = read.seconds("echo.drainTimeout", seconds(s.drainTimeout), 0, 3600);
   s.maxConnectionsPerAddress =
       static_cast<int>(read.integer("echo.maxConnectionsPerAddress", s.maxConnectionsPerAddress, 0, 100000));
   s.threadStackSize = static_cast<int>(read.integer("echo.threadStackSize", s.threadStackSize, 64 * 1024, 64 << 20));
@@ -79,6 +88,18 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.adminPort = static_cast<std::uint16_t>(read.integer("echo.adminPort", s.adminPort, 0, 65535));
   if (s.adminPort != 0 && s.adminPort == s.port) {
     read.reject("echo.adminPort", std::to_string(s.adminPort), "a port other than echo.port");
+  }
+  return s;
+}
+
+ServerSettings ServerSettings::withPool(int poolThreads) const {
+  ServerSettings s = *this;
+  if (s.maxThreads == 0) s.maxThreads = std::max(1, poolThreads);
+  if (s.minThreads == 0) s.minThreads = std::min(kDefaultMinThreads, s.maxThreads);
+  if (s.minThreads > s.maxThreads) {
+    throw SettingsError("invalid value '" + std::to_string(s.minThreads) +
+                        "' for echo.minThreads (--min-threads, ECHO_MIN_THREADS): at most the worker pool's " +
+                        std::to_string(s.maxThreads) + " threads sized from this machine's limits");
   }
   return s;
 }

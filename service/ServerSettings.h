@@ -12,23 +12,26 @@
 
 namespace echod {
 
-/// Every setting of echo-server, with its default, read and checked once at
-/// start-up from POCO's layered configuration (defaults < file < environment
-/// < command line). Nothing else in the server reads configuration keys.
-/// docs/configuration.md describes each one.
 /// How the kernel schedules worker threads (docs/performance.md, "Scheduling").
 enum class WorkerScheduling {
   Batch,   ///< SCHED_BATCH: a woken worker does not preempt a running one
   Normal,  ///< SCHED_OTHER, the kernel's default
 };
 
+/// Every setting of echo-server, with its default, read and checked once at
+/// start-up from POCO's layered configuration (defaults < file < environment
+/// < command line). Nothing else in the server reads configuration keys.
+/// docs/configuration.md describes each one.
 struct ServerSettings {
   std::string host = "0.0.0.0";
   std::uint16_t port = 4567;
-  SessionOptions session;  ///< framing, prefix, maxLineLength
-  Poco::Timespan idleTimeout{300, 0};
-  int maxThreads = 256;
-  int minThreads = 16;  ///< started up front and kept: a burst does not wait for thread creation
+  SessionOptions session;                      ///< framing, prefix, maxLineLength
+  Poco::Timespan idleTimeout{300, 0};          ///< no complete message for this long: ERR idle timeout
+  Poco::Timespan idleTimeoutUnderLoad{10, 0};  ///< the same while connections wait for a thread; 0: off
+  Poco::Timespan queueTimeout{5, 0};           ///< longest wait for a thread before ERR server busy
+  int maxThreads = 0;                          ///< 0: sized from the machine's limits (PoolSizing)
+  int minThreads = 0;                          ///< started up front and kept; 0: min(kDefaultMinThreads, maxThreads)
+  static constexpr int kDefaultMinThreads = 16;
   int maxQueued = 64;
   Poco::Timespan drainTimeout{5, 0};
   int maxConnectionsPerAddress = 0;  ///< 0: no limit
@@ -43,6 +46,11 @@ struct ServerSettings {
 
   /// Reads and validates; throws SettingsError naming the first bad setting.
   static ServerSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
+
+  /// These settings with maxThreads (when 0) set to `poolThreads`, and
+  /// minThreads (when 0) to min(kDefaultMinThreads, maxThreads). Throws
+  /// SettingsError when an explicit minThreads exceeds maxThreads.
+  ServerSettings withPool(int poolThreads) const;
 };
 
 }  // namespace echod

@@ -9,6 +9,10 @@
 #include <Poco/Stopwatch.h>
 #include <Poco/StreamCopier.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <future>
 #include <sstream>
 #include <string>
@@ -44,6 +48,19 @@ HttpReply get(const AdminServer& admin, const std::string& path) {
 }
 
 /// The value of one sample line, e.g. `echod_messages_total 30`; -1 if absent.
+/// Threads of this process now, from /proc.
+double threadsNow() {
+  double n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+double fileLimit() {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  return static_cast<double>(limit.rlim_cur);
+}
+
 double sample(const std::string& metrics, const std::string& series) {
   std::istringstream lines(metrics);
   std::string line;
@@ -137,8 +154,20 @@ TEST(AdminServer, MetricsCountWhatClientsDid) {
   EXPECT_EQ(sample(metrics, "echod_errors_total{reason=\"line_too_long\"}"), 1);
   EXPECT_EQ(sample(metrics, "echod_connections_refused_total{reason=\"too_many_connections\"}"), 1);
   EXPECT_EQ(sample(metrics, "echod_connections_refused_total{reason=\"server_busy\"}"), 0);
-  EXPECT_EQ(sample(metrics, "echod_worker_threads_max"), 256);
+  EXPECT_EQ(sample(metrics, "echod_worker_threads_max"), server.server().settings().maxThreads);
   EXPECT_GT(sample(metrics, "process_resident_memory_bytes"), 0);
+  // This process is the server: its own /proc says the same.
+  const double threadsBefore = threadsNow();
+  metrics = get(admin, "/metrics").body;
+  const double threadsAfter = threadsNow();
+  EXPECT_GE(sample(metrics, "process_threads"), std::min(threadsBefore, threadsAfter));
+  EXPECT_LE(sample(metrics, "process_threads"), std::max(threadsBefore, threadsAfter));
+  EXPECT_EQ(sample(metrics, "process_max_fds"), fileLimit());
+  EXPECT_GT(sample(metrics, "process_open_fds"), 3);
+  EXPECT_GT(sample(metrics, "process_start_time_seconds"), 1.7e9);
+  EXPECT_GT(sample(metrics, "process_virtual_memory_bytes"), sample(metrics, "process_resident_memory_bytes"));
+  EXPECT_EQ(sample(metrics, "echod_queue_timeouts_total"), 0);
+  EXPECT_EQ(sample(metrics, "echod_thread_start_failures_total"), 0);
   EXPECT_GE(sample(metrics, "echod_uptime_seconds"), 0);
 }
 

@@ -86,7 +86,7 @@ TEST(ServerLimits, ServiceRecoversAsSoonAsAConnectionEnds) {
   // The slot frees when the connection object is gone; wait for that, not a guess.
   Poco::Stopwatch clock;
   clock.start();
-  while (server.server().openConnections() > 0 && clock.elapsedSeconds() < 10) std::this_thread::yield();
+  while (server.server().gauges().openConnections > 0 && clock.elapsedSeconds() < 10) std::this_thread::yield();
   auto again = servedClient(server.port(), "again");
 }
 

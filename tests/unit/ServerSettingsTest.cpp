@@ -36,7 +36,10 @@ TEST(ServerSettings, DefaultsAreTheProtocolDefaults) {
   EXPECT_EQ(s.idleTimeout.totalSeconds(), 300);
   EXPECT_EQ(s.drainTimeout.totalSeconds(), 5);
   EXPECT_EQ(s.maxConnectionsPerAddress, 0);
-  EXPECT_EQ(s.maxThreads, 256);
+  EXPECT_EQ(s.idleTimeoutUnderLoad.totalSeconds(), 10);
+  EXPECT_EQ(s.queueTimeout.totalSeconds(), 5);
+  EXPECT_EQ(s.maxThreads, 0);  // sized from the machine at start-up
+  EXPECT_EQ(s.minThreads, 0);  // min(16, maxThreads)
   EXPECT_EQ(s.maxQueued, 64);
   EXPECT_EQ(s.workerScheduling, WorkerScheduling::Normal);
 }
@@ -89,7 +92,9 @@ TEST(ServerSettings, RejectsOutOfRangeAndMalformedValues) {
            {"echo.idleTimeout", "-1"},
            {"echo.idleTimeout", "soon"},
            {"echo.drainTimeout", "nan"},
-           {"echo.maxThreads", "0"},
+           {"echo.maxThreads", "-1"},
+           {"echo.idleTimeoutUnderLoad", "-1"},
+           {"echo.queueTimeout", "forever"},
            {"echo.maxQueued", "-5"},
            {"echo.threadStackSize", "1024"},
            {"echo.logLevel", "loud"},
@@ -103,8 +108,31 @@ TEST(ServerSettings, RejectsOutOfRangeAndMalformedValues) {
 }
 
 TEST(ServerSettings, MinThreadsAboveMaxThreadsIsRefused) {
-  EXPECT_EQ(errorFor("echo.minThreads", "300"),
-            "invalid value '300' for echo.minThreads (--min-threads, ECHO_MIN_THREADS): at most echo.maxThreads (256)");
+  try {
+    ServerSettings::fromConfig(*configWith({{"echo.maxThreads", "2"}, {"echo.minThreads", "3"}}));
+    FAIL() << "accepted minThreads 3 with maxThreads 2";
+  } catch (const SettingsError& e) {
+    EXPECT_STREQ(
+        e.what(),
+        "invalid value '3' for echo.minThreads (--min-threads, ECHO_MIN_THREADS): at most echo.maxThreads (2)");
+  }
+}
+
+TEST(ServerSettings, MinThreadsAloneIsNotComparedWithTheDefaultPool) {
+  const auto s = ServerSettings::fromConfig(*configWith({{"echo.minThreads", "300"}}));
+  EXPECT_EQ(s.minThreads, 300);
+  EXPECT_EQ(s.withPool(1000).maxThreads, 1000);
+  EXPECT_THROW(s.withPool(200), SettingsError);
+}
+
+TEST(ServerSettings, WithPoolFillsMaxThreadsAndDefaultsMinThreads) {
+  const auto automatic = ServerSettings::fromConfig(*configWith({})).withPool(10000);
+  EXPECT_EQ(automatic.maxThreads, 10000);
+  EXPECT_EQ(automatic.minThreads, 16);
+  // A small explicit pool starts alone: minThreads follows it down.
+  const auto two = ServerSettings::fromConfig(*configWith({{"echo.maxThreads", "2"}})).withPool(10000);
+  EXPECT_EQ(two.maxThreads, 2);
+  EXPECT_EQ(two.minThreads, 2);
 }
 
 TEST(ServerSettings, EnvironmentLayerMapsEchoVariablesToKeys) {

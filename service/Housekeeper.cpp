@@ -1,0 +1,75 @@
+#include "service/Housekeeper.h"
+
+#include <Poco/Clock.h>
+#include <Poco/Logger.h>
+
+#include <pthread.h>
+
+#include <cstring>
+
+namespace echod {
+namespace {
+
+/// Whether the system would start one more worker thread now: POCO's
+/// dispatcher swallows the failure and leaves the connection queued, so a
+/// queued connection with room in the pool is confirmed stranded by trying.
+bool canStartThread(int stackSize) {
+  pthread_attr_t attr;
+  if (::pthread_attr_init(&attr) != 0) return false;
+  ::pthread_attr_setstacksize(&attr, static_cast<std::size_t>(stackSize));
+  pthread_t thread;
+  const int rc = ::pthread_create(
+      &thread, &attr, [](void*) -> void* { return nullptr; }, nullptr);
+  ::pthread_attr_destroy(&attr);
+  if (rc != 0) return false;
+  ::pthread_join(thread, nullptr);
+  return true;
+}
+
+}  // namespace
+
+Housekeeper::Housekeeper(ConnectionRegistry& registry, ServerMetrics& metrics,
+                         const ConnectionRegistry::SweepRules& rules, int threadStackSize)
+    : _registry(registry),
+      _metrics(metrics),
+      _rules(rules),
+      _threadStackSize(threadStackSize),
+      _epochUs(Poco::Clock().raw()),
+      _stop(Poco::Event::EVENT_MANUALRESET) {
+  _registry.setNow(0);
+}
+
+Housekeeper::~Housekeeper() { stop(); }
+
+std::int64_t Housekeeper::clockMs() const { return (Poco::Clock().raw() - _epochUs) / 1000; }
+
+void Housekeeper::start() { _thread.start(*this); }
+
+void Housekeeper::stop() {
+  _stop.set();
+  if (_thread.isRunning()) _thread.join();
+}
+
+void Housekeeper::run() {
+  while (!_stop.tryWait(kTickMs)) tick();
+}
+
+void Housekeeper::tick() {
+  _registry.setNow(clockMs());
+  const auto swept = _registry.sweep(_rules);
+  _metrics.count(_metrics.idleWoken, swept.idleClosed);
+  _metrics.count(_metrics.evictedUnderLoad, swept.evictedUnderLoad);
+  _metrics.count(_metrics.queueTimeouts, swept.queueTimeouts);
+  if (swept.stranded > 0 && !canStartThread(_threadStackSize)) {
+    const std::size_t refused = _registry.refuseQueuedOlderThan(_rules.strandedMs);
+    _metrics.count(_metrics.threadStartFailures, refused);
+    _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ServerBusy)], refused);
+    Poco::Logger::get("echod.server")
+        .warning("the system refused a new worker thread: %z queued connection(s) got ERR server busy", refused);
+  }
+  if (swept.queueTimeouts > 0) {
+    _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ServerBusy)], swept.queueTimeouts);
+  }
+}
+
+}  // namespace echod

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <Poco/Event.h>
+#include <Poco/Runnable.h>
+#include <Poco/Thread.h>
+
+#include <cstdint>
+
+#include "service/ConnectionRegistry.h"
+#include "service/ServerMetrics.h"
+
+namespace echod {
+
+/// One thread that keeps time for every connection, so no read arms a timer:
+/// it ticks a coarse clock, and each tick sweeps the registry for the idle
+/// timeout, the adaptive idle timeout under load and the queue deadline, and
+/// answers queued connections for which the system refused a thread.
+class Housekeeper : public Poco::Runnable {
+ public:
+  static constexpr long kTickMs = 100;  ///< the clock's resolution: timeouts fire at most this late
+
+  Housekeeper(ConnectionRegistry& registry, ServerMetrics& metrics, const ConnectionRegistry::SweepRules& rules,
+              int threadStackSize);
+  ~Housekeeper() override;
+
+  Housekeeper(const Housekeeper&) = delete;
+  Housekeeper& operator=(const Housekeeper&) = delete;
+
+  void start();
+  void stop();
+  void run() override;
+
+ private:
+  void tick();
+  std::int64_t clockMs() const;
+
+  ConnectionRegistry& _registry;
+  ServerMetrics& _metrics;
+  const ConnectionRegistry::SweepRules _rules;
+  const int _threadStackSize;
+  const std::int64_t _epochUs;
+  Poco::Thread _thread{"housekeeper"};
+  Poco::Event _stop;
+};
+
+}  // namespace echod
