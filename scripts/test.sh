@@ -5,7 +5,8 @@
 #   3. the same suite built with -fsanitize=address,undefined;
 #   4. the libFuzzer target of the protocol core, ECHOD_FUZZ_SECONDS (60);
 #   5. the soak test: mixed traffic for ECHOD_SOAK_SECONDS (60), then fds and RSS;
-#   6. the benchmark as a smoke test (every case runs, zero errors; no thresholds);
+#   6. the benchmark as a smoke test (every case runs, zero errors; no timing thresholds),
+#      and C10K on the defaults (10,000 connections, zero errors, RSS under 256 MiB);
 #   7. the Kubernetes manifests, parsed and checked field by field;
 #   8. the container tests (Docker image, compose, netcat, stop, scale-out).
 # Installs what is missing. With CI=true every part must run: a skip fails.
@@ -82,7 +83,8 @@ for part in $parts; do
     bench)
       echo "=== bench smoke test (short runs, no thresholds)"
       if BENCH_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} BENCH_ROUNDS=1 bench/run.sh &&
-        SWITCHES_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} bench/switches.sh; then
+        SWITCHES_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} bench/switches.sh &&
+        C10K_SECONDS=${ECHOD_C10K_SECONDS:-3} bench/c10k.sh; then
         summary+=("bench smoke: passed")
       else
         failed+=("bench smoke")

@@ -59,22 +59,24 @@ ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSock
   return &it->second;
 }
 
-void ConnectionRegistry::forgetLocked(Map::iterator it) {
+Poco::Net::StreamSocket ConnectionRegistry::forgetLocked(Map::iterator it) {
   if (_perAddressLimit > 0) {
     const auto count = _perAddress.find(it->second.address);
     if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
   }
   if (it->second.running) --_running;
-  _released.push_back(it->second.socket);
+  Poco::Net::StreamSocket socket = std::move(it->second.socket);
   _entries.erase(it);
   if (_entries.empty()) _emptied.notify_all();
+  return socket;
 }
 
 void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
+  std::optional<Poco::Net::StreamSocket> entrySocket;
   {
     std::lock_guard<std::mutex> lock(_mutex);
     const auto it = _entries.find(socket.impl());
-    if (it != _entries.end()) forgetLocked(it);
+    if (it != _entries.end()) entrySocket.emplace(forgetLocked(it));
   }
   // Closed outside the lock (the acceptor waits on it; a close sends our FIN
   // and, on loopback, delivers it), but only once the entry is gone, so that a
@@ -84,6 +86,10 @@ void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
   } catch (const Poco::Exception&) {
     // Closing a socket the peer reset: nothing left to do.
   }
+  // Always through the lock, even when the entry was answered while queued:
+  // whichever thread frees the socket then does so after this close.
+  std::lock_guard<std::mutex> lock(_mutex);
+  if (entrySocket) _released.push_back(std::move(*entrySocket));
 }
 
 ConnectionRegistry::Map::iterator ConnectionRegistry::answerQueued(Map::iterator it, ErrorReason reason) {
@@ -97,7 +103,7 @@ ConnectionRegistry::Map::iterator ConnectionRegistry::answerQueued(Map::iterator
     // Already reset by the peer.
   }
   auto next = std::next(it);
-  forgetLocked(it);
+  _released.push_back(forgetLocked(it));
   return next;
 }
 

@@ -112,7 +112,8 @@ class ConnectionRegistry {
   using Map = std::unordered_map<const void*, Slot>;
   void wake(Slot& slot, Wake why);
   Map::iterator answerQueued(Map::iterator it, ErrorReason reason);
-  void forgetLocked(Map::iterator it);
+  /// Erases an entry and hands back its socket, to be closed and then put in _released.
+  Poco::Net::StreamSocket forgetLocked(Map::iterator it);
 
   const std::size_t _capacity;
   const std::size_t _perAddressLimit;

@@ -43,11 +43,17 @@ Housekeeper::~Housekeeper() { stop(); }
 
 std::int64_t Housekeeper::clockMs() const { return (Poco::Clock().raw() - _epochUs) / 1000; }
 
-void Housekeeper::start() { _thread.start(*this); }
+void Housekeeper::start() {
+  _thread.start(*this);
+  _started = true;
+}
 
 void Housekeeper::stop() {
   _stop.set();
-  if (_thread.isRunning()) _thread.join();
+  // Joined even when it no longer "runs": POCO's thread still signals its
+  // done-event after that, and must not outlive this object.
+  if (_started) _thread.join();
+  _started = false;
 }
 
 void Housekeeper::run() {

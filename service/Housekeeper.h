@@ -41,6 +41,7 @@ class Housekeeper : public Poco::Runnable {
   const std::int64_t _epochUs;
   Poco::Thread _thread{"housekeeper"};
   Poco::Event _stop;
+  bool _started = false;  ///< start() and stop() are called by the owner's thread only
 };
 
 }  // namespace echod

@@ -63,6 +63,17 @@ expect_eq "server container becomes healthy (echo-client --check)" healthy "$sta
 port=$(dc port server 4567 | sed 's/.*://')
 pass "published on 127.0.0.1:$port"
 
+echo "--- capacity follows the compose limits (pids_limit 10240)"
+pool=$(docker logs "$server_id" 2>&1 | grep -o 'worker pool: [0-9]* threads, decided by [a-z .A-Z_]*' | head -n 1)
+echo "  $pool"
+threads=$(echo "$pool" | grep -o '[0-9]*' | head -n 1)
+expect_eq "the pids limit decides the pool" "cgroup pids.max" "$(echo "$pool" | sed 's/.*decided by //')"
+if [ "${threads:-0}" -ge 10000 ] && [ "${threads:-0}" -le 10240 ]; then
+  pass "pool of $threads threads: room for 10,000 connections within pids.max"
+else
+  fail "pool of ${threads:-?} threads, expected 10,000 to 10,240"
+fi
+
 echo "--- the client container's scripted session"
 out=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T client 2>/dev/null)
 expect_eq "client container replies" $'echo : hello from the client container\necho : bye\nFIN' "$out"

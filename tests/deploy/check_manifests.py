@@ -47,6 +47,18 @@ for probe in ("readinessProbe", "livenessProbe"):
 res = container["resources"]
 check("resources: cpu and memory requests and limits",
       all(k in res[s] for s in ("requests", "limits") for k in ("cpu", "memory")))
+def mebibytes(quantity):
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024}
+    for unit, factor in units.items():
+        if quantity.endswith(unit):
+            return float(quantity[: -len(unit)]) * factor
+    return float(quantity) / (1 << 20)
+
+env_names = {e["name"] for e in container.get("env", [])}
+check("no ECHO_MAX_THREADS: the pool is sized from the pod's limits", "ECHO_MAX_THREADS" not in env_names)
+# service/PoolSizing.h: (memory - 32 MiB reserved) / 64 KiB a connection.
+pool = int((mebibytes(res["limits"]["memory"]) - 32) * 1024 / 64)
+check(f"memory limit {res['limits']['memory']} sizes a pool of {pool} >= 10,000 connections", pool >= 10000)
 psc = pod["securityContext"]
 csc = container["securityContext"]
 check("runs as non-root uid 10001 (the image's user)", psc["runAsNonRoot"] is True and psc["runAsUser"] == 10001)

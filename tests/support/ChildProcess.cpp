@@ -105,9 +105,10 @@ std::string ChildProcess::err() const {
   return _stderr;
 }
 
-ServerProcess::ServerProcess(std::vector<std::string> args, const std::map<std::string, std::string>& env)
+ServerProcess::ServerProcess(std::vector<std::string> args, const std::map<std::string, std::string>& env,
+                             const std::vector<std::string>& launcher)
     : ChildProcess(
-          ECHO_SERVER_PATH,
+          launcher.empty() ? std::string(ECHO_SERVER_PATH) : launcher.front(),
           [&] {
             args.insert(args.begin(), "--host=127.0.0.1");
             // No admin endpoint unless asked for: parallel tests would all want 9090.
@@ -116,6 +117,10 @@ ServerProcess::ServerProcess(std::vector<std::string> args, const std::map<std::
               args.insert(args.begin(), "--admin-port=0");
             }
             args.insert(args.begin(), "--port=0");
+            if (!launcher.empty()) {
+              args.insert(args.begin(), ECHO_SERVER_PATH);
+              args.insert(args.begin(), launcher.begin() + 1, launcher.end());
+            }
             return args;
           }(),
           env) {

@@ -61,9 +61,12 @@ class ChildProcess {
 };
 
 /// echo-server as a child on a free port: waits for its "listening on" line.
+/// A `launcher` runs it, e.g. {"prlimit", "--nofile=3000:3000", "--"}: the
+/// server's path and arguments follow the launcher's own.
 class ServerProcess : public ChildProcess {
  public:
-  explicit ServerProcess(std::vector<std::string> args, const std::map<std::string, std::string>& env = {});
+  explicit ServerProcess(std::vector<std::string> args, const std::map<std::string, std::string>& env = {},
+                         const std::vector<std::string>& launcher = {});
   std::uint16_t port() const { return _port; }
 
  private:

@@ -1,0 +1,358 @@
+// Capacity (docs/protocol.md, "Capacity" and the idle rules): the pool follows
+// the machine's limits, idle means no complete message, a full server makes
+// room for newcomers, queued connections get an answer, and a thread the
+// system refuses becomes `ERR server busy`. Real sockets, real processes.
+#include <gtest/gtest.h>
+
+#include <Poco/Stopwatch.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ChildProcess.h"
+#include "InProcessServer.h"
+#include "TestClient.h"
+
+namespace echod {
+namespace {
+
+using test::InProcessServer;
+using test::roundTrip;
+using test::ServerProcess;
+using test::TestClient;
+using test::testSettings;
+
+bool inCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+/// Waits until `done` holds, calling it at most every `step`; false at the deadline.
+bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+               std::chrono::milliseconds step = std::chrono::milliseconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(step);
+  }
+  return true;
+}
+
+/// Seconds with decimals: Poco::Stopwatch::elapsedSeconds() truncates to whole seconds.
+double seconds(const Poco::Stopwatch& clock) { return static_cast<double>(clock.elapsed()) / 1e6; }
+
+/// Whatever the server has sent and the client has not read yet, without waiting.
+std::string pending(TestClient& client) { return client.read(1 << 16, Poco::Timespan(0, 1000)); }
+
+/// A connection that has been given a worker thread (it answered a line).
+std::unique_ptr<TestClient> servedClient(std::uint16_t port, const std::string& name) {
+  auto client = std::make_unique<TestClient>(port);
+  client->send(name + "\n");
+  EXPECT_EQ(client->readLine(), "echo : " + name + "\n");
+  return client;
+}
+
+/// A cgroup v1 `pids` group of our own, removed at the end; needs root.
+class PidsCgroup {
+ public:
+  explicit PidsCgroup(int maxPids) {
+    static int serial = 0;
+    const std::filesystem::path root("/sys/fs/cgroup/pids");
+    _dir = root / ("echod-test-" + std::to_string(::getpid()) + "-" + std::to_string(++serial));
+    std::error_code ec;
+    if (::geteuid() != 0 || !std::filesystem::exists(root / "cgroup.procs") ||
+        !std::filesystem::create_directory(_dir, ec)) {
+      _dir.clear();
+      return;
+    }
+    std::ofstream(_dir / "pids.max") << maxPids << '\n';
+  }
+  ~PidsCgroup() {
+    if (_dir.empty()) return;
+    // The server has exited; its pids leave the group as they are reaped.
+    waitUntil([this] { return ::rmdir(_dir.c_str()) == 0; }, std::chrono::seconds(5));
+  }
+  bool available() const { return !_dir.empty(); }
+  /// Runs the command that follows inside this group: its pid joins, then it execs.
+  std::vector<std::string> launcher() const {
+    return {"/bin/sh", "-c", "echo $$ > " + (_dir / "cgroup.procs").string() + " && exec \"$@\"", "sh"};
+  }
+
+ private:
+  std::filesystem::path _dir;
+};
+
+#define REQUIRE_CGROUP(group)                                                                    \
+  if (!(group).available()) {                                                                    \
+    if (inCi()) FAIL() << "needs root and the cgroup v1 pids controller at /sys/fs/cgroup/pids"; \
+    GTEST_SKIP() << "needs root and the cgroup v1 pids controller at /sys/fs/cgroup/pids";       \
+  }
+
+std::size_t openFds(int pid) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+// ---- the pool follows the machine ----
+
+TEST(ServerCapacity, PoolOnTheDefaultsHoldsTenThousandHere) {
+  ServerProcess server({});
+  const auto line = server.waitForStderrLine("worker pool: ");
+  ASSERT_TRUE(line) << server.err();
+  EXPECT_GE(std::stoi(*line), 10000) << *line;
+}
+
+TEST(ServerCapacity, SmallerFileLimitGivesSmallerPoolAndTheLogNamesIt) {
+  ServerProcess server({}, {}, {"prlimit", "--nofile=3000:3000", "--"});
+  const auto line = server.waitForStderrLine("worker pool: ");
+  ASSERT_TRUE(line) << server.err();
+  // 3000 descriptors, less 64 reserved and 64 for the queue.
+  EXPECT_EQ(line->substr(0, line->find(" (")), "2872 threads, decided by RLIMIT_NOFILE");
+  EXPECT_EQ(roundTrip(server.port(), "sized"), "echo : sized\n");
+}
+
+TEST(ServerCapacity, SmallerPidsCgroupGivesSmallerPoolAndTheLogNamesIt) {
+  PidsCgroup group(500);
+  REQUIRE_CGROUP(group);
+  ServerProcess server({}, {}, group.launcher());
+  const auto line = server.waitForStderrLine("worker pool: ");
+  ASSERT_TRUE(line) << server.err();
+  const int threads = std::stoi(*line);
+  // 500, less the server's own pid(s) at start-up and 32 reserved.
+  EXPECT_LE(threads, 500 - 32);
+  EXPECT_GE(threads, 500 - 32 - 4);
+  EXPECT_NE(line->find("decided by cgroup pids.max"), std::string::npos) << *line;
+  EXPECT_EQ(roundTrip(server.port(), "sized"), "echo : sized\n");
+}
+
+TEST(ServerCapacity, MaxThreadsTwoAloneStartsAndServes) {
+  ServerProcess server({"--max-threads=2"});
+  const auto line = server.waitForStderrLine("worker pool: ");
+  ASSERT_TRUE(line) << server.err();
+  EXPECT_EQ(line->substr(0, line->find(" (")), "2 threads, decided by echo.maxThreads");
+  auto a = servedClient(server.port(), "a");
+  auto b = servedClient(server.port(), "b");
+}
+
+TEST(ServerCapacity, MinThreadsAboveMaxThreadsExits78) {
+  test::ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0", "--min-threads=3", "--max-threads=2"});
+  EXPECT_EQ(server.waitForExit(), 78);
+  EXPECT_NE(server.err().find("invalid value '3' for echo.minThreads"), std::string::npos) << server.err();
+}
+
+// ---- the system refuses a thread ----
+
+TEST(ServerCapacity, RefusedThreadGetsServerBusyAtOnceAndServiceGoesOn) {
+  // Room for the server's own threads and a few workers, far below --max-threads.
+  PidsCgroup group(12);
+  REQUIRE_CGROUP(group);
+  ServerProcess server({"--max-threads=200", "--min-threads=1", "--queue-timeout=30"}, {}, group.launcher());
+  ASSERT_NE(server.port(), 0) << server.err();
+  const std::size_t fdsBefore = openFds(server.pid());
+  std::vector<std::unique_ptr<TestClient>> served;
+  std::vector<double> refusedAfterMs;
+  for (int i = 0; i < 20; ++i) {
+    auto client = std::make_unique<TestClient>(server.port());
+    Poco::Stopwatch clock;
+    clock.start();
+    client->send("c" + std::to_string(i) + "\n");
+    const std::string reply = client->readLine();
+    if (reply == "ERR server busy\n") {
+      refusedAfterMs.push_back(static_cast<double>(clock.elapsed()) / 1000.0);
+      EXPECT_EQ(client->readAll(), "");  // and closed
+    } else {
+      EXPECT_EQ(reply, "echo : c" + std::to_string(i) + "\n");
+      served.push_back(std::move(client));
+    }
+  }
+  ASSERT_FALSE(served.empty());
+  ASSERT_FALSE(refusedAfterMs.empty()) << "the pids limit never bit";
+  for (const double ms : refusedAfterMs) EXPECT_LT(ms, 1000.0) << "refused, but not at once";
+  EXPECT_TRUE(server.waitForStderr("the system refused a new worker thread"));
+  // The service goes on: those served still are, and freed threads serve again.
+  EXPECT_EQ((served.front()->send("still\n"), served.front()->readLine()), "echo : still\n");
+  served.clear();
+  EXPECT_TRUE(waitUntil([&] { return roundTrip(server.port(), "again") == "echo : again\n"; }));
+  // Nothing leaks: every refused or finished connection's descriptor is gone.
+  EXPECT_TRUE(waitUntil([&] { return openFds(server.pid()) <= fdsBefore; })) << openFds(server.pid());
+  std::cout << "[ figures  ] pids.max 12: " << 20 - refusedAfterMs.size() << " served, " << refusedAfterMs.size()
+            << " refused with ERR server busy, slowest refusal "
+            << *std::max_element(refusedAfterMs.begin(), refusedAfterMs.end()) << " ms\n";
+}
+
+// ---- idle means no complete message ----
+
+TEST(ServerCapacity, DrippingClientsPastThePoolAreCutAtTheIdleTimeoutAndAFreshOneIsServed) {
+  constexpr int kPool = 50;
+  constexpr int kDrippers = 60;  // more than the pool: 10 wait in the queue
+  constexpr double kIdle = 3.0;
+  ServerProcess server({"--max-threads=50", "--idle-timeout=3"});
+  struct Dripper {
+    std::unique_ptr<TestClient> client;
+    Poco::Stopwatch since;
+    std::string got;
+    double cutAfter = -1;
+  };
+  std::vector<Dripper> drippers(kDrippers);
+  for (auto& d : drippers) {
+    d.client = std::make_unique<TestClient>(server.port());
+    d.since.start();
+    d.client->send("x");  // a line that never ends
+  }
+  std::unique_ptr<TestClient> fresh;
+  Poco::Stopwatch freshClock;
+  std::string freshReply;
+  Poco::Stopwatch clock;
+  clock.start();
+  int cut = 0;
+  double freshServedAt = -1;
+  for (int drip = 1; (cut < kDrippers || freshReply.empty()) && seconds(clock) < 10;) {
+    if (!fresh && clock.elapsed() >= 1000000) {  // one second into the attack, with every thread taken
+      fresh = std::make_unique<TestClient>(server.port());
+      freshClock.start();
+      fresh->send("fresh\n");
+    }
+    if (fresh && freshReply.empty()) {
+      freshReply = pending(*fresh);
+      if (!freshReply.empty()) {
+        freshClock.stop();
+        freshServedAt = seconds(clock);
+      }
+    }
+    const bool dripNow = clock.elapsed() >= drip * 500000;  // one byte every 0.5 s
+    if (dripNow) ++drip;
+    for (auto& d : drippers) {
+      if (d.cutAfter >= 0) continue;
+      d.got += pending(*d.client);
+      if (!d.got.empty()) {
+        d.cutAfter = static_cast<double>(d.since.elapsed()) / 1e6;
+        ++cut;
+      } else if (dripNow) {
+        d.client->send("i");
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the loop's pace, not a wait for ordering
+  }
+  double latest = 0;
+  for (auto& d : drippers) {
+    EXPECT_EQ(d.got, "ERR idle timeout\n");
+    EXPECT_EQ(d.client->readAll(), "");
+    EXPECT_GE(d.cutAfter, kIdle - 0.05);
+    // The timeout plus one 100 ms tick, plus this loop's pace (60 polls and 20 ms).
+    EXPECT_LE(d.cutAfter, kIdle + 0.1 + 0.15);
+    latest = std::max(latest, d.cutAfter);
+  }
+  EXPECT_EQ(freshReply, "echo : fresh\n");
+  // It waited for a thread the drippers held, and was served as soon as the timeout freed them.
+  EXPECT_GE(seconds(freshClock), 1);
+  EXPECT_LE(freshServedAt, kIdle + 0.3);
+  std::cout << "[ figures  ] " << kDrippers << " drippers on a pool of " << kPool << ": all cut with ERR idle timeout,"
+            << " the last after " << latest << " s; a fresh client waited " << freshClock.elapsed() / 1000 << " ms\n";
+}
+
+TEST(ServerCapacity, FullPoolEvictsTheLongestIdleForANewcomerButNeverAnActiveClient) {
+  auto settings = testSettings();
+  settings.maxThreads = 50;
+  settings.idleTimeoutUnderLoad = Poco::Timespan(1, 0);
+  InProcessServer server(settings);
+  auto oldest = servedClient(server.port(), "oldest");
+  Poco::Stopwatch gap;
+  gap.start();
+  waitUntil([&] { return gap.elapsed() >= 300000; });  // three ticks between the oldest and the rest
+  std::vector<std::unique_ptr<TestClient>> idle;
+  for (int i = 0; i < 48; ++i) idle.push_back(servedClient(server.port(), "idle" + std::to_string(i)));
+  auto active = servedClient(server.port(), "active");
+  // Every thread is taken; all but `active` go idle for over a second.
+  Poco::Stopwatch clock;
+  clock.start();
+  int sent = 0;
+  const auto keepActive = [&] {
+    if (clock.elapsed() / 200000 >= sent) {
+      active->send("ping\n");
+      EXPECT_EQ(active->readLine(), "echo : ping\n");
+      ++sent;
+    }
+  };
+  waitUntil([&] {
+    keepActive();
+    return clock.elapsed() >= 1200000;
+  });
+  TestClient newcomer(server.port());
+  Poco::Stopwatch waited;
+  waited.start();
+  newcomer.send("new\n");
+  std::string reply;
+  waitUntil([&] {
+    keepActive();
+    reply += pending(newcomer);
+    return !reply.empty();
+  });
+  EXPECT_EQ(reply, "echo : new\n");
+  EXPECT_LT(seconds(waited), 2);
+  EXPECT_EQ(oldest->readAll(), "ERR idle timeout\n");
+  for (auto& c : idle) EXPECT_EQ(pending(*c), "");  // still open, nothing said
+  keepActive();
+  active->send("still here\n");
+  EXPECT_EQ(active->readLine(), "echo : still here\n");
+  EXPECT_EQ(server.server().metrics().evictedUnderLoad.load(), 1u);
+  std::cout << "[ figures  ] full pool of 50: the newcomer was served after " << waited.elapsed() / 1000
+            << " ms, the longest idle evicted\n";
+}
+
+// ---- the queue ----
+
+TEST(ServerCapacity, QueuedConnectionGetsServerBusyAtTheQueueTimeout) {
+  auto settings = testSettings();
+  settings.maxThreads = 1;
+  settings.queueTimeout = Poco::Timespan(1, 0);
+  settings.idleTimeoutUnderLoad = Poco::Timespan(0);
+  InProcessServer server(settings);
+  auto holder = servedClient(server.port(), "holder");
+  TestClient waiting(server.port());
+  waiting.send("waiting\n");
+  Poco::Stopwatch clock;
+  clock.start();
+  EXPECT_EQ(waiting.readAll(), "ERR server busy\n");
+  EXPECT_GE(seconds(clock), 0.9);
+  EXPECT_LT(seconds(clock), 1.5);
+  const auto& m = server.server().metrics();
+  EXPECT_EQ(m.queueTimeouts.load(), 1u);
+  EXPECT_EQ(m.refused[ServerMetrics::slot(ErrorReason::ServerBusy)].load(), 1u);
+  // The holder is untouched; once it leaves, the next one is served.
+  holder->send("exit\n");
+  EXPECT_EQ(holder->readAll(), "FIN\n");
+  EXPECT_EQ(roundTrip(server.port(), "next"), "echo : next\n");
+}
+
+TEST(ServerCapacity, QueuedConnectionsGetShuttingDownAtShutdown) {
+  auto settings = testSettings();
+  settings.maxThreads = 1;
+  settings.idleTimeoutUnderLoad = Poco::Timespan(0);
+  InProcessServer server(settings);
+  auto holder = servedClient(server.port(), "holder");
+  TestClient b(server.port());
+  TestClient c(server.port());
+  b.send("b\n");
+  ASSERT_TRUE(waitUntil([&] { return server.server().gauges().queued == 2; }));
+  EXPECT_TRUE(server.server().shutdown());
+  EXPECT_EQ(holder->readAll(), "FIN\n");
+  EXPECT_EQ(b.readAll(), "ERR shutting down\n");
+  EXPECT_EQ(c.readAll(), "ERR shutting down\n");
+  EXPECT_EQ(server.server().metrics().refused[ServerMetrics::slot(ErrorReason::ShuttingDown)].load(), 2u);
+}
+
+}  // namespace
+}  // namespace echod
