@@ -46,7 +46,7 @@ std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSock
     if (count >= _perAddressLimit) return ErrorReason::TooManyConnections;
     ++count;
   }
-  _entries.try_emplace(socket.impl(), socket, std::move(address), now());
+  _entries.try_emplace(socket.impl(), socket, std::move(address), stampClock());
   return std::nullopt;
 }
 
@@ -116,9 +116,8 @@ void ConnectionRegistry::wake(Slot& slot, Wake why) {
   }
 }
 
-ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rules) {
+ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rules, std::int64_t nowMs) {
   SweepResult result;
-  const std::int64_t nowMs = now();
   std::vector<std::pair<std::int64_t, Slot*>> idleEnough;  // eviction candidates under load
   std::size_t pendingEvictions = 0;
   std::size_t waiting = 0;
@@ -160,9 +159,8 @@ ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rule
   return result;
 }
 
-std::size_t ConnectionRegistry::refuseQueuedOlderThan(std::int64_t ms) {
+std::size_t ConnectionRegistry::refuseQueuedOlderThan(std::int64_t ms, std::int64_t nowMs) {
   std::size_t refused = 0;
-  const std::int64_t nowMs = now();
   std::lock_guard<std::mutex> lock(_mutex);
   for (auto it = _entries.begin(); it != _entries.end();) {
     if (!it->second.running && nowMs - it->second.admittedMs >= ms) {

@@ -77,16 +77,19 @@ class ConnectionRegistry {
   void touch(Slot& slot) const noexcept {
     slot.lastMessageMs.store(_nowMs.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
-  /// The coarse clock, set by the housekeeper each tick.
-  void setNow(std::int64_t ms) noexcept { _nowMs.store(ms, std::memory_order_relaxed); }
-  std::int64_t now() const noexcept { return _nowMs.load(std::memory_order_relaxed); }
+  /// The coarse clock that stamps admissions and messages, set by the
+  /// housekeeper each tick to the *next* tick's time: a stamp is never
+  /// earlier than the real time, so no deadline fires early.
+  void setStampClock(std::int64_t ms) noexcept { _nowMs.store(ms, std::memory_order_relaxed); }
+  std::int64_t stampClock() const noexcept { return _nowMs.load(std::memory_order_relaxed); }
 
-  /// Idle timeout, adaptive idle timeout under load and queue deadline, in one pass.
-  SweepResult sweep(const SweepRules& rules);
+  /// Idle timeout, adaptive idle timeout under load and queue deadline, in one
+  /// pass, at the exact time `nowMs` on the same clock as the stamps.
+  SweepResult sweep(const SweepRules& rules, std::int64_t nowMs);
 
-  /// Answers `ERR server busy` to queued connections older than `ms`: no thread
-  /// could be started for them. Returns how many.
-  std::size_t refuseQueuedOlderThan(std::int64_t ms);
+  /// Answers `ERR server busy` to queued connections waiting `ms` or longer at
+  /// `nowMs`: no thread could be started for them. Returns how many.
+  std::size_t refuseQueuedOlderThan(std::int64_t ms, std::int64_t nowMs);
 
   /// Refuse new connections, answer queued ones `ERR shutting down`, and wake
   /// every running one: a read blocked in the kernel returns end of stream once

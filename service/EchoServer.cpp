@@ -22,7 +22,7 @@ const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR 
 constexpr int kPoolIdleSeconds = 2;
 /// A queued connection this old while the pool has room got no thread: the
 /// housekeeper checks whether the system refuses one.
-constexpr std::int64_t kStrandedMs = 2 * Housekeeper::kTickMs;
+constexpr std::int64_t kStrandedMs = 200;
 
 PoolSize sizePool(const ServerSettings& settings) {
   if (settings.maxThreads > 0) return PoolSize{settings.maxThreads, "echo.maxThreads", ""};

@@ -36,7 +36,7 @@ Housekeeper::Housekeeper(ConnectionRegistry& registry, ServerMetrics& metrics,
       _threadStackSize(threadStackSize),
       _epochUs(Poco::Clock().raw()),
       _stop(Poco::Event::EVENT_MANUALRESET) {
-  _registry.setNow(0);
+  _registry.setStampClock(kTickMs);
 }
 
 Housekeeper::~Housekeeper() { stop(); }
@@ -61,13 +61,14 @@ void Housekeeper::run() {
 }
 
 void Housekeeper::tick() {
-  _registry.setNow(clockMs());
-  const auto swept = _registry.sweep(_rules);
+  const std::int64_t now = clockMs();
+  _registry.setStampClock(now + kTickMs);
+  const auto swept = _registry.sweep(_rules, now);
   _metrics.count(_metrics.idleWoken, swept.idleClosed);
   _metrics.count(_metrics.evictedUnderLoad, swept.evictedUnderLoad);
   _metrics.count(_metrics.queueTimeouts, swept.queueTimeouts);
   if (swept.stranded > 0 && !canStartThread(_threadStackSize)) {
-    const std::size_t refused = _registry.refuseQueuedOlderThan(_rules.strandedMs);
+    const std::size_t refused = _registry.refuseQueuedOlderThan(_rules.strandedMs, now);
     _metrics.count(_metrics.threadStartFailures, refused);
     _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ServerBusy)], refused);
     Poco::Logger::get("echod.server")

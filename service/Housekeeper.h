@@ -17,7 +17,8 @@ namespace echod {
 /// answers queued connections for which the system refused a thread.
 class Housekeeper : public Poco::Runnable {
  public:
-  static constexpr long kTickMs = 100;  ///< the clock's resolution: timeouts fire at most this late
+  /// The clock's resolution: a deadline fires at most two ticks late, never early.
+  static constexpr long kTickMs = 50;
 
   Housekeeper(ConnectionRegistry& registry, ServerMetrics& metrics, const ConnectionRegistry::SweepRules& rules,
               int threadStackSize);

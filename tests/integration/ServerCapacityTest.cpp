@@ -250,8 +250,8 @@ TEST(ServerCapacity, DrippingClientsPastThePoolAreCutAtTheIdleTimeoutAndAFreshOn
   for (auto& d : drippers) {
     EXPECT_EQ(d.got, "ERR idle timeout\n");
     EXPECT_EQ(d.client->readAll(), "");
-    EXPECT_GE(d.cutAfter, kIdle - 0.05);
-    // The timeout plus one 100 ms tick, plus this loop's pace (60 polls and 20 ms).
+    EXPECT_GE(d.cutAfter, kIdle);  // never early
+    // At most two 50 ms ticks late, plus this loop's pace (60 polls and 20 ms).
     EXPECT_LE(d.cutAfter, kIdle + 0.1 + 0.15);
     latest = std::max(latest, d.cutAfter);
   }
@@ -329,7 +329,8 @@ TEST(ServerCapacity, QueuedConnectionGetsServerBusyAtTheQueueTimeout) {
   EXPECT_GE(seconds(clock), 0.9);
   EXPECT_LT(seconds(clock), 1.5);
   const auto& m = server.server().metrics();
-  EXPECT_EQ(m.queueTimeouts.load(), 1u);
+  // Counted by the housekeeper right after it answered.
+  EXPECT_TRUE(waitUntil([&] { return m.queueTimeouts.load() == 1u; }));
   EXPECT_EQ(m.refused[ServerMetrics::slot(ErrorReason::ServerBusy)].load(), 1u);
   // The holder is untouched; once it leaves, the next one is served.
   holder->send("exit\n");
