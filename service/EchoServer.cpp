@@ -52,7 +52,7 @@ EchoServer::EchoServer(const ServerSettings& settings)
       // Accepted sockets inherit the send timeout: no set-up call per connection.
       // Reads have no timeout: the housekeeper keeps time.
       _socket(listeningSocket(_settings.host, _settings.port, kListenBacklog,
-                              InheritedOptions{Poco::Timespan(), EchoConnection::kSendSlice})) {
+                              InheritedOptions{EchoConnection::kSendSlice})) {
   Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
   params->setMaxThreads(_settings.maxThreads);
   // The registry enforces maxQueued with a clear reply; POCO's queue must never

@@ -46,7 +46,6 @@ Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t p
   } else {
     socket.bind(address, true);
   }
-  if (inherited.receiveTimeout.totalMicroseconds() > 0) socket.setReceiveTimeout(inherited.receiveTimeout);
   if (inherited.sendTimeout.totalMicroseconds() > 0) socket.setSendTimeout(inherited.sendTimeout);
   socket.listen(backlog);
   return socket;

@@ -11,8 +11,7 @@ namespace echod {
 /// Options every accepted connection inherits from the listening socket
 /// (Linux copies them at accept), so no connection pays a system call for them.
 struct InheritedOptions {
-  Poco::Timespan receiveTimeout;  ///< SO_RCVTIMEO; zero: none
-  Poco::Timespan sendTimeout;     ///< SO_SNDTIMEO; zero: none
+  Poco::Timespan sendTimeout;  ///< SO_SNDTIMEO; zero: none
 };
 
 /// A socket bound to host:port and listening, for the echo and the admin
