@@ -67,7 +67,7 @@ echo "--- capacity follows the compose limits (pids_limit 10240)"
 pool=$(docker logs "$server_id" 2>&1 | grep -o 'worker pool: [0-9]* threads, decided by [a-z .A-Z_]*' | head -n 1)
 echo "  $pool"
 threads=$(echo "$pool" | grep -o '[0-9]*' | head -n 1)
-expect_eq "the pids limit decides the pool" "cgroup pids.max" "$(echo "$pool" | sed 's/.*decided by //')"
+expect_eq "the pids limit decides the pool" "cgroup pids.max" "$(echo "$pool" | sed 's/.*decided by //; s/ *$//')"
 if [ "${threads:-0}" -ge 10000 ] && [ "${threads:-0}" -le 10240 ]; then
   pass "pool of $threads threads: room for 10,000 connections within pids.max"
 else
