@@ -25,12 +25,14 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include "client/LoadGenerator.h"
+#include "client/BenchResult.h"
+#include "protocol/ReplyReader.h"
 
 namespace {
 
@@ -119,7 +121,8 @@ struct Connection {
   std::uint64_t sent = 0;                 ///< lines written (ping-pong)
   std::uint64_t answered = 0;             ///< replies verified
   std::string out;                        ///< bytes not yet accepted by the kernel
-  std::string in;                         ///< bytes of replies not yet complete
+  std::optional<echod::ReplyReader> reader;  ///< decodes replies (the protocol core's client half)
+  bool echoed = false;                       ///< connect workload: the session's echo arrived
   std::vector<Clock::time_point> sentAt;  ///< ring of --pipeline send times
   Clock::time_point progress;             ///< last time a byte arrived or a session began
   bool connecting = false;                ///< connect workload: waiting for connect() to finish
@@ -146,6 +149,7 @@ class Loop {
       if (_o.connectStorm) {
         beginSession(c);
       } else if (openConnection(c, false)) {
+        c.reader.emplace(echod::Framing::Line, kPrefix, kPrefix.size() + _o.size + 64);
         fillPipeline(c);
       }
     }
@@ -241,36 +245,44 @@ class Loop {
     }
     c.progress = Clock::now();
     if (_o.connectStorm) {
-      if (n == 0) return endSession(c);
-      c.in.append(buffer.data(), static_cast<std::size_t>(n));
-      if (c.in.size() > _sessionReply.size()) fail(c, "connect workload: reply longer than expected");
+      const auto check = [&](const echod::Reply& r) {
+        if (r.kind != echod::Reply::Kind::Fin) c.echoed = r.kind == echod::Reply::Kind::Echo && r.text == _message;
+        return true;
+      };
+      if (n == 0) {
+        c.reader->finish(check);
+        return endSession(c);
+      }
+      c.reader->feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), check);
       return;
     }
     if (n == 0) {
       fail(c, "server closed the connection");
       return;
     }
-    c.in.append(buffer.data(), static_cast<std::size_t>(n));
-    const std::size_t replySize = kPrefix.size() + _o.size + 1;
-    std::size_t pos = 0;
     const auto now = Clock::now();
-    while (c.in.size() - pos >= replySize) {
-      _expected.assign(kPrefix);
+    std::string wrong;
+    c.reader->feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), [&](const echod::Reply& r) {
+      _expected.clear();
       appendLine(c.answered, _o.size, _expected);
-      if (std::memcmp(c.in.data() + pos, _expected.data(), replySize) != 0) {
-        fail(c, "wrong reply '" + c.in.substr(pos, std::min<std::size_t>(replySize, 80)) + "'");
-        return;
+      _expected.pop_back();  // the '\n'
+      if (r.kind != echod::Reply::Kind::Echo || r.text != _expected) {
+        wrong.assign(r.bytes.substr(0, 80));
+        return false;
       }
       _result.latency.record(static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sentAt[c.answered % c.sentAt.size()]).count()));
       ++c.answered;
-      pos += replySize;
       if (now < _end) {
         ++_result.messages;
         _result.payloadBytes += _o.size + 1;
       }
+      return true;
+    });
+    if (!wrong.empty() || c.reader->end() != echod::ReplyReader::End::Open) {
+      fail(c, "wrong reply '" + wrong + "'");
+      return;
     }
-    c.in.erase(0, pos);
     if (now < _end) fillPipeline(c);
   }
 
@@ -280,11 +292,10 @@ class Loop {
     if (_sessionScript.empty()) {
       appendLine(0, _o.size, _sessionScript);
       _sessionScript += "exit\n";
-      _sessionReply = kPrefix;
-      appendLine(0, _o.size, _sessionReply);
-      _sessionReply += "FIN\n";
+      _message = _sessionScript.substr(0, _o.size);
     }
-    c.in.clear();
+    c.reader.emplace(echod::Framing::Line, kPrefix, kPrefix.size() + _o.size + 64);
+    c.echoed = false;
     c.sentAt[0] = Clock::now();
     if (!openConnection(c, true)) return;
     if (!c.connecting) startScript(c);
@@ -308,8 +319,8 @@ class Loop {
   }
 
   void endSession(Connection& c) {
-    if (c.in != _sessionReply) {
-      fail(c, "connect workload: wrong reply '" + c.in.substr(0, 80) + "'");
+    if (!c.echoed || c.reader->end() != echod::ReplyReader::End::Fin) {
+      fail(c, "connect workload: the line was not echoed, then FIN");
       return;
     }
     const auto now = Clock::now();
@@ -342,7 +353,7 @@ class Loop {
   Clock::time_point _nextTimeoutCheck;
   std::string _expected;
   std::string _sessionScript;
-  std::string _sessionReply;
+  std::string _message;  ///< connect workload: the line each session sends
   echod::BenchResult _result;
 };
 

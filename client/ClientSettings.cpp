@@ -1,24 +1,44 @@
 #include "client/ClientSettings.h"
 
+#include <algorithm>
+
 namespace echod {
+namespace {
+
+/// The settings that only mean something to --bench.
+constexpr std::string_view kBenchOnly[] = {"client.connections", "client.size",     "client.duration",
+                                           "client.messages",    "client.pipeline", "client.workload",
+                                           "client.json"};
+
+}  // namespace
 
 const std::vector<SettingSpec>& ClientSettings::specs() {
+  // Each default is rendered from the struct, so --help cannot drift from it.
+  // ECHO_HOST, ECHO_PORT, ECHO_FRAMING and ECHO_PREFIX are the server's names
+  // too, on purpose: there they say where to listen and how to answer, here
+  // where to connect and what to expect, so the image's health check
+  // (`echo-client --check` inside the server's container) needs no settings.
+  static const ClientSettings d;
   static const std::vector<SettingSpec> table{
-      {"client.host", "host", "ECHO_HOST", "HOST", "server to connect to (default 127.0.0.1)"},
-      {"client.port", "port", "ECHO_PORT", "N", "server port (default 4567)"},
-      {"client.framing", "framing", "ECHO_FRAMING", "line|raw",
-       "line, or raw for the classroom protocol (default line)"},
-      {"client.prefix", "prefix", "ECHO_PREFIX", "TEXT",
-       "the server's echo prefix, checked by --check and --bench (default 'echo : ')"},
-      {"client.timeout", "timeout", "ECHO_TIMEOUT", "SECONDS",
-       "connect timeout and longest wait for a reply (default 2)"},
-      {"client.connections", "connections", "", "C", "--bench: connections, one thread each (default 1)"},
-      {"client.size", "size", "", "BYTES", "--bench: bytes per message, without the newline (default 16)"},
-      {"client.duration", "duration", "", "SECONDS", "--bench: how long to run (default 5 unless --messages)"},
-      {"client.messages", "messages", "", "M", "--bench: messages per connection (default: run for --duration)"},
-      {"client.pipeline", "pipeline", "", "P", "--bench: messages in flight per connection (default 1)"},
+      {"client.host", "host", "ECHO_HOST", "HOST", "server to connect to", d.host},
+      {"client.port", "port", "ECHO_PORT", "N", "server port", defaultText(d.port)},
+      {"client.framing", "framing", "ECHO_FRAMING", "line|raw", "line, or raw for the classroom protocol",
+       framingName(d.framing)},
+      {"client.prefix", "prefix", "ECHO_PREFIX", "TEXT", "the server's echo prefix, checked by --check and --bench",
+       defaultWord(d.prefix)},
+      {"client.timeout", "timeout", "ECHO_TIMEOUT", "SECONDS", "connect timeout and longest wait for a reply",
+       defaultSeconds(d.timeout)},
+      {"client.connections", "connections", "", "C", "--bench: connections, one thread each",
+       defaultText(d.connections)},
+      {"client.size", "size", "", "BYTES", "--bench: bytes per message, without the newline", defaultText(d.size)},
+      {"client.duration", "duration", "", "SECONDS", "--bench: how long to run; 0 runs until --messages",
+       defaultSeconds(d.duration) + " unless --messages"},
+      {"client.messages", "messages", "", "M", "--bench: messages per connection; 0 runs for --duration",
+       defaultText(d.messagesPerConnection)},
+      {"client.pipeline", "pipeline", "", "P", "--bench: messages in flight per connection (raw framing: 1)",
+       defaultText(d.pipeline)},
       {"client.workload", "workload", "", "pingpong|connect",
-       "--bench: round trips on open connections, or connect-echo-close (default pingpong)"},
+       "--bench: round trips on open connections, or connect-echo-close", d.connectStorm ? "connect" : "pingpong"},
   };
   return table;
 }
@@ -30,30 +50,55 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.port = static_cast<std::uint16_t>(read.integer("client.port", s.port, 1, 65535));
   s.framing = read.choice("client.framing", s.framing, {{"line", Framing::Line}, {"raw", Framing::Raw}});
   s.prefix = read.text("client.prefix", s.prefix, 1024);
-  s.timeout = read.seconds("client.timeout", 2, 0.001, 3600);
-  s.connections = static_cast<int>(read.integer("client.connections", s.connections, 1, 20000));
-  s.size = static_cast<int>(read.integer("client.size", s.size, 1, 16 << 20));
-  s.messagesPerConnection = read.integer("client.messages", 0, 0, std::int64_t{1} << 40);
-  s.duration = read.seconds("client.duration", s.messagesPerConnection > 0 ? 0 : 5, 0, 86400);
-  if (s.duration.totalMicroseconds() == 0 && s.messagesPerConnection == 0) {
-    read.reject("client.duration", "0", "give --duration or --messages");
-  }
-  s.pipeline = static_cast<int>(read.integer("client.pipeline", s.pipeline, 1, 4096));
-  s.connectStorm = read.choice("client.workload", false, {{"pingpong", false}, {"connect", true}});
-  s.json = read.flag("client.json", false);
+  const auto seconds = [](const Poco::Timespan& t) { return static_cast<double>(t.totalMicroseconds()) / 1e6; };
+  s.timeout = read.seconds("client.timeout", seconds(s.timeout), 0.001, 3600);
+
   const bool check = read.flag("client.check", false);
   const bool bench = read.flag("client.bench", false);
   if (check && bench) read.reject("client.bench", "true", "--check and --bench exclude each other");
+  if (!bench) {
+    // Not silently ignored: a bench option without --bench is a mistake in the command.
+    for (const auto key : kBenchOnly) {
+      if (config.hasProperty(std::string(key))) {
+        const std::string option = "--" + std::string(key.substr(key.find('.') + 1));
+        throw SettingsError(option + " is a --bench option; add --bench, or leave it out");
+      }
+    }
+  }
   if (check) {
     s.mode = ClientMode::Check;
   } else if (bench) {
     s.mode = ClientMode::Bench;
+    readBench(read, s);
   } else if (config.hasProperty("client.send.count")) {
     s.mode = ClientMode::Scripted;
     const auto count = config.getInt("client.send.count");
     for (int i = 0; i < count; ++i) s.messages.push_back(config.getRawString("client.send." + std::to_string(i)));
   }
   return s;
+}
+
+void ClientSettings::readBench(const SettingReader& read, ClientSettings& s) {
+  const auto seconds = [](const Poco::Timespan& t) { return static_cast<double>(t.totalMicroseconds()) / 1e6; };
+  s.connections = static_cast<int>(read.integer("client.connections", s.connections, 1, 20000));
+  s.size = static_cast<int>(read.integer("client.size", s.size, 1, 16 << 20));
+  s.messagesPerConnection = read.integer("client.messages", s.messagesPerConnection, 0, std::int64_t{1} << 40);
+  // --messages alone runs until the count; --duration alone, or neither, runs for the time.
+  s.duration = read.seconds("client.duration", s.messagesPerConnection > 0 ? 0 : seconds(s.duration), 0, 86400);
+  if (s.duration.totalMicroseconds() == 0 && s.messagesPerConnection == 0) {
+    read.reject("client.duration", "0", "give --duration or --messages");
+  }
+  s.pipeline = static_cast<int>(read.integer("client.pipeline", s.pipeline, 1, 4096));
+  s.connectStorm = read.choice("client.workload", s.connectStorm, {{"pingpong", false}, {"connect", true}});
+  s.json = read.flag("client.json", s.json);
+  if (s.framing == Framing::Raw) {
+    // Raw framing has no delimiter: a message is one read, so one in flight, and at most one read long.
+    if (s.pipeline != 1) read.reject("client.pipeline", std::to_string(s.pipeline), "1 with --framing=raw");
+    if (s.size > static_cast<int>(EchoSession::kRawMessageSize)) {
+      read.reject("client.size", std::to_string(s.size),
+                  "at most " + std::to_string(EchoSession::kRawMessageSize) + " with --framing=raw");
+    }
+  }
 }
 
 }  // namespace echod

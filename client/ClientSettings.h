@@ -15,8 +15,9 @@ namespace echod {
 /// What echo-client does this run.
 enum class ClientMode { Interactive, Scripted, Check, Bench };
 
-/// Every setting of echo-client, read and checked once from POCO's layered
-/// configuration (defaults < environment < command line).
+/// Every setting of echo-client, with its default, read and checked once from
+/// POCO's layered configuration (defaults < environment < command line).
+/// ECHO_HOST/PORT/FRAMING/PREFIX are shared with the server on purpose (see specs()).
 struct ClientSettings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4567;
@@ -29,14 +30,18 @@ struct ClientSettings {
   // --bench
   int connections = 1;
   int size = 16;            ///< bytes of each message, not counting '\n'
-  Poco::Timespan duration;  ///< 0: run until --messages
+  Poco::Timespan duration{5, 0};  ///< 0: run until --messages; --messages alone makes it 0
   std::int64_t messagesPerConnection = 0;
   int pipeline = 1;
   bool json = false;
   bool connectStorm = false;  ///< --workload=connect: connect, one round trip, close
 
   static const std::vector<SettingSpec>& specs();
+  /// Reads and validates; throws SettingsError naming the first bad setting.
   static ClientSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
+
+ private:
+  static void readBench(const SettingReader& read, ClientSettings& s);
 };
 
 }  // namespace echod

@@ -1,6 +1,5 @@
 #include "client/EchoClientApp.h"
 
-#include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
 
@@ -10,18 +9,18 @@
 
 #include "client/ClientSettings.h"
 #include "client/HealthProbe.h"
-#include "client/InteractiveSession.h"
 #include "client/LoadGenerator.h"
 #include "client/ServerConnector.h"
+#include "client/TerminalClient.h"
+#include "settings/AppSupport.h"
 
 namespace echod {
 namespace {
-constexpr int kEnvironmentPriority = -50;  ///< above defaults, below the command line
 constexpr int kExitCannotConnect = 2;
 }  // namespace
 
 void EchoClientApp::initialize(Poco::Util::Application& self) {
-  config().add(environmentLayer(ClientSettings::specs()), kEnvironmentPriority, false);
+  app::addEnvironment(config(), ClientSettings::specs());
   Application::initialize(self);
 }
 
@@ -45,17 +44,13 @@ void EchoClientApp::defineOptions(Poco::Util::OptionSet& options) {
 
 void EchoClientApp::handleHelp(const std::string&, const std::string&) {
   _helpRequested = true;
-  Poco::Util::HelpFormatter help(options());
-  help.setCommand(commandName());
-  help.setUsage("[--name=value ...]");
-  help.setHeader(
-      "Talks to echo-server. Interactive by default: type lines, replies print as they\n"
-      "arrive; end of input (Ctrl-D) half-closes and waits for the last replies.\n"
-      "Exit status: 0 after FIN or a clean close, 1 after ERR or a failure, 2 when it\n"
-      "cannot connect. ECHO_HOST, ECHO_PORT, ECHO_FRAMING, ECHO_PREFIX, ECHO_TIMEOUT also work.");
-  help.setUnixStyle(true);
-  help.setWidth(110);
-  help.format(std::cout);
+  app::printHelp(options(), commandName(),
+                 "Talks to echo-server. Interactive by default: type lines, replies print as they\n"
+                 "arrive; end of input (Ctrl-D) half-closes and waits for the last replies.\n"
+                 "Exit status: 0 after FIN or a clean close, 1 after ERR or a failure, 2 when it\n"
+                 "cannot connect, 64 for a bad option or value.",
+                 "ECHO_HOST, ECHO_PORT, ECHO_FRAMING, ECHO_PREFIX and ECHO_TIMEOUT set the same as the options;\n"
+                 "the first four are the server's names too, so both sides agree by default.");
   stopOptionsProcessing();
 }
 
@@ -70,10 +65,7 @@ void EchoClientApp::handleFlag(const std::string& name, const std::string&) {
 
 int EchoClientApp::main(const std::vector<std::string>& args) {
   if (_helpRequested) return EXIT_OK;
-  if (!args.empty()) {
-    std::cerr << "echo-client: unexpected argument '" << args.front() << "' (options take --name=value)\n";
-    return EXIT_USAGE;
-  }
+  if (!app::noArguments(args, "echo-client")) return EXIT_USAGE;
   ClientSettings settings;
   try {
     settings = ClientSettings::fromConfig(config());
@@ -103,9 +95,9 @@ int EchoClientApp::main(const std::vector<std::string>& args) {
     return kExitCannotConnect;
   }
   std::cerr << "echo-client: connected to " << target << '\n';
-  InteractiveSession session(socket, settings);
-  const SessionEnd end = settings.mode == ClientMode::Scripted ? session.runWithMessages(settings.messages)
-                                                               : session.runWithInput(STDIN_FILENO);
+  TerminalClient terminal(socket, settings);
+  const SessionEnd end = settings.mode == ClientMode::Scripted ? terminal.runWithMessages(settings.messages)
+                                                               : terminal.runWithInput(STDIN_FILENO);
   return exitStatus(end);
 }
 

@@ -5,27 +5,42 @@
 #include <Poco/Random.h>
 #include <Poco/Stopwatch.h>
 
+#include <optional>
+
 #include "client/ServerConnector.h"
-#include "protocol/EchoSession.h"
+#include "protocol/ReplyReader.h"
 
 namespace echod {
 namespace {
 
-/// Reads until `expected` has arrived whole, or something else, or the deadline.
-/// Returns what arrived (at most expected.size() bytes more than asked for).
-std::string readReply(Poco::Net::StreamSocket& socket, std::size_t expectedSize, const Poco::Stopwatch& clock,
-                      Poco::Timespan timeout) {
-  std::string received;
+/// One decoded reply, kept past the read buffer it came from.
+struct Received {
+  Reply::Kind kind = Reply::Kind::Other;
+  std::string bytes;
+};
+
+/// Reads until the reader has a reply, the server closed, or the deadline passed.
+Received nextReply(Poco::Net::StreamSocket& socket, ReplyReader& reader, const Poco::Stopwatch& clock,
+                   Poco::Timespan timeout) {
+  std::optional<Received> got;
+  const auto keep = [&](const Reply& reply) {
+    if (!got) got = Received{reply.kind, std::string(reply.bytes)};
+    return false;  // one at a time: the probe has at most one in flight
+  };
   char buffer[2048];
-  while (received.size() < expectedSize) {
+  while (!got) {
     const auto left = timeout.totalMicroseconds() - clock.elapsed();
     if (left <= 0) throw Poco::TimeoutException("no complete reply");
     socket.setReceiveTimeout(Poco::Timespan(left));
     const int n = socket.receiveBytes(buffer, sizeof buffer);
-    if (n <= 0) break;
-    received.append(buffer, static_cast<std::size_t>(n));
+    if (n <= 0) {
+      reader.finish(keep);
+      if (!got) throw Poco::IOException("the server closed the connection");
+      break;
+    }
+    reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)), keep);
   }
-  return received;
+  return *got;
 }
 
 std::string printable(const std::string& bytes) {
@@ -56,18 +71,19 @@ bool HealthProbe::run(std::string& report) {
     const bool raw = _settings.framing == Framing::Raw;
     const std::string eol = raw ? "" : "\n";
 
+    ReplyReader reader(_settings.framing, _settings.prefix, _settings.prefix.size() + 1024);
+    reader.expect(token);
     sendAll(socket, token + eol);
-    const std::string expected = _settings.prefix + token + eol;
-    const std::string echo = readReply(socket, expected.size(), clock, _settings.timeout);
-    if (echo != expected) {
-      report = "fail: " + target + " answered '" + printable(echo) + "', expected '" + printable(expected) + "'";
+    const std::string expected = _settings.prefix + token;
+    const Received echo = nextReply(socket, reader, clock, _settings.timeout);
+    if (echo.kind != Reply::Kind::Echo || echo.bytes != expected) {
+      report = "fail: " + target + " answered '" + printable(echo.bytes) + "', expected '" + printable(expected) + "'";
       return false;
     }
     sendAll(socket, std::string(kExitMessage) + eol);
-    const std::string fin(raw ? kFin : kFinLine);
-    const std::string bye = readReply(socket, fin.size(), clock, _settings.timeout);
-    if (bye != fin) {
-      report = "fail: " + target + " answered exit with '" + printable(bye) + "', expected '" + printable(fin) + "'";
+    const Received bye = nextReply(socket, reader, clock, _settings.timeout);
+    if (bye.kind != Reply::Kind::Fin) {
+      report = "fail: " + target + " answered exit with '" + printable(bye.bytes) + "', expected 'FIN'";
       return false;
     }
     report = Poco::format("ok: %s echoed %z bytes and sent FIN in %.1f ms", target, token.size(),

@@ -7,14 +7,13 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <deque>
 #include <iostream>
 #include <memory>
 #include <vector>
 
 #include "client/ServerConnector.h"
-#include "protocol/LineFramer.h"
 #include "protocol/Replies.h"
+#include "protocol/ReplyReader.h"
 
 namespace echod {
 namespace {
@@ -35,11 +34,11 @@ class Payload {
   explicit Payload(std::size_t size) : _filler(size, 'x') {
     for (std::size_t i = 0; i < size; ++i) _filler[i] = static_cast<char>('a' + i % 26);
   }
-  void appendLine(std::uint64_t seq, std::string& out) const {
+  /// Message `seq`, without a line's '\n'.
+  void append(std::uint64_t seq, std::string& out) const {
     const std::size_t start = out.size();
     out.append(_filler);
     writeSequence(seq, &out[start]);
-    out.push_back('\n');
   }
   bool matches(std::uint64_t seq, std::string_view body) const {
     if (body.size() != _filler.size()) return false;
@@ -90,6 +89,31 @@ bool LoadGenerator::timeIsUp(std::uint64_t sent) const {
   return _settings.duration.totalMicroseconds() > 0 && Clock::now() >= _end;
 }
 
+namespace {
+
+/// One read from `socket` into the reader. False when the server closed;
+/// throws on a reset or when no byte came within the receive timeout.
+template <typename OnReply>
+bool readReplies(Poco::Net::StreamSocket& socket, ReplyReader& reader, std::vector<char>& buffer, OnReply&& onReply) {
+  const int n = socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
+  if (n <= 0) {
+    reader.finish(onReply);
+    return false;
+  }
+  reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), onReply);
+  return true;
+}
+
+/// Says `exit` the way the framing does and checks that FIN comes back.
+void leave(Poco::Net::StreamSocket& socket, ReplyReader& reader, Framing framing, std::vector<char>& buffer) {
+  sendAll(socket, framing == Framing::Raw ? std::string(kExitMessage) : std::string(kExitMessage) + "\n");
+  while (reader.end() == ReplyReader::End::Open && readReplies(socket, reader, buffer, [](const Reply&) { return true; })) {
+  }
+  if (reader.end() != ReplyReader::End::Fin) throw Poco::ProtocolException("exit was not answered with FIN");
+}
+
+}  // namespace
+
 void LoadGenerator::pingPong(Worker& worker) {
   std::unique_ptr<Poco::Net::StreamSocket> socket;
   try {
@@ -102,11 +126,11 @@ void LoadGenerator::pingPong(Worker& worker) {
   waitForStart();
   if (!socket) return;
 
+  const bool raw = _settings.framing == Framing::Raw;  // then the pipeline is 1 (ClientSettings)
   const std::size_t size = static_cast<std::size_t>(_settings.size);
   const auto pipeline = static_cast<std::uint64_t>(_settings.pipeline);
   const Payload payload(size);
-  const std::string& prefix = _settings.prefix;
-  LineFramer framer(prefix.size() + size + 64);
+  ReplyReader reader(_settings.framing, _settings.prefix, _settings.prefix.size() + size + 64);
   std::vector<Clock::time_point> sentAt(pipeline);
   std::vector<char> buffer(kReadSize);
   std::string out;
@@ -122,7 +146,10 @@ void LoadGenerator::pingPong(Worker& worker) {
           sending = false;
           break;
         }
-        payload.appendLine(sent, out);
+        const std::size_t start = out.size();
+        payload.append(sent, out);
+        if (raw) reader.expect(std::string_view(out).substr(start));
+        if (!raw) out.push_back('\n');
         sentAt[sent % pipeline] = now;
         ++sent;
       }
@@ -132,17 +159,10 @@ void LoadGenerator::pingPong(Worker& worker) {
     fill(pipeline);
     bool wrong = false;
     while (received < sent && !wrong) {
-      const int n = socket->receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
-      if (n <= 0) {
-        worker.fail(Poco::format("server closed after %Lu of %Lu replies", received, sent));
-        return;
-      }
       std::uint64_t done = 0;
-      framer.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), [&](std::string_view line) {
-        const bool ok = line.size() == prefix.size() + size && line.substr(0, prefix.size()) == prefix &&
-                        payload.matches(received, line.substr(prefix.size()));
-        if (!ok) {
-          worker.fail(Poco::format("reply %Lu is wrong: '%s'", received, std::string(line.substr(0, 80))));
+      const bool open = readReplies(*socket, reader, buffer, [&](const Reply& reply) {
+        if (reply.kind != Reply::Kind::Echo || !payload.matches(received, reply.text)) {
+          worker.fail(Poco::format("reply %Lu is wrong: '%s'", received, std::string(reply.bytes.substr(0, 80))));
           wrong = true;
           return false;
         }
@@ -151,21 +171,16 @@ void LoadGenerator::pingPong(Worker& worker) {
         ++done;
         return true;
       });
-      if (framer.lineTooLong()) worker.fail("reply line too long");
-      if (framer.lineTooLong() || wrong) return;
+      if (wrong) return;
+      if (!open || reader.end() != ReplyReader::End::Open) {
+        worker.fail(Poco::format("server closed after %Lu of %Lu replies", received, sent));
+        return;
+      }
       worker.messages += done;
       _progress.fetch_add(done, std::memory_order_relaxed);
       fill(done);
     }
-    // Leave as the protocol says, and check the server agrees.
-    sendAll(*socket, "exit\n");
-    std::string bye;
-    while (bye.size() < kFinLine.size()) {
-      const int n = socket->receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
-      if (n <= 0) break;
-      bye.append(buffer.data(), static_cast<std::size_t>(n));
-    }
-    if (bye != kFinLine) worker.fail("exit was not answered with FIN");
+    leave(*socket, reader, _settings.framing, buffer);  // as the protocol says, and the server agrees
   } catch (const Poco::Exception& e) {
     worker.fail(Poco::format("after %Lu replies: %s", received, e.displayText()));
   }
@@ -173,28 +188,35 @@ void LoadGenerator::pingPong(Worker& worker) {
 
 void LoadGenerator::connectStorm(Worker& worker) {
   waitForStart();
+  const bool raw = _settings.framing == Framing::Raw;
   const Payload payload(static_cast<std::size_t>(_settings.size));
-  std::string script;
-  payload.appendLine(0, script);
-  script.append("exit\n");
-  std::string expected = _settings.prefix;
-  payload.appendLine(0, expected);
-  expected.append(kFinLine);
+  std::string message;
+  payload.append(0, message);
   std::vector<char> buffer(kReadSize);
   for (std::uint64_t done = 0; !timeIsUp(done); ++done) {
     const auto begin = Clock::now();
     try {
       auto socket = connectToServer(_settings.host, _settings.port, _settings.timeout);
       socket.setReceiveTimeout(_settings.timeout);
-      sendAll(socket, script);
-      std::string reply;
-      while (reply.size() < expected.size()) {
-        const int n = socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
-        if (n <= 0) break;
-        reply.append(buffer.data(), static_cast<std::size_t>(n));
+      ReplyReader reader(_settings.framing, _settings.prefix, _settings.prefix.size() + message.size() + 64);
+      bool echoed = false;
+      const auto check = [&](const Reply& reply) {
+        if (reply.kind != Reply::Kind::Fin) echoed = reply.kind == Reply::Kind::Echo && reply.text == message;
+        return true;
+      };
+      if (raw) {  // raw framing: the echo must be back before `exit`, or the two could merge
+        reader.expect(message);
+        sendAll(socket, message);
+        while (!echoed && reader.end() == ReplyReader::End::Open && readReplies(socket, reader, buffer, check)) {
+        }
+        if (echoed) leave(socket, reader, _settings.framing, buffer);
+      } else {  // line framing: the message and `exit` in one write
+        sendAll(socket, message + "\nexit\n");
+        while (reader.end() == ReplyReader::End::Open && readReplies(socket, reader, buffer, check)) {
+        }
       }
-      if (reply != expected) {
-        worker.fail("connect workload: wrong reply '" + reply.substr(0, 80) + "'");
+      if (!echoed || reader.end() != ReplyReader::End::Fin) {
+        worker.fail("connect workload: the message was not echoed, then FIN");
         return;
       }
     } catch (const Poco::Exception& e) {
@@ -261,35 +283,6 @@ BenchResult LoadGenerator::run() {
   }
   result.payloadBytes = result.messages * static_cast<std::uint64_t>(_settings.size);
   return result;
-}
-
-std::string BenchResult::text() const {
-  const auto us = [this](double p) { return static_cast<double>(latency.percentile(p)) / 1000.0; };
-  std::string text = Poco::format(
-      "connections %d  messages %Lu  errors %Lu  time %.2f s\n"
-      "throughput  %.0f msg/s  %.2f MB/s\n"
-      "latency us  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
-      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
-      megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0);
-  if (!firstError.empty()) text += "first error: " + firstError + "\n";
-  return text;
-}
-
-std::string BenchResult::json() const {
-  const auto us = [this](double p) { return static_cast<double>(latency.percentile(p)) / 1000.0; };
-  std::string escaped;
-  for (const char c : firstError) {
-    if (c == '"' || c == '\\') escaped += '\\';
-    if (static_cast<unsigned char>(c) < 32) continue;
-    escaped += c;
-  }
-  return Poco::format(
-      "{\"connections\":%d,\"messages\":%Lu,\"errors\":%Lu,\"seconds\":%.3f,\"messages_per_second\":%.1f,"
-      "\"megabytes_per_second\":%.3f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
-      "\"max\":%.1f},\"first_error\":\"%s\"}\n",
-      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
-      megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0,
-      escaped);
 }
 
 }  // namespace echod

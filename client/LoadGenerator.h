@@ -7,25 +7,10 @@
 #include <string>
 
 #include "client/ClientSettings.h"
+#include "client/BenchResult.h"
 #include "client/LatencyHistogram.h"
 
 namespace echod {
-
-/// What one --bench run measured.
-struct BenchResult {
-  int connections = 0;             ///< asked for
-  std::uint64_t messages = 0;      ///< replies received and verified (connect workload: sessions)
-  std::uint64_t errors = 0;        ///< failed connects, wrong replies, timeouts, resets
-  double seconds = 0;              ///< from the start signal until the last connection finished
-  std::uint64_t payloadBytes = 0;  ///< message bytes echoed back, both directions not counted twice
-  LatencyHistogram latency;        ///< per message; connect workload: connect to FIN
-  std::string firstError;
-
-  double messagesPerSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
-  double megabytesPerSecond() const { return seconds > 0 ? static_cast<double>(payloadBytes) / seconds / 1e6 : 0; }
-  std::string text() const;
-  std::string json() const;
-};
 
 /// `echo-client --bench`: one thread per connection (the threaded client),
 /// each a closed loop of --pipeline messages in flight, every reply checked

@@ -17,6 +17,9 @@ enum class Framing {
   Raw    ///< a message is whatever one read returned (at most 1024 bytes): the classroom protocol
 };
 
+/// The framing's name in settings and logs: `line` or `raw`.
+constexpr const char* framingName(Framing framing) noexcept { return framing == Framing::Raw ? "raw" : "line"; }
+
 /// What the transport does after a call: keep reading, or close after writing the output.
 enum class Verdict {
   Continue,  ///< keep reading
@@ -63,7 +66,6 @@ class EchoSession {
   ErrorReason error() const noexcept { return _error; }
   /// Messages answered with an echo so far.
   std::uint64_t echoed() const noexcept { return _echoed; }
-  const SessionOptions& options() const noexcept { return _options; }
 
  private:
   bool answerLine(std::string_view line, std::string& out);

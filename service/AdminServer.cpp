@@ -6,6 +6,7 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Timestamp.h>
 #include "service/ListeningSocket.h"
 
 #include <sys/resource.h>
@@ -95,62 +96,8 @@ void byReason(std::ostringstream& out, const char* name, const char* help,
   }
 }
 
-class MetricsHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  MetricsHandler(const EchoServer& echo, const Poco::Timestamp& started) : _echo(echo), _started(started) {}
-  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
-    const std::string body = AdminServer::metricsText(_echo, _started);
-    response.setContentType("text/plain; version=0.0.4; charset=utf-8");
-    response.sendBuffer(body.data(), body.size());
-  }
-
- private:
-  const EchoServer& _echo;
-  const Poco::Timestamp& _started;
-};
-
-class HealthHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit HealthHandler(const EchoServer& echo) : _echo(echo) {}
-  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
-    const bool draining = _echo.gauges().draining;
-    response.setStatus(draining ? Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE : Poco::Net::HTTPResponse::HTTP_OK);
-    response.setContentType("text/plain");
-    response.send() << (draining ? "draining\n" : "ok\n");
-  }
-
- private:
-  const EchoServer& _echo;
-};
-
-class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
-    response.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
-    response.setContentType("text/plain");
-    response.send() << "not found: try /healthz or /metrics\n";
-  }
-};
-
-class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit AdminHandlerFactory(const EchoServer& echo) : _echo(echo) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override {
-    const bool get = request.getMethod() == Poco::Net::HTTPRequest::HTTP_GET ||
-                     request.getMethod() == Poco::Net::HTTPRequest::HTTP_HEAD;
-    if (get && request.getURI() == "/metrics") return new MetricsHandler(_echo, _started);
-    if (get && request.getURI() == "/healthz") return new HealthHandler(_echo);
-    return new NotFoundHandler;
-  }
-
- private:
-  const EchoServer& _echo;
-  const Poco::Timestamp _started;
-};
-
-}  // namespace
-
-std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timestamp& started) {
+/// The /metrics page for `echo` now.
+std::string metricsText(const EchoServer& echo) {
   const ServerMetrics& m = echo.metrics();
   const EchoServer::Gauges g = echo.gauges();
   std::ostringstream out;
@@ -184,9 +131,9 @@ std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timesta
       << "\"} 1\n";
   gauge(out, "echod_queued_connections", "Connections waiting for a worker thread.", static_cast<double>(g.queued));
   gauge(out, "echod_draining", "1 while the server is shutting down.", g.draining ? 1 : 0);
-  gauge(out, "echod_uptime_seconds", "Seconds since the admin endpoint started.",
-        static_cast<double>(started.elapsed()) / 1e6);
   const ProcessFigures p = processFigures();
+  gauge(out, "echod_uptime_seconds", "Seconds since the process started.",
+        static_cast<double>(Poco::Timestamp().epochMicroseconds()) / 1e6 - p.startTimeSeconds);
   counter(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", p.cpuSeconds);
   gauge(out, "process_open_fds", "Number of open file descriptors.", p.openFds);
   gauge(out, "process_max_fds", "Maximum number of open file descriptors.", p.maxFds);
@@ -197,6 +144,59 @@ std::string AdminServer::metricsText(const EchoServer& echo, const Poco::Timesta
   gauge(out, "process_threads", "Number of OS threads in the process.", p.threads);
   return out.str();
 }
+
+class MetricsHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit MetricsHandler(const EchoServer& echo) : _echo(echo) {}
+  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+    const std::string body = metricsText(_echo);
+    response.setContentType("text/plain; version=0.0.4; charset=utf-8");
+    response.sendBuffer(body.data(), body.size());
+  }
+
+ private:
+  const EchoServer& _echo;
+};
+
+class HealthHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit HealthHandler(const EchoServer& echo) : _echo(echo) {}
+  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+    const bool draining = _echo.gauges().draining;
+    response.setStatus(draining ? Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE : Poco::Net::HTTPResponse::HTTP_OK);
+    response.setContentType("text/plain");
+    response.send() << (draining ? "draining\n" : "ok\n");
+  }
+
+ private:
+  const EchoServer& _echo;
+};
+
+class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+    response.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+    response.setContentType("text/plain");
+    response.send() << "not found: try /healthz or /metrics\n";
+  }
+};
+
+class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit AdminHandlerFactory(const EchoServer& echo) : _echo(echo) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override {
+    const bool get = request.getMethod() == Poco::Net::HTTPRequest::HTTP_GET ||
+                     request.getMethod() == Poco::Net::HTTPRequest::HTTP_HEAD;
+    if (get && request.getURI() == "/metrics") return new MetricsHandler(_echo);
+    if (get && request.getURI() == "/healthz") return new HealthHandler(_echo);
+    return new NotFoundHandler;
+  }
+
+ private:
+  const EchoServer& _echo;
+};
+
+}  // namespace
 
 AdminServer::AdminServer(const EchoServer& echo, const std::string& host, std::uint16_t port)
     : _pool("admin", 1, kAdminThreads, 60, kAdminStack) {

@@ -3,7 +3,6 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
-#include <Poco/Timestamp.h>
 
 #include <memory>
 #include <string>
@@ -25,13 +24,11 @@ class AdminServer {
   AdminServer& operator=(const AdminServer&) = delete;
 
   void start();
-  void stop();
   Poco::Net::SocketAddress address() const;
 
-  /// The /metrics page for `echo` now; `started` is when the process started.
-  static std::string metricsText(const EchoServer& echo, const Poco::Timestamp& started);
-
  private:
+  void stop();  ///< by the destructor: stops accepting, joins the handler threads
+
   Poco::ThreadPool _pool;
   std::unique_ptr<Poco::Net::HTTPServer> _http;
   bool _running = false;

@@ -8,11 +8,8 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
-#include <Poco/Util/HelpFormatter.h>
-#include <Poco/Util/IntValidator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
-#include <Poco/Util/PropertyFileConfiguration.h>
 
 #include <iostream>
 
@@ -22,13 +19,15 @@
 #include "service/PoolSizing.h"
 #include "service/ServerErrorHandler.h"
 #include "service/ServerSettings.h"
+#include "settings/AppSupport.h"
 
 namespace echod {
 namespace {
 
-/// Between the properties file (PRIO_DEFAULT, 0) and the command line
-/// (PRIO_APPLICATION, -100): environment variables beat the file.
-constexpr int kEnvironmentPriority = -50;
+/// Known ECHO_* names that are not server settings: the file's own variable,
+/// and echo-client's timeout (the image's health check runs the client inside
+/// the server's container, with the server's environment).
+const std::vector<std::string_view> kClientEnvironment{"ECHO_TIMEOUT", "ECHO_CONFIG_FILE"};
 
 void setUpLogging(const std::string& level, bool json) {
   Poco::AutoPtr<Poco::Formatter> format;
@@ -48,65 +47,132 @@ std::string describe(const ServerSettings& s) {
   return Poco::format(
       "framing %s, prefix '%s', max line %z B, idle timeout %.3f s (%.3f s under load), %d threads + %d queued "
       "(queue timeout %.3f s), drain %.3f s, per-address limit %d, stack %d B, %d threads started up front",
-      std::string(s.session.framing == Framing::Raw ? "raw" : "line"), s.session.prefix, s.session.maxLineLength,
-      seconds(s.idleTimeout), seconds(s.idleTimeoutUnderLoad), s.maxThreads, s.maxQueued, seconds(s.queueTimeout),
-      seconds(s.drainTimeout), s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
+      std::string(framingName(s.session.framing)), s.session.prefix, s.session.maxLineLength, seconds(s.idleTimeout),
+      seconds(s.idleTimeoutUnderLoad), s.maxThreads, s.maxQueued, seconds(s.queueTimeout), seconds(s.drainTimeout),
+      s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
+}
+
+/// Where POCO reports what its threads caught, for as long as the servers run.
+class ErrorHandlerScope {
+ public:
+  ErrorHandlerScope() : _previous(Poco::ErrorHandler::set(&_handler)) {}
+  ~ErrorHandlerScope() { Poco::ErrorHandler::set(_previous); }
+  ErrorHandlerScope(const ErrorHandlerScope&) = delete;
+  ErrorHandlerScope& operator=(const ErrorHandlerScope&) = delete;
+
+ private:
+  ServerErrorHandler _handler;
+  Poco::ErrorHandler* _previous;
+};
+
+/// The echo server and its admin endpoint, built or not at all.
+struct Servers {
+  std::unique_ptr<EchoServer> echo;
+  std::unique_ptr<AdminServer> admin;
+};
+
+/// Builds the servers (binding their ports); on failure prints one line and returns the exit status.
+int build(const ServerSettings& settings, Servers& servers) {
+  try {
+    servers.echo = std::make_unique<EchoServer>(settings);
+  } catch (const SettingsError& e) {
+    std::cerr << "echo-server: " << e.what() << '\n';
+    return Poco::Util::Application::EXIT_CONFIG;
+  } catch (const Poco::Exception& e) {
+    std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.port << ": " << e.displayText()
+              << '\n';
+    return Poco::Util::Application::EXIT_UNAVAILABLE;
+  }
+  if (settings.adminPort == 0) return Poco::Util::Application::EXIT_OK;
+  try {
+    servers.admin = std::make_unique<AdminServer>(*servers.echo, settings.host, settings.adminPort);
+  } catch (const Poco::Exception& e) {
+    std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.adminPort
+              << " for the admin endpoint (--admin-port=0 turns it off): " << e.displayText() << '\n';
+    return Poco::Util::Application::EXIT_UNAVAILABLE;
+  }
+  return Poco::Util::Application::EXIT_OK;
+}
+
+void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
+  EchoServer& echo = *servers.echo;
+  echo.start();
+  const PoolSize& pool = echo.poolSize();
+  log.notice("worker pool: %d threads, decided by %s (file limit %Ld%s%s)", echo.settings().maxThreads,
+             pool.decidedBy, static_cast<Poco::Int64>(fileLimit), std::string(pool.detail.empty() ? "" : "; "),
+             pool.detail);
+  log.notice("settings: %s", describe(echo.settings()));
+  log.notice("listening on %s", echo.address().toString());
+  if (servers.admin) {
+    servers.admin->start();
+    log.notice("admin endpoint (/healthz, /metrics) on http://%s", servers.admin->address().toString());
+  }
 }
 
 }  // namespace
 
 void EchoServerApp::initialize(Poco::Util::Application& self) {
-  config().add(environmentLayer(ServerSettings::specs()), kEnvironmentPriority, false);
-  if (!_configFileGiven && Poco::Environment::has("ECHO_CONFIG_FILE")) {
-    handleConfigFile("config-file", Poco::Environment::get("ECHO_CONFIG_FILE"));
+  app::addEnvironment(config(), ServerSettings::specs());
+  if (_configFile.isNull() && _configError.empty() && Poco::Environment::has("ECHO_CONFIG_FILE")) {
+    loadConfigFile(Poco::Environment::get("ECHO_CONFIG_FILE"), "ECHO_CONFIG_FILE");
   }
   ServerApplication::initialize(self);
 }
 
 void EchoServerApp::defineOptions(Poco::Util::OptionSet& options) {
+  using Callback = Poco::Util::OptionCallback<EchoServerApp>;
   ServerApplication::defineOptions(options);
   options.addOption(Poco::Util::Option("help", "h", "print the options and exit")
                         .required(false)
                         .repeatable(false)
-                        .callback(Poco::Util::OptionCallback<EchoServerApp>(this, &EchoServerApp::handleHelp)));
+                        .callback(Callback(this, &EchoServerApp::handleHelp)));
   options.addOption(Poco::Util::Option("config-file", "", "properties file to read (also ECHO_CONFIG_FILE)")
                         .required(false)
                         .repeatable(false)
                         .argument("PATH")
-                        .callback(Poco::Util::OptionCallback<EchoServerApp>(this, &EchoServerApp::handleConfigFile)));
+                        .callback(Callback(this, &EchoServerApp::handleConfigFile)));
   addSettingOptions(options, ServerSettings::specs());
 }
 
 void EchoServerApp::handleHelp(const std::string&, const std::string&) {
   _helpRequested = true;
-  Poco::Util::HelpFormatter help(options());
-  help.setCommand(commandName());
-  help.setUsage("[--name=value ...]");
-  help.setHeader(
-      "A threaded TCP echo server: each line gets 'echo : <line>', 'exit' gets FIN.\n"
-      "Every setting can also come from a properties file (--config-file) or from an\n"
-      "ECHO_* environment variable; precedence: defaults < file < environment < options.");
-  help.setFooter("Protocol: docs/protocol.md. Settings: docs/configuration.md.");
-  help.setUnixStyle(true);
-  help.setWidth(110);
-  help.format(std::cout);
+  app::printHelp(options(), commandName(),
+                 "A threaded TCP echo server: each line gets 'echo : <line>', 'exit' gets FIN.\n"
+                 "Every setting can also come from a properties file (--config-file) or from an\n"
+                 "ECHO_* environment variable; precedence: defaults < file < environment < options.\n"
+                 "Exit status: 0 after a requested shutdown, 64 for a bad argument, 69 when a port\n"
+                 "cannot be bound, 78 for a bad setting or an unreadable configuration file.",
+                 "Protocol: docs/protocol.md. Settings: docs/configuration.md.");
   stopOptionsProcessing();
 }
 
 void EchoServerApp::handleConfigFile(const std::string&, const std::string& value) {
-  if (!Poco::File(value).exists()) {
-    throw Poco::FileNotFoundException("configuration file " + value);
+  loadConfigFile(value, "--config-file");
+}
+
+void EchoServerApp::loadConfigFile(const std::string& path, const std::string& givenBy) {
+  // Recorded, not thrown: main() reports it in the one-line form of every bad setting.
+  const std::string what = "cannot read the configuration file '" + path + "' (" + givenBy + ", ECHO_CONFIG_FILE): ";
+  try {
+    if (!Poco::File(path).exists()) {
+      _configError = what + "no such file";
+      return;
+    }
+    // Always the properties format, whatever the file is called.
+    _configFile = new Poco::Util::PropertyFileConfiguration(path);
+    _configPath = path;
+    config().add(_configFile, PRIO_DEFAULT, false);
+  } catch (const Poco::Exception& e) {
+    _configError = what + e.displayText();
   }
-  // Always the properties format, whatever the file is called.
-  config().add(new Poco::Util::PropertyFileConfiguration(value), PRIO_DEFAULT, false);
-  _configFileGiven = true;
 }
 
 int EchoServerApp::main(const std::vector<std::string>& args) {
   if (_helpRequested) return EXIT_OK;
-  if (!args.empty()) {
-    std::cerr << "echo-server: unexpected argument '" << args.front() << "' (options take --name=value)\n";
-    return EXIT_USAGE;
+  if (!app::noArguments(args, "echo-server")) return EXIT_USAGE;
+  if (!_configError.empty()) {
+    std::cerr << "echo-server: " << _configError << '\n';
+    return EXIT_CONFIG;
   }
   ServerSettings settings;
   try {
@@ -117,57 +183,35 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
   }
   setUpLogging(settings.logLevel, settings.jsonLogs);
   auto& log = Poco::Logger::get("echod.server");
-  ServerErrorHandler errorHandler;
-  Poco::ErrorHandler* previous = Poco::ErrorHandler::set(&errorHandler);
-
+  warnAboutUnknownSettings(log);
+  const ErrorHandlerScope errors;
   // Every connection is a descriptor: take the file limit the administrator
   // granted (the hard limit) before the pool is sized from it.
-  const std::int64_t files = raiseFileLimit();
-  std::unique_ptr<EchoServer> server;
-  try {
-    server = std::make_unique<EchoServer>(settings);
-  } catch (const SettingsError& e) {
-    std::cerr << "echo-server: " << e.what() << '\n';
-    Poco::ErrorHandler::set(previous);
-    return EXIT_CONFIG;
-  } catch (const Poco::Exception& e) {
-    std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.port << ": " << e.displayText()
-              << '\n';
-    Poco::ErrorHandler::set(previous);
-    return EXIT_UNAVAILABLE;
-  }
-  std::unique_ptr<AdminServer> admin;
-  if (settings.adminPort != 0) {
-    try {
-      admin = std::make_unique<AdminServer>(*server, settings.host, settings.adminPort);
-    } catch (const Poco::Exception& e) {
-      std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.adminPort
-                << " for the admin endpoint (--admin-port=0 turns it off): " << e.displayText() << '\n';
-      Poco::ErrorHandler::set(previous);
-      return EXIT_UNAVAILABLE;
-    }
-  }
-  server->start();
-  const PoolSize& pool = server->poolSize();
-  log.notice("worker pool: %d threads, decided by %s (file limit %Ld%s%s)", server->settings().maxThreads,
-             pool.decidedBy, static_cast<Poco::Int64>(files), std::string(pool.detail.empty() ? "" : "; "),
-             pool.detail);
-  log.notice("settings: %s", describe(server->settings()));
-  log.notice("listening on %s", server->address().toString());
-  if (admin) {
-    admin->start();
-    log.notice("admin endpoint (/healthz, /metrics) on http://%s", admin->address().toString());
-  }
+  const std::int64_t fileLimit = raiseFileLimit();
+  Servers servers;
+  if (const int status = build(settings, servers); status != EXIT_OK) return status;
+  start(servers, fileLimit, log);
 
   waitForTerminationRequest();
 
   log.notice("termination requested");
-  const bool clean = server->shutdown();  // /healthz says 503 meanwhile
-  admin.reset();
-  server.reset();
-  Poco::ErrorHandler::set(previous);
+  const bool clean = servers.echo->shutdown();  // /healthz says 503 meanwhile
+  servers.admin.reset();
+  servers.echo.reset();
+  // A requested shutdown that ran within its bounds is a success, even if the
+  // drain had to abort connections: a supervisor must not see a crash.
   log.notice("exiting (%s)", std::string(clean ? "all connections finished" : "some connections aborted"));
   return EXIT_OK;
+}
+
+void EchoServerApp::warnAboutUnknownSettings(Poco::Logger& log) const {
+  // Warned, not refused: a stale key in a shared file or environment should
+  // not stop the service, but a typo must not pass unnoticed either.
+  std::vector<std::string> warnings = unknownEnvironment(ServerSettings::specs(), kClientEnvironment);
+  if (!_configFile.isNull()) {
+    for (auto& w : unknownKeys(*_configFile, _configPath, ServerSettings::specs())) warnings.push_back(std::move(w));
+  }
+  for (const auto& warning : warnings) log.warning(warning);
 }
 
 }  // namespace echod

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Logger.h>
 #include <Poco/Util/OptionSet.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
 #include <Poco/Util/ServerApplication.h>
 
 #include <string>
@@ -8,8 +11,9 @@
 
 namespace echod {
 
-/// The echo-server program: options, configuration layers, logging, start,
-/// wait for SIGTERM/SIGINT, drain, stop (see DESIGN in docs/).
+/// The echo-server program, in POCO's ServerApplication shape: options and
+/// configuration layers → settings → logging → build → start → wait for
+/// SIGTERM/SIGINT → drain and stop (docs/reliability.md, "Shutdown").
 class EchoServerApp : public Poco::Util::ServerApplication {
  protected:
   void initialize(Poco::Util::Application& self) override;
@@ -19,9 +23,13 @@ class EchoServerApp : public Poco::Util::ServerApplication {
  private:
   void handleHelp(const std::string& name, const std::string& value);
   void handleConfigFile(const std::string& name, const std::string& value);
+  void loadConfigFile(const std::string& path, const std::string& givenBy);
+  void warnAboutUnknownSettings(Poco::Logger& log) const;
 
   bool _helpRequested = false;
-  bool _configFileGiven = false;
+  Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> _configFile;  ///< also in config(), kept to list its keys
+  std::string _configPath;
+  std::string _configError;  ///< set when the file cannot be read; main() reports it
 };
 
 }  // namespace echod

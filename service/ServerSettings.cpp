@@ -7,39 +7,46 @@
 namespace echod {
 
 const std::vector<SettingSpec>& ServerSettings::specs() {
+  // Each default is rendered from the struct, so --help cannot drift from it.
+  static const ServerSettings d;
   static const std::vector<SettingSpec> table{
-      {"echo.host", "host", "ECHO_HOST", "ADDR", "address to listen on; :: for IPv6 (default 0.0.0.0)"},
-      {"echo.port", "port", "ECHO_PORT", "N", "TCP port; 0 picks a free one, logged (default 4567)"},
-      {"echo.framing", "framing", "ECHO_FRAMING", "line|raw", "message framing (default line)"},
-      {"echo.prefix", "prefix", "ECHO_PREFIX", "TEXT", "text before each echoed message (default 'echo : ')"},
-      {"echo.maxLineLength", "max-line-length", "ECHO_MAX_LINE_LENGTH", "BYTES",
-       "longest line accepted (default 65536)"},
+      {"echo.host", "host", "ECHO_HOST", "ADDR", "address to listen on; :: for IPv6", d.host},
+      {"echo.port", "port", "ECHO_PORT", "N", "TCP port; 0 picks a free one, logged", defaultText(d.port)},
+      {"echo.framing", "framing", "ECHO_FRAMING", "line|raw", "message framing", framingName(d.session.framing)},
+      {"echo.prefix", "prefix", "ECHO_PREFIX", "TEXT", "text before each echoed message",
+       defaultWord(d.session.prefix)},
+      {"echo.maxLineLength", "max-line-length", "ECHO_MAX_LINE_LENGTH", "BYTES", "longest line accepted",
+       defaultText(static_cast<std::int64_t>(d.session.maxLineLength))},
       {"echo.idleTimeout", "idle-timeout", "ECHO_IDLE_TIMEOUT", "SECONDS",
-       "close a connection that completes no message this long; 0 never (default 300)"},
+       "close a connection that completes no message this long; 0 never", defaultSeconds(d.idleTimeout)},
       {"echo.idleTimeoutUnderLoad", "idle-timeout-under-load", "ECHO_IDLE_TIMEOUT_UNDER_LOAD", "SECONDS",
-       "while connections wait for a thread, close the longest idle this long; 0 off (default 10)"},
+       "while connections wait for a thread, close the longest idle this long; 0 off",
+       defaultSeconds(d.idleTimeoutUnderLoad)},
       {"echo.queueTimeout", "queue-timeout", "ECHO_QUEUE_TIMEOUT", "SECONDS",
-       "longest wait for a thread before 'ERR server busy'; 0 no deadline (default 5)"},
+       "longest wait for a thread before 'ERR server busy'; 0 no deadline", defaultSeconds(d.queueTimeout)},
       {"echo.maxThreads", "max-threads", "ECHO_MAX_THREADS", "N",
-       "worker threads, one per open connection; 0 sizes from the machine's limits (default 0)"},
+       "worker threads, one per open connection; 0 sizes from the machine's limits", defaultText(d.maxThreads)},
       {"echo.minThreads", "min-threads", "ECHO_MIN_THREADS", "N",
-       "worker threads started up front and kept; 0 is min(16, max-threads) (default 0)"},
+       "worker threads started up front and kept; 0 is min(" + std::to_string(kDefaultMinThreads) +
+           ", max-threads)",
+       defaultText(d.minThreads)},
       {"echo.maxQueued", "max-queued", "ECHO_MAX_QUEUED", "N",
-       "connections waiting for a thread before 'ERR server busy' (default 64)"},
+       "connections waiting for a thread before 'ERR server busy'", defaultText(d.maxQueued)},
       {"echo.drainTimeout", "drain-timeout", "ECHO_DRAIN_TIMEOUT", "SECONDS",
-       "time open connections get to finish at shutdown (default 5)"},
+       "time open connections get to finish at shutdown", defaultSeconds(d.drainTimeout)},
       {"echo.maxConnectionsPerAddress", "max-connections-per-address", "ECHO_MAX_CONNECTIONS_PER_ADDRESS", "N",
-       "open connections one client address may hold; 0 no limit (default 0)"},
+       "open connections one client address may hold; 0 no limit", defaultText(d.maxConnectionsPerAddress)},
       {"echo.threadStackSize", "thread-stack-size", "ECHO_THREAD_STACK_SIZE", "BYTES",
-       "stack size of each worker thread (default 262144)"},
+       "stack size of each worker thread", defaultText(d.threadStackSize)},
       {"echo.workerScheduling", "worker-scheduling", "ECHO_WORKER_SCHEDULING", "batch|normal",
-       "kernel scheduling of worker threads: batch does not preempt on wake-up (default normal)"},
+       "kernel scheduling of worker threads: batch does not preempt on wake-up",
+       d.workerScheduling == WorkerScheduling::Batch ? "batch" : "normal"},
       {"echo.logLevel", "log-level", "ECHO_LOG_LEVEL", "LEVEL",
-       "fatal|critical|error|warning|notice|information|debug|trace (default information)"},
-      {"echo.logFormat", "log-format", "ECHO_LOG_FORMAT", "text|json",
-       "text, or one JSON object per line (default text)"},
+       "fatal|critical|error|warning|notice|information|debug|trace", d.logLevel},
+      {"echo.logFormat", "log-format", "ECHO_LOG_FORMAT", "text|json", "text, or one JSON object per line",
+       d.jsonLogs ? "json" : "text"},
       {"echo.adminPort", "admin-port", "ECHO_ADMIN_PORT", "N",
-       "HTTP port of /healthz and /metrics, on the same host; 0 turns it off (default 9090)"},
+       "HTTP port of /healthz and /metrics, on the same host; 0 turns it off", defaultText(d.adminPort)},
   };
   return table;
 }
@@ -84,7 +91,7 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
                                          {"information", "information"},
                                          {"debug", "debug"},
                                          {"trace", "trace"}});
-  s.jsonLogs = read.choice("echo.logFormat", false, {{"text", false}, {"json", true}});
+  s.jsonLogs = read.choice("echo.logFormat", s.jsonLogs, {{"text", false}, {"json", true}});
   s.adminPort = static_cast<std::uint16_t>(read.integer("echo.adminPort", s.adminPort, 0, 65535));
   if (s.adminPort != 0 && s.adminPort == s.port) {
     read.reject("echo.adminPort", std::to_string(s.adminPort), "a port other than echo.port");

@@ -25,8 +25,14 @@ struct SettingSpec {
   std::string_view option;    ///< e.g. "port", given as --port=VALUE
   std::string_view env;       ///< e.g. "ECHO_PORT"
   std::string_view argument;  ///< placeholder in --help, e.g. "N"
-  std::string_view help;      ///< one line, with the default
+  std::string help;           ///< one line, without the default
+  std::string defaultValue;   ///< rendered from the settings struct's own default; empty: none shown
 };
+
+/// Renders a default for a spec: seconds as "300" or "0.5", text in quotes when it has spaces at an end.
+std::string defaultText(std::int64_t value);
+std::string defaultSeconds(const Poco::Timespan& value);
+std::string defaultWord(std::string_view value);
 
 /// A setting has a value it cannot take. The message names the setting, how it
 /// is given and the bad value, so that it can be shown to the user as it is.
@@ -36,14 +42,17 @@ class SettingsError : public std::runtime_error {
 };
 
 /// Adds one `--option=VALUE` per spec, bound to its configuration key, so a
-/// command-line value lands in the application's own (highest) layer.
+/// command-line value lands in the application's own (highest) layer. The
+/// help line ends in "(default X)", X from the spec's defaultValue.
 void addSettingOptions(Poco::Util::OptionSet& options, const std::vector<SettingSpec>& specs);
 
 /// The environment as a configuration layer: `ECHO_PORT=5000` becomes `echo.port = 5000`.
 Poco::AutoPtr<Poco::Util::MapConfiguration> environmentLayer(const std::vector<SettingSpec>& specs);
 
 /// Reads typed values out of POCO's layered configuration, checking each once;
-/// a missing key gives the default, a bad value throws SettingsError.
+/// a missing key gives the default, a bad value throws SettingsError. A value
+/// wrapped in double quotes is taken without them, from any source: that is
+/// how a properties file (which trims values) keeps a space at either end.
 class SettingReader {
  public:
   SettingReader(const Poco::Util::AbstractConfiguration& config, const std::vector<SettingSpec>& specs)
@@ -77,5 +86,15 @@ class SettingReader {
   const Poco::Util::AbstractConfiguration& _config;
   const std::vector<SettingSpec>& _specs;
 };
+
+/// The keys under `config` that no spec names, each with the closest known
+/// key, as one warning line each ("unknown setting echo.maxThread in FILE;
+/// did you mean echo.maxThreads?").
+std::vector<std::string> unknownKeys(const Poco::Util::AbstractConfiguration& config, const std::string& source,
+                                     const std::vector<SettingSpec>& specs);
+
+/// The same for `ECHO_*` environment variables that no spec names, except `ignored` ones.
+std::vector<std::string> unknownEnvironment(const std::vector<SettingSpec>& specs,
+                                            const std::vector<std::string_view>& ignored);
 
 }  // namespace echod

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/ClientSettings.h"
+#include "protocol/ReplyReader.h"
 
 namespace echod {
 
@@ -23,19 +24,20 @@ enum class SessionEnd {
 };
 int exitStatus(SessionEnd end);
 
-/// The classroom client's idea as a terminal tool: a receiving thread prints
-/// every reply line on stdout as it arrives, while the calling thread sends
-/// what the user types (or the --send messages). Either side may end it: the
+/// The classroom client's idea as a terminal tool, for both interactive use
+/// and --send: a receiving thread prints every reply on stdout as it arrives,
+/// while the calling thread sends what the user types (or the --send messages).
+/// Replies are decoded by the protocol core's ReplyReader. Either side may end it: the
 /// user with end of input (half-close, then wait for the last replies), or
 /// the server with FIN, ERR or close, which ends the session at once, even
 /// while the user is not typing.
-class InteractiveSession {
+class TerminalClient {
  public:
-  InteractiveSession(Poco::Net::StreamSocket socket, const ClientSettings& settings);
-  ~InteractiveSession();
+  TerminalClient(Poco::Net::StreamSocket socket, const ClientSettings& settings);
+  ~TerminalClient();
 
-  InteractiveSession(const InteractiveSession&) = delete;
-  InteractiveSession& operator=(const InteractiveSession&) = delete;
+  TerminalClient(const TerminalClient&) = delete;
+  TerminalClient& operator=(const TerminalClient&) = delete;
 
   /// Sends what arrives on file descriptor `input` until its end or the server's.
   SessionEnd runWithInput(int input);
@@ -45,7 +47,9 @@ class InteractiveSession {
 
  private:
   void receive();
-  void noteReceived(std::string_view bytes);
+  /// Decodes and prints what arrived; false once the server ended the session.
+  bool take(std::string_view bytes);
+  bool print(const Reply& reply);
   void finishReceiving(SessionEnd end);
   void sendMessage(std::string_view message);
   SessionEnd waitForEnd();
@@ -60,7 +64,8 @@ class InteractiveSession {
   std::condition_variable _changed;
   std::atomic<bool> _ended{false};
   SessionEnd _end = SessionEnd::Closed;
-  std::string _rawTail;  ///< raw framing: the last bytes received, to pace messages
+  ReplyReader _reader;  ///< fed by the receiver; told the awaited echo by the sender (raw framing)
+  bool _lastByteWasNewline = true;
   std::chrono::steady_clock::time_point _lastReceived;
 };
 

@@ -1,4 +1,4 @@
-#include "client/InteractiveSession.h"
+#include "client/TerminalClient.h"
 
 #include <Poco/Exception.h>
 
@@ -12,7 +12,6 @@
 
 #include "client/ServerConnector.h"
 #include "protocol/LineFramer.h"
-#include "protocol/Replies.h"
 
 namespace echod {
 namespace {
@@ -20,12 +19,6 @@ namespace {
 constexpr std::size_t kReadSize = 64 * 1024;
 constexpr std::size_t kMaxReplyLine = 64 << 20;   ///< far above any server's line bound plus prefix
 constexpr std::size_t kMaxTypedLine = 64 * 1024;  ///< raw framing: a typed line is cut into 1024-byte messages
-constexpr std::size_t kRawTailKeep = 4096;
-
-bool startsWith(std::string_view text, std::string_view head) { return text.substr(0, head.size()) == head; }
-bool endsWith(std::string_view text, std::string_view tail) {
-  return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
-}
 
 void writeOut(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), stdout); }
 
@@ -43,13 +36,16 @@ int exitStatus(SessionEnd end) {
   return 1;
 }
 
-InteractiveSession::InteractiveSession(Poco::Net::StreamSocket socket, const ClientSettings& settings)
-    : _socket(std::move(socket)), _settings(settings), _lastReceived(std::chrono::steady_clock::now()) {
+TerminalClient::TerminalClient(Poco::Net::StreamSocket socket, const ClientSettings& settings)
+    : _socket(std::move(socket)),
+      _settings(settings),
+      _reader(settings.framing, settings.prefix, kMaxReplyLine),
+      _lastReceived(std::chrono::steady_clock::now()) {
   if (::pipe2(_wakePipe, O_CLOEXEC) != 0) throw Poco::SystemException("pipe2", errno);
   _receiver = std::thread([this] { receive(); });
 }
 
-InteractiveSession::~InteractiveSession() {
+TerminalClient::~TerminalClient() {
   try {
     _socket.shutdown();  // wakes the receiver if it still waits for the server
   } catch (const Poco::Exception&) {
@@ -60,84 +56,71 @@ InteractiveSession::~InteractiveSession() {
   ::close(_wakePipe[1]);
 }
 
-void InteractiveSession::receive() {
-  LineFramer framer(kMaxReplyLine);
+void TerminalClient::receive() {
   std::vector<char> buffer(kReadSize);
-  std::string lastLine;  // raw framing: to recognise an ERR line
-  SessionEnd end = SessionEnd::Closed;
+  bool lost = false;
   try {
     for (;;) {
       const int n = _socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
-      if (n <= 0) break;
-      const std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
-      noteReceived(chunk);
-      if (_settings.framing == Framing::Raw) {
-        writeOut(chunk);
-        std::fflush(stdout);
-        continue;
-      }
-      bool over = false;
-      framer.feed(chunk, [&](std::string_view line) {
-        writeOut(line);
-        writeOut("\n");
-        if (line == kFin) {
-          end = SessionEnd::Fin;
-          over = true;
-        } else if (startsWith(line, kErrPrefix)) {
-          end = SessionEnd::Error;
-          std::cerr << "echo-client: server reported an error: " << line.substr(kErrPrefix.size()) << '\n';
-          over = true;
-        }
-        return !over;
-      });
-      std::fflush(stdout);
-      if (framer.lineTooLong()) {
-        std::cerr << "echo-client: a reply line is longer than " << kMaxReplyLine << " bytes\n";
-        end = SessionEnd::Broken;
-        over = true;
-      }
-      if (over) break;
-    }
-    if (auto rest = framer.finish(); rest && end == SessionEnd::Closed) {
-      writeOut(*rest);
-      writeOut("\n");
+      if (n <= 0 || !take(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) break;
     }
   } catch (const Poco::Exception& e) {
     if (!ended()) {
       std::cerr << "echo-client: connection lost: " << e.displayText() << '\n';
-      end = SessionEnd::Broken;
+      lost = true;
     }
   }
-  if (_settings.framing == Framing::Raw && end == SessionEnd::Closed) {
-    // Raw framing has no lines: judge by how the stream ended.
+  ReplyReader::End how;
+  {
     std::lock_guard<std::mutex> lock(_mutex);
-    if (endsWith(_rawTail, kFin)) {
-      end = SessionEnd::Fin;
-    } else if (endsWith(_rawTail, "\n")) {
-      const std::string_view body = std::string_view(_rawTail).substr(0, _rawTail.size() - 1);
-      const auto start = body.rfind('\n');
-      if (startsWith(body.substr(start == std::string_view::npos ? 0 : start + 1), kErrPrefix)) {
-        end = SessionEnd::Error;
-      }
-    }
-    if (!_rawTail.empty() && _rawTail.back() != '\n') writeOut("\n");  // leave the terminal tidy
+    how = _reader.finish([this](const Reply& reply) { return print(reply); });
   }
+  if (!_lastByteWasNewline) writeOut("\n");  // raw framing: leave the terminal tidy
   std::fflush(stdout);
-  if (end == SessionEnd::Closed) std::cerr << "echo-client: connection closed by server\n";
+  SessionEnd end = SessionEnd::Closed;
+  switch (how) {
+    case ReplyReader::End::Fin:
+      end = SessionEnd::Fin;
+      break;
+    case ReplyReader::End::Error:
+      std::cerr << "echo-client: server reported an error: " << _reader.errorReason() << '\n';
+      end = SessionEnd::Error;
+      break;
+    case ReplyReader::End::Broken:
+      if (!lost) std::cerr << "echo-client: the server's last reply was cut off, or longer than " << kMaxReplyLine << " bytes\n";
+      end = SessionEnd::Broken;
+      break;
+    case ReplyReader::End::Open:
+    case ReplyReader::End::Closed:
+      if (!lost) std::cerr << "echo-client: connection closed by server\n";
+      end = lost ? SessionEnd::Broken : SessionEnd::Closed;
+      break;
+  }
   finishReceiving(end);
 }
 
-void InteractiveSession::noteReceived(std::string_view bytes) {
-  std::lock_guard<std::mutex> lock(_mutex);
-  _lastReceived = std::chrono::steady_clock::now();
-  if (_settings.framing == Framing::Raw) {
-    _rawTail.append(bytes);
-    if (_rawTail.size() > kRawTailKeep) _rawTail.erase(0, _rawTail.size() - kRawTailKeep);
+bool TerminalClient::print(const Reply& reply) {
+  if (_settings.framing == Framing::Line) {  // raw bytes were printed as they came
+    writeOut(reply.bytes);
+    writeOut("\n");
   }
-  _changed.notify_all();
+  return true;
 }
 
-void InteractiveSession::finishReceiving(SessionEnd end) {
+bool TerminalClient::take(std::string_view bytes) {
+  if (_settings.framing == Framing::Raw) {
+    writeOut(bytes);  // raw framing has no lines: print as it comes
+    _lastByteWasNewline = bytes.back() == '\n';
+  }
+  std::lock_guard<std::mutex> lock(_mutex);
+  _lastReceived = std::chrono::steady_clock::now();
+  _reader.feed(bytes, [this](const Reply& reply) { return print(reply); });
+  std::fflush(stdout);
+  _changed.notify_all();
+  return _reader.end() == ReplyReader::End::Open;
+}
+
+void TerminalClient::finishReceiving(SessionEnd end) {
   {
     std::lock_guard<std::mutex> lock(_mutex);
     _end = end;
@@ -148,7 +131,7 @@ void InteractiveSession::finishReceiving(SessionEnd end) {
   [[maybe_unused]] const auto written = ::write(_wakePipe[1], &wake, 1);
 }
 
-SessionEnd InteractiveSession::waitForEnd() {
+SessionEnd TerminalClient::waitForEnd() {
   const auto timeout = std::chrono::microseconds(_settings.timeout.totalMicroseconds());
   std::unique_lock<std::mutex> lock(_mutex);
   for (;;) {
@@ -164,7 +147,7 @@ SessionEnd InteractiveSession::waitForEnd() {
   }
 }
 
-void InteractiveSession::sendMessage(std::string_view message) {
+void TerminalClient::sendMessage(std::string_view message) {
   if (_settings.framing == Framing::Line) {
     sendAll(_socket, message);
     return;
@@ -177,17 +160,16 @@ void InteractiveSession::sendMessage(std::string_view message) {
     message.remove_prefix(piece.size());
     {
       std::lock_guard<std::mutex> lock(_mutex);
-      _rawTail.clear();
+      _reader.expect(piece);
     }
     sendAll(_socket, piece);
     std::unique_lock<std::mutex> lock(_mutex);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    _changed.wait_until(lock, deadline, [&] { return ended() || endsWith(_rawTail, piece); });
-    if (ended() || !endsWith(_rawTail, piece)) return;
+    if (!_changed.wait_until(lock, deadline, [&] { return ended() || !_reader.expecting(); }) || ended()) return;
   }
 }
 
-SessionEnd InteractiveSession::runWithInput(int input) {
+SessionEnd TerminalClient::runWithInput(int input) {
   std::vector<char> buffer(kReadSize);
   LineFramer typed(kMaxTypedLine);
   try {
@@ -228,7 +210,7 @@ SessionEnd InteractiveSession::runWithInput(int input) {
   return waitForEnd();
 }
 
-SessionEnd InteractiveSession::runWithMessages(const std::vector<std::string>& messages) {
+SessionEnd TerminalClient::runWithMessages(const std::vector<std::string>& messages) {
   try {
     if (_settings.framing == Framing::Line) {
       std::string script;

@@ -1,0 +1,36 @@
+#include "client/BenchResult.h"
+
+#include <Poco/Format.h>
+
+namespace echod {
+
+std::string BenchResult::text() const {
+  const auto us = [this](double p) { return static_cast<double>(latency.percentile(p)) / 1000.0; };
+  std::string text = Poco::format(
+      "connections %d  messages %Lu  errors %Lu  time %.2f s\n"
+      "throughput  %.0f msg/s  %.2f MB/s\n"
+      "latency us  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
+      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
+      megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0);
+  if (!firstError.empty()) text += "first error: " + firstError + "\n";
+  return text;
+}
+
+std::string BenchResult::json() const {
+  const auto us = [this](double p) { return static_cast<double>(latency.percentile(p)) / 1000.0; };
+  std::string escaped;
+  for (const char c : firstError) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    if (static_cast<unsigned char>(c) < 32) continue;
+    escaped += c;
+  }
+  return Poco::format(
+      "{\"connections\":%d,\"messages\":%Lu,\"errors\":%Lu,\"seconds\":%.3f,\"messages_per_second\":%.1f,"
+      "\"megabytes_per_second\":%.3f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
+      "\"max\":%.1f},\"first_error\":\"%s\"}\n",
+      connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
+      megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0,
+      escaped);
+}
+
+}  // namespace echod

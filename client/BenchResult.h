@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "client/LatencyHistogram.h"
+
+namespace echod {
+
+/// What one load run measured: `echo-client --bench` and bench/'s event-load both print it.
+struct BenchResult {
+  int connections = 0;             ///< asked for
+  std::uint64_t messages = 0;      ///< replies received and verified (connect workload: sessions)
+  std::uint64_t errors = 0;        ///< failed connects, wrong replies, timeouts, resets
+  double seconds = 0;              ///< from the start signal until the last connection finished
+  std::uint64_t payloadBytes = 0;  ///< message bytes echoed back, both directions not counted twice
+  LatencyHistogram latency;        ///< per message; connect workload: connect to FIN
+  std::string firstError;
+
+  double messagesPerSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+  double megabytesPerSecond() const { return seconds > 0 ? static_cast<double>(payloadBytes) / seconds / 1e6 : 0; }
+  /// Three lines for a terminal.
+  std::string text() const;
+  /// One JSON object on one line, for scripts (bench/run.sh).
+  std::string json() const;
+};
+
+}  // namespace echod
