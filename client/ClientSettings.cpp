@@ -57,11 +57,12 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   const bool bench = read.flag("client.bench", false);
   if (check && bench) read.reject("client.bench", "true", "--check and --bench exclude each other");
   if (!bench) {
-    // Not silently ignored: a bench option without --bench is a mistake in the command.
+    // Not silently ignored, and not read either: a bench option means nothing
+    // to the other modes, so even a value --bench would refuse stops nothing.
     for (const auto key : kBenchOnly) {
       if (config.hasProperty(std::string(key))) {
         const std::string option = "--" + std::string(key.substr(key.find('.') + 1));
-        throw SettingsError(option + " is a --bench option; add --bench, or leave it out");
+        s.warnings.push_back(option + " is a --bench option: ignored without --bench");
       }
     }
   }

@@ -26,6 +26,7 @@ struct ClientSettings {
   Poco::Timespan timeout{2, 0};        ///< connect, and the longest wait for a reply
   ClientMode mode = ClientMode::Interactive;
   std::vector<std::string> messages;  ///< --send, in order
+  std::vector<std::string> warnings;  ///< options given that this mode ignores, for stderr
 
   // --bench
   int connections = 1;

@@ -73,6 +73,7 @@ int EchoClientApp::main(const std::vector<std::string>& args) {
     std::cerr << "echo-client: " << e.what() << '\n';
     return EXIT_USAGE;
   }
+  for (const auto& warning : settings.warnings) std::cerr << "echo-client: " << warning << '\n';
 
   if (settings.mode == ClientMode::Check) {
     std::string report;

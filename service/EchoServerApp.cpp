@@ -140,19 +140,19 @@ void EchoServerApp::handleHelp(const std::string&, const std::string&) {
                  "A threaded TCP echo server: each line gets 'echo : <line>', 'exit' gets FIN.\n"
                  "Every setting can also come from a properties file (--config-file) or from an\n"
                  "ECHO_* environment variable; precedence: defaults < file < environment < options.\n"
-                 "Exit status: 0 after a requested shutdown, 64 for a bad argument, 69 when a port\n"
-                 "cannot be bound, 78 for a bad setting or an unreadable configuration file.",
+                 "Exit status: 0 after a requested shutdown, 64 for a bare argument, 69 when a port\n"
+                 "cannot be bound, 78 for an unknown option, a bad setting or an unreadable file.",
                  "Protocol: docs/protocol.md. Settings: docs/configuration.md.");
   stopOptionsProcessing();
 }
 
 void EchoServerApp::handleConfigFile(const std::string&, const std::string& value) {
-  loadConfigFile(value, "--config-file");
+  loadConfigFile(value, "--config-file, ECHO_CONFIG_FILE");
 }
 
 void EchoServerApp::loadConfigFile(const std::string& path, const std::string& givenBy) {
   // Recorded, not thrown: main() reports it in the one-line form of every bad setting.
-  const std::string what = "cannot read the configuration file '" + path + "' (" + givenBy + ", ECHO_CONFIG_FILE): ";
+  const std::string what = "cannot read the configuration file '" + path + "' (" + givenBy + "): ";
   try {
     if (!Poco::File(path).exists()) {
       _configError = what + "no such file";

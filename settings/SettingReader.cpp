@@ -65,7 +65,7 @@ void SettingReader::reject(std::string_view key, std::string_view value, const s
   std::string where(key);
   for (const auto& spec : _specs) {
     if (spec.key == key) {
-      where += " (--" + std::string(spec.option) + ", " + std::string(spec.env) + ")";
+      where += " (--" + std::string(spec.option) + (spec.env.empty() ? "" : ", " + std::string(spec.env)) + ")";
     }
   }
   throw SettingsError("invalid value '" + std::string(value) + "' for " + where + ": " + expected);

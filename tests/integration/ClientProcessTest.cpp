@@ -181,5 +181,50 @@ TEST(ClientProcess, BenchReportsErrorsAgainstAWrongServer) {
   EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("errors"), 2u);
 }
 
+TEST(ClientProcess, BenchInRawFramingAgainstARawServer) {
+  auto settings = testSettings();
+  settings.session.framing = Framing::Raw;
+  InProcessServer server(settings);
+  ChildProcess bench(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--framing=raw", "--connections=3",
+                                                                  "--messages=200", "--size=100", "--json"}));
+  ASSERT_EQ(bench.waitForExit(60s), 0) << bench.out() << bench.err();
+  EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("messages"), 600u);
+  EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("errors"), 0u);
+
+  ChildProcess storm(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--framing=raw", "--workload=connect",
+                                                                  "--connections=2", "--messages=20", "--json"}));
+  ASSERT_EQ(storm.waitForExit(60s), 0) << storm.out() << storm.err();
+  EXPECT_EQ(benchJson(storm)->getValue<std::uint64_t>("messages"), 40u);
+}
+
+TEST(ClientProcess, BenchInRawFramingAgainstALineServerReportsErrors) {
+  InProcessServer server;
+  ChildProcess bench(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--framing=raw", "--connections=1",
+                                                                  "--messages=5", "--json", "--timeout=0.5"}));
+  EXPECT_EQ(bench.waitForExit(30s), 1);
+  EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("errors"), 1u);
+}
+
+TEST(ClientProcess, RawBenchRefusesAPipelineWithAClearMessage) {
+  ChildProcess bench(ECHO_CLIENT_PATH, {"--bench", "--framing=raw", "--pipeline=4"});
+  EXPECT_EQ(bench.waitForExit(), 64);
+  EXPECT_EQ(bench.err(),
+            "echo-client: invalid value '4' for client.pipeline (--pipeline): 1 with --framing=raw\n");
+}
+
+TEST(ClientProcess, BenchOptionsWithoutBenchAreWarnedAboutAndIgnored) {
+  InProcessServer server;
+  // --duration=0 is refused by --bench, but without --bench it is not even read.
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--duration=0", "--connections=10", "--send=a"}));
+  EXPECT_EQ(client.waitForExit(), 0) << client.err();
+  EXPECT_EQ(client.out(), "echo : a\nFIN\n");
+  EXPECT_NE(client.err().find("echo-client: --connections is a --bench option: ignored without --bench\n"),
+            std::string::npos)
+      << client.err();
+  EXPECT_NE(client.err().find("echo-client: --duration is a --bench option: ignored without --bench\n"),
+            std::string::npos)
+      << client.err();
+}
+
 }  // namespace
 }  // namespace echod

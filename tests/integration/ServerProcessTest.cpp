@@ -13,10 +13,14 @@
 #include "ChildProcess.h"
 #include "TestClient.h"
 
+#include "service/ServerSettings.h"
+
 namespace echod {
 namespace {
 
 using namespace std::chrono_literals;
+constexpr int kExitUsage = 64;   ///< EX_USAGE: a bad option or argument
+constexpr int kExitConfig = 78;  ///< EX_CONFIG: a bad setting or configuration file
 using test::ChildProcess;
 using test::roundTrip;
 using test::ServerProcess;
@@ -52,9 +56,7 @@ TEST(ServerProcess, SigintAlsoDrainsAndExitsZero) {
 
 TEST(ServerProcess, BadValueStopsStartupWithOneLineNamingIt) {
   ChildProcess server(ECHO_SERVER_PATH, {"--port=forty"});
-  const auto status = server.waitForExit();
-  ASSERT_TRUE(status.has_value());
-  EXPECT_NE(*status, 0);
+  EXPECT_EQ(server.waitForExit(), kExitConfig);
   EXPECT_EQ(server.err(),
             "echo-server: invalid value 'forty' for echo.port (--port, ECHO_PORT): expected a whole number from 0 "
             "to 65535\n");
@@ -62,26 +64,40 @@ TEST(ServerProcess, BadValueStopsStartupWithOneLineNamingIt) {
 
 TEST(ServerProcess, BadEnvironmentValueIsNamedToo) {
   ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0"}, {{"ECHO_FRAMING", "xml"}});
-  EXPECT_NE(server.waitForExit(), 0);
+  EXPECT_EQ(server.waitForExit(), kExitConfig);
   EXPECT_NE(server.err().find("'xml' for echo.framing (--framing, ECHO_FRAMING)"), std::string::npos) << server.err();
 }
 
 TEST(ServerProcess, UnknownOptionFails) {
   ChildProcess server(ECHO_SERVER_PATH, {"--no-such-option=1"});
-  const auto status = server.waitForExit();
-  ASSERT_TRUE(status.has_value());
-  EXPECT_NE(*status, 0);
+  EXPECT_EQ(server.waitForExit(), kExitConfig);  // POCO's ServerApplication: option errors are EX_CONFIG
   EXPECT_NE(server.err().find("no-such-option"), std::string::npos) << server.err();
 }
 
-TEST(ServerProcess, HelpListsEveryOptionAndExitsZero) {
+TEST(ServerProcess, BareArgumentIsAUsageError) {
+  ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "4567"});
+  EXPECT_EQ(server.waitForExit(), kExitUsage);
+  EXPECT_EQ(server.err(), "echo-server: unexpected argument '4567' (options take --name=value)\n");
+}
+
+TEST(ServerProcess, HelpListsEveryOptionWithItsDefaultAndExitsZero) {
   ChildProcess server(ECHO_SERVER_PATH, {"--help"});
   EXPECT_EQ(server.waitForExit(), 0);
-  for (const char* option :
-       {"--host", "--port", "--framing", "--prefix", "--max-line-length", "--idle-timeout", "--max-threads",
-        "--max-queued", "--drain-timeout", "--config-file", "--log-level", "--max-connections-per-address", "--help"}) {
-    EXPECT_NE(server.out().find(option), std::string::npos) << option;
+  // The help wraps its lines: compare with the wrapping undone.
+  std::string help;
+  for (const char c : server.out()) {
+    const bool blank = c == ' ' || c == '\n';
+    if (!blank || help.empty() || help.back() != ' ') help.push_back(blank ? ' ' : c);
   }
+  for (const auto& spec : ServerSettings::specs()) {
+    const std::string option = "--" + std::string(spec.option);
+    EXPECT_NE(help.find(option), std::string::npos) << option;
+    // The default as the struct has it, e.g. "(default 300)" for the idle timeout.
+    EXPECT_NE(help.find("(default " + spec.defaultValue + ")"), std::string::npos) << option << " in " << help;
+  }
+  EXPECT_NE(help.find("(default 300)"), std::string::npos);
+  EXPECT_NE(help.find("(default 'echo : ')"), std::string::npos);
+  EXPECT_NE(help.find("--config-file"), std::string::npos);
 }
 
 TEST(ServerProcess, SettingsComeFromFileThenEnvironmentThenCommandLine) {
@@ -109,10 +125,49 @@ TEST(ServerProcess, ShippedConfigFileIsValidAndKeepsTheDefaults) {
   EXPECT_EQ(roundTrip(server.port(), "shipped"), "echo : shipped\n");
 }
 
-TEST(ServerProcess, MissingConfigFileIsAnError) {
-  ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0", "--config-file=/nonexistent/echo.properties"});
-  EXPECT_NE(server.waitForExit(), 0);
-  EXPECT_NE(server.err().find("/nonexistent/echo.properties"), std::string::npos) << server.err();
+TEST(ServerProcess, MissingConfigFileIsOneLineNamingTheSetting) {
+  ChildProcess byOption(ECHO_SERVER_PATH,
+                        {"--port=0", "--admin-port=0", "--config-file=/nonexistent/echo.properties"});
+  EXPECT_EQ(byOption.waitForExit(), kExitConfig);
+  EXPECT_EQ(byOption.err(),
+            "echo-server: cannot read the configuration file '/nonexistent/echo.properties' (--config-file, "
+            "ECHO_CONFIG_FILE): no such file\n");
+  ChildProcess byEnvironment(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0"},
+                             {{"ECHO_CONFIG_FILE", "/nonexistent/env.properties"}});
+  EXPECT_EQ(byEnvironment.waitForExit(), kExitConfig);
+  EXPECT_EQ(byEnvironment.err(),
+            "echo-server: cannot read the configuration file '/nonexistent/env.properties' (ECHO_CONFIG_FILE): no "
+            "such file\n");
+}
+
+TEST(ServerProcess, QuotedPrefixInTheFileKeepsItsSpaces) {
+  Poco::TemporaryFile file;
+  {
+    Poco::FileOutputStream out(file.path());
+    out << "echo.prefix = \"from-file: \"\n";
+  }
+  ServerProcess server({"--config-file=" + file.path()});
+  EXPECT_EQ(roundTrip(server.port(), "a"), "from-file: a\n");
+}
+
+TEST(ServerProcess, UnknownKeysAndVariablesAreWarnedAboutWithTheClosestName) {
+  Poco::TemporaryFile file;
+  {
+    Poco::FileOutputStream out(file.path());
+    out << "echo.maxThread = 64\necho.port = 0\n";
+  }
+  ServerProcess server({"--config-file=" + file.path()}, {{"ECHO_IDLE_TIMOUT", "60"}, {"ECHO_TIMEOUT", "3"}});
+  EXPECT_NE(server.err().find("unknown setting echo.maxThread in " + file.path() +
+                              " is ignored; did you mean echo.maxThreads?"),
+            std::string::npos)
+      << server.err();
+  EXPECT_NE(server.err().find("unknown environment variable ECHO_IDLE_TIMOUT is ignored; did you mean "
+                              "ECHO_IDLE_TIMEOUT?"),
+            std::string::npos)
+      << server.err();
+  EXPECT_EQ(server.err().find("ECHO_TIMEOUT "), std::string::npos) << "the client's own variable is not unknown";
+  EXPECT_EQ(server.err().find("echo.port in"), std::string::npos);
+  EXPECT_EQ(roundTrip(server.port(), "still serves"), "echo : still serves\n");
 }
 
 TEST(ServerProcess, LogsConnectionsButNotLines) {

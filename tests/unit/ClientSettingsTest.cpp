@@ -47,7 +47,32 @@ TEST(ClientSettings, CheckAndBenchTogetherAreRefused) {
 
 TEST(ClientSettings, BadConnectionCountIsRefused) {
   Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.bench", "true");
   config->setString("client.connections", "0");
+  EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
+}
+
+TEST(ClientSettings, BenchOptionsWithoutBenchAreWarnedAboutNotRead) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.connections", "0");
+  config->setString("client.duration", "0");
+  const auto s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.mode, ClientMode::Interactive);
+  ASSERT_EQ(s.warnings.size(), 2u);
+  EXPECT_EQ(s.warnings[0], "--connections is a --bench option: ignored without --bench");
+  EXPECT_EQ(s.warnings[1], "--duration is a --bench option: ignored without --bench");
+}
+
+TEST(ClientSettings, RawBenchNeedsOneMessageInFlightOfAtMostOneRead) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.bench", "true");
+  config->setString("client.framing", "raw");
+  config->setString("client.size", "1024");
+  EXPECT_NO_THROW(ClientSettings::fromConfig(*config));
+  config->setString("client.size", "1025");
+  EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
+  config->setString("client.size", "16");
+  config->setString("client.pipeline", "2");
   EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
 }
 
