@@ -137,6 +137,7 @@ EchoConnection::Ending EchoConnection::whyEndOfStream() const {
 void EchoConnection::end(Ending ending) {
   switch (ending) {
     case Ending::PeerClosed:
+      _peerClosed = true;
       _session.endOfInput(_output);
       _closeReason = "closed by client";
       break;
@@ -200,13 +201,15 @@ bool EchoConnection::sendAll(std::string_view bytes) {
 }
 
 void EchoConnection::lingeringClose() {
-  // Closing with unread input makes the kernel send RST, which can destroy the
-  // FIN or ERR line before the client reads it: send our FIN, then, if input
-  // is pending, read and discard until the client closes too, within bounds.
-  // With nothing pending (the usual `exit`) close at once: no extra wake-up.
+  // Our FIN goes out right behind the last reply. Closing while the client's
+  // bytes still arrive would make the kernel answer them with RST, and an RST
+  // can destroy that reply before the client reads it; checking for pending
+  // input first leaves a race with bytes still in flight. So read and discard
+  // until the client closes too, within a time and byte bound. A client that
+  // already half-closed can send nothing more: close at once.
   try {
-    if (socket().available() == 0) return;  // the close that follows sends our FIN
     socket().shutdownSend();
+    if (_peerClosed) return;
     socket().setReceiveTimeout(kLingerTime);
     Poco::Stopwatch elapsed;
     elapsed.start();

@@ -57,6 +57,7 @@ class EchoConnection : public Poco::Net::TCPServerConnection {
   std::uint64_t _bytesOut = 0;
   std::uint64_t _echoedCounted = 0;  ///< of _session.echoed(), already in the metrics
   std::string _closeReason = "closed by client";
+  bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
 };
 
 }  // namespace echod

@@ -166,6 +166,14 @@ TEST(ServerLimits, PeerResettingMidReplyCostsOnlyItsConnection) {
   TestClient survivor(server.port());
   survivor.send("alive?\n");
   EXPECT_EQ(survivor.readLine(), "echo : alive?\n");
+  // Every reset connection was released: only the survivor is left.
+  Poco::Stopwatch clock;
+  clock.start();
+  while (server.server().gauges().openConnections != 1 && clock.elapsed() < test::kDeadline.totalMicroseconds()) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(server.server().gauges().openConnections, 1u);
+  EXPECT_EQ(server.server().metrics().connectionsOpened.load(), 21u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // every open connection (idle ones too), ERR shutting down after the drain time.
 #include <gtest/gtest.h>
 
+#include <Poco/Net/NetException.h>
 #include <Poco/Stopwatch.h>
 
 #include <future>
@@ -54,20 +55,39 @@ TEST(ServerShutdown, RawFramingFinAtShutdownHasNoNewline) {
   EXPECT_EQ(client.readAll(), "FIN");
 }
 
-TEST(ServerShutdown, NewConnectionsAreNoLongerServed) {
+TEST(ServerShutdown, AfterShutdownConnectsAreRefused) {
   InProcessServer server;
   const auto port = server.port();
   EXPECT_TRUE(server.server().shutdown());
+  EXPECT_THROW(TestClient late(port), Poco::Net::ConnectionRefusedException);
+}
+
+TEST(ServerShutdown, NewConnectionDuringTheDrainGetsShuttingDownAndIsCounted) {
+  auto settings = testSettings();
+  settings.drainTimeout = Poco::Timespan(3, 0);
+  InProcessServer server(settings);
+  // A connection that cannot finish at once holds the drain open: its worker
+  // is stuck writing replies to a client that does not read.
+  TestClient stuck(server.port());
+  stuck.socket().setSendTimeout(Poco::Timespan(1, 0));
+  const std::string lines(64 * 1024, '\n');
   try {
-    TestClient late(port);
-    late.send("anyone?\n");
-    bool closed = false;
-    const std::string got = late.readUntilClosed(closed, Poco::Timespan(2, 0));
-    EXPECT_TRUE(closed);
-    EXPECT_EQ(got.find("echo"), std::string::npos);
-  } catch (const Poco::Exception&) {
-    SUCCEED() << "connection refused: the listening socket is closed";
+    for (int i = 0; i < 2000; ++i) stuck.send(lines);
+  } catch (const Poco::IOException&) {
+    // Our send timed out: both directions are full now.
   }
+  auto drain = std::async(std::launch::async, [&] { return server.server().shutdown(); });
+  Poco::Stopwatch clock;
+  clock.start();
+  while (!server.server().gauges().draining && clock.elapsed() < test::kDeadline.totalMicroseconds()) {
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(server.server().gauges().draining);
+  TestClient late(server.port());
+  EXPECT_EQ(late.readAll(), "ERR shutting down\n");
+  const auto& refused = server.server().metrics().refused[ServerMetrics::slot(ErrorReason::ShuttingDown)];
+  EXPECT_EQ(refused.load(), 1u);
+  EXPECT_FALSE(drain.get()) << "the stuck connection cannot have finished";
 }
 
 TEST(ServerShutdown, ConnectionThatCannotFinishGetsShuttingDownAfterTheDrainTime) {

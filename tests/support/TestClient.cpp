@@ -37,6 +37,7 @@ bool TestClient::fill(Poco::Timespan left) {
     return false;
   } catch (const Poco::Net::ConnectionResetException&) {
     _eof = true;
+    _reset = true;
     return false;
   }
 }
@@ -77,6 +78,7 @@ std::string TestClient::readAll(Poco::Timespan timeout) {
   bool closed = false;
   std::string out = readUntilClosed(closed, timeout);
   EXPECT_TRUE(closed) << "the server did not close; got '" << out << "'";
+  EXPECT_FALSE(_reset) << "the server reset the connection instead of closing it; got '" << out << "'";
   return out;
 }
 

@@ -22,10 +22,14 @@ class TestClient {
   std::string read(std::size_t size, Poco::Timespan timeout = kDeadline);
   /// Up to and including the next '\n' (or what came before close/deadline).
   std::string readLine(Poco::Timespan timeout = kDeadline);
-  /// Everything until the server closes; `closed` says whether it did in time.
+  /// Everything until the server closes; `closed` says whether it did in time
+  /// (with an orderly FIN or a reset: wasReset() tells which).
   std::string readUntilClosed(bool& closed, Poco::Timespan timeout = kDeadline);
-  /// Shorthand: everything until close, failing the test if no close came.
+  /// Shorthand: everything until close, failing the test unless the server
+  /// closed in time with an orderly FIN (a reset fails it too).
   std::string readAll(Poco::Timespan timeout = kDeadline);
+  /// True once a read saw a reset instead of the server's FIN.
+  bool wasReset() const { return _reset; }
   void halfClose();
   /// Close with SO_LINGER 0: the peer sees a reset.
   void reset();
@@ -36,6 +40,7 @@ class TestClient {
   Poco::Net::StreamSocket _socket;
   std::string _buffered;
   bool _eof = false;
+  bool _reset = false;
 };
 
 /// One line over a fresh connection: the reply line, or what came before close/deadline.

@@ -39,14 +39,22 @@ TEST(Allocation, EchoingLinesAllocatesNothingOnceWarm) {
     session.feed(std::string_view(input).substr(i, 7), out);
     out.clear();
   }
+  const std::uint64_t echoedBefore = session.echoed();
+  std::size_t replyBytes = 0;
   const long before = allocations.load();
   for (int round = 0; round < 100; ++round) {
     for (std::size_t i = 0; i < input.size(); i += 1000) {
       session.feed(std::string_view(input).substr(i, 1000), out);
+      replyBytes += out.size();
       out.clear();
     }
   }
-  EXPECT_EQ(allocations.load() - before, 0) << "allocations for 50000 echoed lines";
+  const long allocated = allocations.load() - before;
+  // The loop did its work: every line answered, every reply byte produced.
+  EXPECT_EQ(session.echoed() - echoedBefore, 50000u);
+  EXPECT_EQ(replyBytes, 100 * (input.size() + 500 * SessionOptions{}.prefix.size()));
+  EXPECT_EQ(session.verdict(), Verdict::Continue);
+  EXPECT_EQ(allocated, 0) << "allocations for 50000 echoed lines";
 }
 
 }  // namespace
