@@ -118,14 +118,14 @@ void appendLine(std::uint64_t seq, std::size_t size, std::string& out) {
 
 struct Connection {
   int fd = -1;
-  std::uint64_t sent = 0;                 ///< lines written (ping-pong)
-  std::uint64_t answered = 0;             ///< replies verified
-  std::string out;                        ///< bytes not yet accepted by the kernel
+  std::uint64_t sent = 0;                    ///< lines written (ping-pong)
+  std::uint64_t answered = 0;                ///< replies verified
+  std::string out;                           ///< bytes not yet accepted by the kernel
   std::optional<echod::ReplyReader> reader;  ///< decodes replies (the protocol core's client half)
   bool echoed = false;                       ///< connect workload: the session's echo arrived
-  std::vector<Clock::time_point> sentAt;  ///< ring of --pipeline send times
-  Clock::time_point progress;             ///< last time a byte arrived or a session began
-  bool connecting = false;                ///< connect workload: waiting for connect() to finish
+  std::vector<Clock::time_point> sentAt;     ///< ring of --pipeline send times
+  Clock::time_point progress;                ///< last time a byte arrived or a session began
+  bool connecting = false;                   ///< connect workload: waiting for connect() to finish
 };
 
 /// One event loop over its share of the connections.

@@ -30,7 +30,7 @@ struct ClientSettings {
 
   // --bench
   int connections = 1;
-  int size = 16;            ///< bytes of each message, not counting '\n'
+  int size = 16;                  ///< bytes of each message, not counting '\n'
   Poco::Timespan duration{5, 0};  ///< 0: run until --messages; --messages alone makes it 0
   std::int64_t messagesPerConnection = 0;
   int pipeline = 1;

@@ -21,7 +21,7 @@ struct Received {
 
 /// Reads until the reader has a reply, the server closed, or the deadline passed.
 Received nextReply(Poco::Net::StreamSocket& socket, ReplyReader& reader, const Poco::Stopwatch& clock,
-                   Poco::Timespan timeout) {
+                   const Poco::Timespan& timeout) {
   std::optional<Received> got;
   const auto keep = [&](const Reply& reply) {
     if (!got) got = Received{reply.kind, std::string(reply.bytes)};

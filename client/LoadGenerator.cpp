@@ -107,7 +107,8 @@ bool readReplies(Poco::Net::StreamSocket& socket, ReplyReader& reader, std::vect
 /// Says `exit` the way the framing does and checks that FIN comes back.
 void leave(Poco::Net::StreamSocket& socket, ReplyReader& reader, Framing framing, std::vector<char>& buffer) {
   sendAll(socket, framing == Framing::Raw ? std::string(kExitMessage) : std::string(kExitMessage) + "\n");
-  while (reader.end() == ReplyReader::End::Open && readReplies(socket, reader, buffer, [](const Reply&) { return true; })) {
+  while (reader.end() == ReplyReader::End::Open &&
+         readReplies(socket, reader, buffer, [](const Reply&) { return true; })) {
   }
   if (reader.end() != ReplyReader::End::Fin) throw Poco::ProtocolException("exit was not answered with FIN");
 }

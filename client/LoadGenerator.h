@@ -6,8 +6,8 @@
 #include <mutex>
 #include <string>
 
-#include "client/ClientSettings.h"
 #include "client/BenchResult.h"
+#include "client/ClientSettings.h"
 #include "client/LatencyHistogram.h"
 
 namespace echod {

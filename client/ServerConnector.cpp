@@ -26,7 +26,7 @@ Poco::Net::SocketAddress pickAddress(const std::string& host, std::uint16_t port
 
 }  // namespace
 
-Poco::Net::StreamSocket connectToServer(const std::string& host, std::uint16_t port, Poco::Timespan timeout) {
+Poco::Net::StreamSocket connectToServer(const std::string& host, std::uint16_t port, const Poco::Timespan& timeout) {
   const Poco::Net::SocketAddress address = pickAddress(host, port);
   Poco::Net::StreamSocket socket(address.family());
   socket.connect(address, timeout);

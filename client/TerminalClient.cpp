@@ -36,8 +36,8 @@ int exitStatus(SessionEnd end) {
   return 1;
 }
 
-TerminalClient::TerminalClient(Poco::Net::StreamSocket socket, const ClientSettings& settings)
-    : _socket(std::move(socket)),
+TerminalClient::TerminalClient(const Poco::Net::StreamSocket& socket, const ClientSettings& settings)
+    : _socket(socket),
       _settings(settings),
       _reader(settings.framing, settings.prefix, kMaxReplyLine),
       _lastReceived(std::chrono::steady_clock::now()) {
@@ -87,7 +87,8 @@ void TerminalClient::receive() {
       end = SessionEnd::Error;
       break;
     case ReplyReader::End::Broken:
-      if (!lost) std::cerr << "echo-client: the server's last reply was cut off, or longer than " << kMaxReplyLine << " bytes\n";
+      if (!lost)
+        std::cerr << "echo-client: the server's last reply was cut off, or longer than " << kMaxReplyLine << " bytes\n";
       end = SessionEnd::Broken;
       break;
     case ReplyReader::End::Open:

@@ -33,7 +33,7 @@ int exitStatus(SessionEnd end);
 /// while the user is not typing.
 class TerminalClient {
  public:
-  TerminalClient(Poco::Net::StreamSocket socket, const ClientSettings& settings);
+  TerminalClient(const Poco::Net::StreamSocket& socket, const ClientSettings& settings);
   ~TerminalClient();
 
   TerminalClient(const TerminalClient&) = delete;

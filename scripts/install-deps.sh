@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, whichever of the packages echod needs are missing.
 #   scripts/install-deps.sh build   compiler, CMake, POCO (to build and run)
-#   scripts/install-deps.sh test    the above plus GoogleTest, netcat, clang, Boost (to test)
+#   scripts/install-deps.sh test    the above plus GoogleTest, netcat, clang (and its tidy and format), Boost (to test)
 #   scripts/install-deps.sh bench   the build set plus Boost (for bench/)
 # Needs root only when something is missing.
 set -euo pipefail
 
 want=(g++ cmake make libpoco-dev)
 case "${1:-build}" in
-  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev procps libboost-dev python3-yaml) ;;
+  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev clang-tidy clang-format procps libboost-dev python3-yaml) ;;
   bench) want+=(libboost-dev) ;;
 esac
 

@@ -8,13 +8,15 @@
 #   6. the benchmark as a smoke test (every case runs, zero errors; no timing thresholds),
 #      and C10K on the defaults (10,000 connections, zero errors, RSS under 256 MiB);
 #   7. the Kubernetes manifests, parsed and checked field by field;
-#   8. the container tests (Docker image, compose, netcat, stop, scale-out).
+#   8. the container tests (Docker image, compose, netcat, stop, scale-out);
+#   9. lint: clang-format on every C++ file, clang-tidy (warnings are errors) on the product's sources.
 # Installs what is missing. With CI=true every part must run: a skip fails.
-# ECHOD_TEST_PARTS="unit tsan asan fuzz soak bench deploy container" picks parts (default: all).
+# ECHOD_TEST_PARTS="lint unit tsan asan fuzz soak bench deploy container" picks parts (default: all).
+# A skipped test counts: the summary prints how many, and with CI=true a skip fails its part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-parts=${ECHOD_TEST_PARTS:-"unit tsan asan fuzz soak bench deploy container"}
+parts=${ECHOD_TEST_PARTS:-"lint unit tsan asan fuzz soak bench deploy container"}
 jobs=$(nproc)
 failed=()
 summary=()
@@ -33,17 +35,40 @@ run_suite() {  # name, build dir, cmake args...
     return
   fi
   echo "=== $name: ctest"
-  if (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 300); then
-    # The fault tests print what they measured; ctest keeps it in its log.
-    grep -h '\[ figures  \]' "$dir/Testing/Temporary/LastTest.log" 2>/dev/null || true
-    summary+=("$name: passed")
-  else
+  local rc=0
+  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 300 | tee ctest.log) || rc=$?
+  # The fault tests print what they measured; ctest keeps it in its log.
+  grep -h '\[ figures  \]' "$dir/Testing/Temporary/LastTest.log" 2>/dev/null || true
+  local skipped
+  skipped=$(grep -c ' Skipped ' "$dir/ctest.log" || true)
+  if [ "$rc" -ne 0 ]; then
     failed+=("$name")
+  elif [ "$skipped" -gt 0 ] && [ "${CI:-}" = true ]; then
+    grep ' Skipped ' "$dir/ctest.log"
+    failed+=("$name: $skipped test(s) skipped, and in CI every test must run")
+  else
+    summary+=("$name: passed, $skipped skipped")
   fi
 }
 
 for part in $parts; do
   case $part in
+    lint)
+      echo "=== lint: clang-format, clang-tidy"
+      lint_ok=true
+      if ! git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror; then
+        echo "=== lint: clang-format would change the files above (run: git ls-files '*.cpp' '*.h' | xargs clang-format -i)"
+        lint_ok=false
+      fi
+      cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DECHOD_BUILD_BENCH=ON >/dev/null
+      cmake --build build/test -j "$jobs" >/dev/null  # generated sources and headers must exist for clang-tidy
+      if ! run-clang-tidy -p build/test -j "$jobs" -quiet "$PWD/(protocol|service|client|settings|bench)/.*\.cpp" \
+        >build/test/tidy.log 2>&1; then
+        grep -E 'warning:|error:' build/test/tidy.log | sort -u | head -40
+        echo "=== lint: clang-tidy found the above (log: build/test/tidy.log)"
+        lint_ok=false
+      fi
+      if $lint_ok; then summary+=("lint: passed"); else failed+=("lint"); fi ;;
     unit) run_suite "unit+integration" build/test ;;
     tsan)
       TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \

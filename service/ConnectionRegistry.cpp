@@ -65,7 +65,7 @@ Poco::Net::StreamSocket ConnectionRegistry::forgetLocked(Map::iterator it) {
     if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
   }
   if (it->second.running) --_running;
-  Poco::Net::StreamSocket socket = std::move(it->second.socket);
+  Poco::Net::StreamSocket socket = it->second.socket;  // POCO 1.11 sockets copy a reference, they do not move
   _entries.erase(it);
   if (_entries.empty()) _emptied.notify_all();
   return socket;
@@ -195,7 +195,7 @@ void ConnectionRegistry::abortAll() {
   for (auto& [key, slot] : _entries) wake(slot, slot.wake.load(std::memory_order_relaxed));
 }
 
-bool ConnectionRegistry::waitUntilEmpty(Poco::Timespan timeout) {
+bool ConnectionRegistry::waitUntilEmpty(const Poco::Timespan& timeout) {
   std::unique_lock<std::mutex> lock(_mutex);
   return _emptied.wait_for(lock, std::chrono::microseconds(timeout.totalMicroseconds()),
                            [this] { return _entries.empty(); });

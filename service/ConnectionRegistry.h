@@ -100,7 +100,7 @@ class ConnectionRegistry {
   void abortAll();
 
   /// Waits until no admitted connection is left, at most `timeout`. True if none is left.
-  bool waitUntilEmpty(Poco::Timespan timeout);
+  bool waitUntilEmpty(const Poco::Timespan& timeout);
 
   bool draining() const noexcept { return _draining.load(std::memory_order_acquire); }
   bool aborting() const noexcept { return _aborting.load(std::memory_order_acquire); }

@@ -98,9 +98,8 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
   EchoServer& echo = *servers.echo;
   echo.start();
   const PoolSize& pool = echo.poolSize();
-  log.notice("worker pool: %d threads, decided by %s (file limit %Ld%s%s)", echo.settings().maxThreads,
-             pool.decidedBy, static_cast<Poco::Int64>(fileLimit), std::string(pool.detail.empty() ? "" : "; "),
-             pool.detail);
+  log.notice("worker pool: %d threads, decided by %s (file limit %Ld%s%s)", echo.settings().maxThreads, pool.decidedBy,
+             static_cast<Poco::Int64>(fileLimit), std::string(pool.detail.empty() ? "" : "; "), pool.detail);
   log.notice("settings: %s", describe(echo.settings()));
   log.notice("listening on %s", echo.address().toString());
   if (servers.admin) {

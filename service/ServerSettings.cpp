@@ -27,8 +27,7 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
       {"echo.maxThreads", "max-threads", "ECHO_MAX_THREADS", "N",
        "worker threads, one per open connection; 0 sizes from the machine's limits", defaultText(d.maxThreads)},
       {"echo.minThreads", "min-threads", "ECHO_MIN_THREADS", "N",
-       "worker threads started up front and kept; 0 is min(" + std::to_string(kDefaultMinThreads) +
-           ", max-threads)",
+       "worker threads started up front and kept; 0 is min(" + std::to_string(kDefaultMinThreads) + ", max-threads)",
        defaultText(d.minThreads)},
       {"echo.maxQueued", "max-queued", "ECHO_MAX_QUEUED", "N",
        "connections waiting for a thread before 'ERR server busy'", defaultText(d.maxQueued)},

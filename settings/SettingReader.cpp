@@ -122,8 +122,8 @@ std::size_t distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t above = row[j];
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      const bool same =
+          std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
       diagonal = above;
     }
@@ -153,7 +153,9 @@ void leafKeys(const Poco::Util::AbstractConfiguration& config, const std::string
   Poco::Util::AbstractConfiguration::Keys keys;
   config.keys(root, keys);
   for (const auto& key : keys) {
-    const std::string full = root.empty() ? key : root + "." + key;
+    std::string full = root;
+    if (!full.empty()) full += '.';
+    full += key;
     if (config.hasProperty(full)) out.push_back(full);
     if (depth < 8) leafKeys(config, full, out, depth + 1);  // a key can be both a value and a parent
   }
@@ -170,8 +172,10 @@ std::vector<std::string> unknownKeys(const Poco::Util::AbstractConfiguration& co
     const bool known = std::any_of(specs.begin(), specs.end(), [&](const SettingSpec& s) { return s.key == key; });
     if (known) continue;
     const std::string guess = closest(key, specs, [](const SettingSpec& s) { return s.key; });
-    warnings.push_back("unknown setting " + key + " in " + source + " is ignored" +
-                       (guess.empty() ? std::string() : "; did you mean " + guess + "?"));
+    std::string warning = "unknown setting " + key;
+    warning += " in " + source + " is ignored";
+    if (!guess.empty()) warning += "; did you mean " + guess + "?";
+    warnings.push_back(warning);
   }
   return warnings;
 }

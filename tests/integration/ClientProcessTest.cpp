@@ -208,8 +208,7 @@ TEST(ClientProcess, BenchInRawFramingAgainstALineServerReportsErrors) {
 TEST(ClientProcess, RawBenchRefusesAPipelineWithAClearMessage) {
   ChildProcess bench(ECHO_CLIENT_PATH, {"--bench", "--framing=raw", "--pipeline=4"});
   EXPECT_EQ(bench.waitForExit(), 64);
-  EXPECT_EQ(bench.err(),
-            "echo-client: invalid value '4' for client.pipeline (--pipeline): 1 with --framing=raw\n");
+  EXPECT_EQ(bench.err(), "echo-client: invalid value '4' for client.pipeline (--pipeline): 1 with --framing=raw\n");
 }
 
 TEST(ClientProcess, BenchOptionsWithoutBenchAreWarnedAboutAndIgnored) {

@@ -126,8 +126,7 @@ TEST(ServerProcess, ShippedConfigFileIsValidAndKeepsTheDefaults) {
 }
 
 TEST(ServerProcess, MissingConfigFileIsOneLineNamingTheSetting) {
-  ChildProcess byOption(ECHO_SERVER_PATH,
-                        {"--port=0", "--admin-port=0", "--config-file=/nonexistent/echo.properties"});
+  ChildProcess byOption(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0", "--config-file=/nonexistent/echo.properties"});
   EXPECT_EQ(byOption.waitForExit(), kExitConfig);
   EXPECT_EQ(byOption.err(),
             "echo-server: cannot read the configuration file '/nonexistent/echo.properties' (--config-file, "

@@ -74,8 +74,15 @@ status=0
 [ "$fd1" -le "$fd0" ] || { echo "soak: FAIL: descriptors $fd0 -> $fd1"; status=1; }
 [ $((rss1 - rss0)) -lt 5120 ] || { echo "soak: FAIL: RSS grew by $((rss1 - rss0)) KiB"; status=1; }
 kill -TERM $pid
-wait $pid
-rc=$?
+# The drain takes at most drainTimeout (5 s) + 1 s + the pool's join: 15 s is plenty.
+for _ in $(seq 1 150); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+  echo "soak: FAIL: server still running 15 s after SIGTERM"
+  kill -KILL $pid
+  status=1
+fi
+rc=0
+wait $pid || rc=$?
 [ $rc -eq 0 ] || { echo "soak: FAIL: server exit status $rc after SIGTERM"; status=1; }
 trap 'rm -f "$log"' EXIT
 [ $status -eq 0 ] && echo "soak: passed"

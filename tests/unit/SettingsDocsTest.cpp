@@ -45,8 +45,8 @@ TEST(SettingsDocs, PropertiesFileListsEveryServerKeyWithItsDefault) {
     const std::string line = lineWith(file, key + " = ");
     ASSERT_FALSE(line.empty()) << key << " is missing from config/echo-server.properties";
     const std::string value = line.substr(line.find(" = ") + 3);
-    const std::string expected = spec.defaultValue.front() == '\'' ? "\"" + bare(spec.defaultValue) + "\""
-                                                                   : spec.defaultValue;
+    const std::string expected =
+        spec.defaultValue.front() == '\'' ? "\"" + bare(spec.defaultValue) + "\"" : spec.defaultValue;
     EXPECT_EQ(value, expected) << key << ": the properties file shows another default than the server has";
   }
 }
