@@ -1,12 +1,12 @@
 #include "service/EchoConnection.h"
 
+#include "service/WorkerScheduling.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Stopwatch.h>
 
-#include <pthread.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -32,18 +32,6 @@ bool sendTimedOut(const Poco::Exception& e) {
 Poco::Logger& logger() {
   static Poco::Logger& log = Poco::Logger::get("echod.connection");
   return log;
-}
-
-/// Puts the calling worker thread under the configured policy, once per
-/// thread: POCO keeps its pooled threads, and never resets a policy it did not set.
-void applyScheduling(WorkerScheduling scheduling) {
-  thread_local bool applied = false;
-  if (applied) return;
-  applied = true;
-  if (scheduling != WorkerScheduling::Batch) return;
-  const sched_param param{};
-  const int rc = ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &param);
-  if (rc != 0) logger().debug("worker thread stays under the default scheduling: %s", std::string(std::strerror(rc)));
 }
 
 std::string peerName(const Poco::Net::StreamSocket& socket) {
@@ -72,7 +60,7 @@ EchoConnection::~EchoConnection() { _registry.release(socket()); }
 void EchoConnection::run() {
   _slot = _registry.attach(socket());
   if (_slot == nullptr) return;  // answered while it waited for this thread
-  applyScheduling(_settings.workerScheduling);
+  applyWorkerScheduling(_settings.workerScheduling);
   // The peer's name costs a system call: only when the lines are logged.
   auto& log = logger();
   const std::string peer = log.information() ? peerName(socket()) : std::string();
@@ -96,26 +84,31 @@ void EchoConnection::run() {
 void EchoConnection::serve() {
   std::size_t drainBudget = kDrainBudget;
   for (;;) {
-    if (_registry.aborting()) return end(Ending::Aborted);
-    const int received = socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
+    // read → feed → write → check: every way out goes through end().
+    const int received = _registry.aborting() ? 0 : socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
     if (received <= 0) return end(whyEndOfStream());
-    _bytesIn += static_cast<std::size_t>(received);
-    _metrics.count(_metrics.bytesReceived, static_cast<std::uint64_t>(received));
-    process(std::string_view(_input.get(), static_cast<std::size_t>(received)));
-    if (_session.echoed() != _echoedCounted) {
-      // Idle means no complete message: an unfinished line does not count.
-      _registry.touch(*_slot);
-      _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
-      _echoedCounted = _session.echoed();
-    }
-    if (_session.verdict() != Verdict::Continue) break;
-    if (_registry.draining()) {
-      // A client that keeps sending cannot hold the drain open.
-      drainBudget -= std::min(drainBudget, static_cast<std::size_t>(received));
-      if (drainBudget == 0) return end(Ending::Drained);
-    }
+    const auto size = static_cast<std::size_t>(received);
+    _bytesIn += size;
+    _metrics.count(_metrics.bytesReceived, size);
+    process(std::string_view(_input.get(), size));
+    if (const auto ending = afterRead(size, drainBudget)) return end(*ending);
   }
-  _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
+}
+
+std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size, std::size_t& drainBudget) {
+  if (_session.echoed() != _echoedCounted) {
+    // Idle means no complete message: an unfinished line does not count.
+    _registry.touch(*_slot);
+    _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+    _echoedCounted = _session.echoed();
+  }
+  if (_session.verdict() != Verdict::Continue) return Ending::SessionEnded;
+  if (_registry.draining()) {
+    // A client that keeps sending cannot hold the drain open.
+    drainBudget -= std::min(drainBudget, size);
+    if (drainBudget == 0) return Ending::Drained;
+  }
+  return std::nullopt;
 }
 
 EchoConnection::Ending EchoConnection::whyEndOfStream() const {
@@ -136,6 +129,9 @@ EchoConnection::Ending EchoConnection::whyEndOfStream() const {
 
 void EchoConnection::end(Ending ending) {
   switch (ending) {
+    case Ending::SessionEnded:  // FIN or ERR is already written
+      _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
+      return;
     case Ending::PeerClosed:
       _peerClosed = true;
       _session.endOfInput(_output);

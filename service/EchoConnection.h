@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,10 +35,13 @@ class EchoConnection : public Poco::Net::TCPServerConnection {
   void run() override;
 
  private:
-  /// How a connection ends, besides the session's own FIN or ERR.
-  enum class Ending { PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted };
+  /// How a connection ends.
+  enum class Ending { SessionEnded, PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted };
 
   void serve();
+  /// After a read was answered: how the connection ends now, if it does.
+  std::optional<Ending> afterRead(std::size_t size, std::size_t& drainBudget);
+  /// The one way out of serve(): the last reply for `ending`, written.
   void end(Ending ending);
   Ending whyEndOfStream() const;
   void process(std::string_view received);
