@@ -3,7 +3,9 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace echod {
 

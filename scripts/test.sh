@@ -3,7 +3,7 @@
 #   1. unit and integration tests (GoogleTest under CTest), plain build;
 #   2. the same suite built with -fsanitize=thread;
 #   3. the same suite built with -fsanitize=address,undefined;
-#   4. the libFuzzer target of the protocol core, ECHOD_FUZZ_SECONDS (60);
+#   4. the libFuzzer targets of the protocol core (server and client halves), ECHOD_FUZZ_SECONDS (60) shared;
 #   5. the soak test: mixed traffic for ECHOD_SOAK_SECONDS (60), then fds and RSS;
 #   6. the benchmark as a smoke test (every case runs, zero errors; no timing thresholds),
 #      and C10K on the defaults (10,000 connections, zero errors, RSS under 256 MiB);
@@ -80,22 +80,30 @@ for part in $parts; do
       echo "=== fuzz: build (build/fuzz, clang + libFuzzer)"
       cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DECHOD_BUILD_TESTS=OFF -DECHOD_BUILD_FUZZ=ON "-DECHOD_SANITIZE=address,undefined,fuzzer-no-link" >/dev/null
-      if cmake --build build/fuzz --target echo_session_fuzz -j "$jobs" >build/fuzz/build.log 2>&1; then
-        corpus=$(mktemp -d)
-        cp tests/fuzz/corpus/* "$corpus/"
-        echo "=== fuzz: ${ECHOD_FUZZ_SECONDS:-60} s on the protocol core, both framings"
-        fuzz_rc=0
-        (cd build/fuzz && ./tests/fuzz/echo_session_fuzz -max_total_time="${ECHOD_FUZZ_SECONDS:-60}" \
-          -rss_limit_mb=1024 -max_len=8192 -print_final_stats=1 "$corpus" >fuzz.log 2>&1) || fuzz_rc=$?
-        grep -E '^Done|stat::number_of_executed_units|stat::peak_rss_mb|ERROR|property violated|SUMMARY' \
-          build/fuzz/fuzz.log || true
-        if [ $fuzz_rc -eq 0 ]; then
-          summary+=("fuzz: passed, no finding")
+      if cmake --build build/fuzz --target echo_session_fuzz reply_reader_fuzz -j "$jobs" >build/fuzz/build.log 2>&1; then
+        # The time is shared between the two halves of the protocol core.
+        share=$(( ${ECHOD_FUZZ_SECONDS:-60} / 2 ))
+        fuzz_failed=()
+        for target in echo_session_fuzz reply_reader_fuzz; do
+          corpus=$(mktemp -d)
+          cp tests/fuzz/corpus/* "$corpus/"
+          echo "=== fuzz: $target, ${share} s"
+          fuzz_rc=0
+          (cd build/fuzz && "./tests/fuzz/$target" -max_total_time="$share" \
+            -rss_limit_mb=1024 -max_len=8192 -print_final_stats=1 "$corpus" >"$target.log" 2>&1) || fuzz_rc=$?
+          grep -E '^Done|stat::number_of_executed_units|stat::peak_rss_mb|ERROR|property violated|SUMMARY' \
+            "build/fuzz/$target.log" || true
+          if [ $fuzz_rc -ne 0 ]; then
+            tail -n 30 "build/fuzz/$target.log"
+            fuzz_failed+=("$target")
+          fi
+          rm -rf "$corpus"
+        done
+        if [ ${#fuzz_failed[@]} -eq 0 ]; then
+          summary+=("fuzz: passed, no finding (echo_session_fuzz, reply_reader_fuzz)")
         else
-          tail -n 30 build/fuzz/fuzz.log
-          failed+=("fuzz (the failing input is in build/fuzz/)")
+          failed+=("fuzz: ${fuzz_failed[*]} (the failing input is in build/fuzz/)")
         fi
-        rm -rf "$corpus"
       else
         tail -n 30 build/fuzz/build.log
         failed+=("fuzz build")

@@ -71,8 +71,15 @@ void Housekeeper::tick() {
     const std::size_t refused = _registry.refuseQueuedOlderThan(_rules.strandedMs, now);
     _metrics.count(_metrics.threadStartFailures, refused);
     _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ServerBusy)], refused);
-    Poco::Logger::get("echod.server")
-        .warning("the system refused a new worker thread: %z queued connection(s) got ERR server busy", refused);
+    // One line a second at most, like every refusal: a flood must not become a log flood.
+    _refusedByThreadLimit += refused;
+    if (now - _lastThreadWarningMs >= 1000) {
+      Poco::Logger::get("echod.server")
+          .warning("the system refused a new worker thread: %z queued connection(s) got ERR server busy",
+                   _refusedByThreadLimit);
+      _refusedByThreadLimit = 0;
+      _lastThreadWarningMs = now;
+    }
   }
   if (swept.queueTimeouts > 0) {
     _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ServerBusy)], swept.queueTimeouts);

@@ -42,7 +42,9 @@ class Housekeeper : public Poco::Runnable {
   const std::int64_t _epochUs;
   Poco::Thread _thread{"housekeeper"};
   Poco::Event _stop;
-  bool _started = false;  ///< start() and stop() are called by the owner's thread only
+  bool _started = false;                        ///< start() and stop() are called by the owner's thread only
+  std::size_t _refusedByThreadLimit = 0;        ///< since the last warning (housekeeper thread only)
+  std::int64_t _lastThreadWarningMs = -100000;  ///< when it was logged
 };
 
 }  // namespace echod

@@ -1,6 +1,5 @@
 #include "service/JsonLogFormatter.h"
 
-#include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/JSONString.h>
 

@@ -13,7 +13,7 @@ namespace echod {
 struct ServerMetrics {
   using Counter = std::atomic<std::uint64_t>;
   /// One slot per ErrorReason: the last enumerator plus one.
-  static constexpr std::size_t kReasons = static_cast<std::size_t>(ErrorReason::ShuttingDown) + 1;
+  static constexpr std::size_t kReasons = static_cast<std::size_t>(kLastErrorReason) + 1;
 
   Counter connectionsOpened{0};
   Counter messages{0};  ///< lines (raw: chunks) answered with an echo

@@ -12,7 +12,7 @@
 
 namespace echod {
 
-/// How the kernel schedules worker threads (docs/performance.md, "Scheduling").
+/// How the kernel schedules worker threads (echo.workerScheduling in docs/configuration.md).
 enum class WorkerScheduling {
   Batch,   ///< SCHED_BATCH: a woken worker does not preempt a running one
   Normal,  ///< SCHED_OTHER, the kernel's default
