@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "FuzzSupport.h"
 #include "protocol/EchoSession.h"
 
 namespace {
@@ -23,15 +24,9 @@ using echod::Framing;
 using echod::SessionOptions;
 using echod::Verdict;
 
-constexpr std::size_t kMaxLine = 64;
-const std::string kPrefix = "echo : ";
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "property violated: %s\n", what);
-    std::abort();
-  }
-}
+using echod::fuzz::check;
+using echod::fuzz::kMaxLine;
+using echod::fuzz::kPrefix;
 
 struct Outcome {
   std::string replies;
@@ -83,14 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
 
   // Cut points chosen from the control byte: a deterministic pseudo-random walk.
-  std::vector<std::size_t> cuts;
-  unsigned state = control * 2654435761u + 1;
-  for (std::size_t pos = 0;;) {
-    state = state * 1103515245u + 12345u;
-    pos += 1 + (state >> 16) % 13;
-    if (pos >= input.size()) break;
-    cuts.push_back(pos);
-  }
+  const std::vector<std::size_t> cuts = echod::fuzz::cutsFor(control, input.size());
 
   SessionOptions options;
   options.maxLineLength = kMaxLine;

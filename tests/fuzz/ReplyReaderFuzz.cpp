@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "FuzzSupport.h"
 #include "protocol/EchoSession.h"
 #include "protocol/ReplyReader.h"
 
@@ -23,15 +24,9 @@ using echod::Framing;
 using echod::Reply;
 using echod::ReplyReader;
 
-constexpr std::size_t kMaxLine = 64;
-const std::string kPrefix = "echo : ";
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "property violated: %s\n", what);
-    std::abort();
-  }
-}
+using echod::fuzz::check;
+using echod::fuzz::kMaxLine;
+using echod::fuzz::kPrefix;
 
 struct Decoded {
   std::string replies;  ///< kind letter, then the text, one per reply
@@ -62,14 +57,7 @@ Decoded decode(std::string_view bytes, const std::vector<std::size_t>& cuts) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-  std::vector<std::size_t> cuts;
-  unsigned state = data[0] * 2654435761u + 1;
-  for (std::size_t pos = 0;;) {
-    state = state * 1103515245u + 12345u;
-    pos += 1 + (state >> 16) % 13;
-    if (pos >= input.size()) break;
-    cuts.push_back(pos);
-  }
+  const std::vector<std::size_t> cuts = echod::fuzz::cutsFor(data[0], input.size());
 
   // Arbitrary bytes from a server: the split must not matter.
   const Decoded whole = decode(input, {});

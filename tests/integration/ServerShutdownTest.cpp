@@ -69,13 +69,7 @@ TEST(ServerShutdown, NewConnectionDuringTheDrainGetsShuttingDownAndIsCounted) {
   // A connection that cannot finish at once holds the drain open: its worker
   // is stuck writing replies to a client that does not read.
   TestClient stuck(server.port());
-  stuck.socket().setSendTimeout(Poco::Timespan(1, 0));
-  const std::string lines(64 * 1024, '\n');
-  try {
-    for (int i = 0; i < 2000; ++i) stuck.send(lines);
-  } catch (const Poco::IOException&) {
-    // Our send timed out: both directions are full now.
-  }
+  stuck.sendUntilStuck();
   auto drain = std::async(std::launch::async, [&] { return server.server().shutdown(); });
   Poco::Stopwatch clock;
   clock.start();
@@ -98,14 +92,7 @@ TEST(ServerShutdown, ConnectionThatCannotFinishGetsShuttingDownAfterTheDrainTime
   InProcessServer server(settings);
   // The only worker is stuck writing to a client that never reads ...
   TestClient stuck(server.port());
-  stuck.socket().setSendTimeout(Poco::Timespan(1, 0));  // no progress for 1 s: the pipes are full
-  std::string lines;
-  for (int i = 0; i < 2000; ++i) lines += "fill the pipes with replies nobody reads\n";
-  try {
-    for (int i = 0; i < 2000; ++i) stuck.send(lines);
-  } catch (const Poco::IOException&) {
-    // Our send timed out (EAGAIN): both directions are full now.
-  }
+  stuck.sendUntilStuck();
   // ... so this one waits in the queue and cannot finish in time either.
   TestClient queued(server.port());
   Poco::Stopwatch clock;

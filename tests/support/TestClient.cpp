@@ -82,6 +82,21 @@ std::string TestClient::readAll(Poco::Timespan timeout) {
   return out;
 }
 
+std::size_t TestClient::sendUntilStuck() {
+  _socket.setSendTimeout(Poco::Timespan(1, 0));
+  const std::string lines(64 * 1024, '\n');
+  std::size_t sent = 0;
+  try {
+    for (int i = 0; i < 2048; ++i) {
+      send(lines);
+      sent += lines.size();
+    }
+  } catch (const Poco::IOException&) {
+    // Our send timed out: both directions are full now.
+  }
+  return sent;
+}
+
 void TestClient::halfClose() { _socket.shutdownSend(); }
 
 void TestClient::reset() {

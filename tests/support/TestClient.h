@@ -30,6 +30,10 @@ class TestClient {
   std::string readAll(Poco::Timespan timeout = kDeadline);
   /// True once a read saw a reset instead of the server's FIN.
   bool wasReset() const { return _reset; }
+  /// Sends empty lines, never reading, until no byte has gone out for a
+  /// second: the server's worker is then stuck writing replies nobody reads.
+  /// Returns the bytes sent (bounded: at most 128 MiB).
+  std::size_t sendUntilStuck();
   void halfClose();
   /// Close with SO_LINGER 0: the peer sees a reset.
   void reset();
