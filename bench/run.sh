@@ -1,70 +1,94 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: echo-server against a Boost.Asio echo server (one
-# thread, and one thread per core), same protocol, same load, cases and
-# servers interleaved in one run. Two load generators: `event-load` (one
-# epoll loop: cheap per reply, so the server is what runs out of CPU) and
-# `echo-client --bench` (a thread per connection, like the threaded client).
-# Prints one table.
+# The one-command comparison: echo-server on its defaults against the peers
+# of its kind, each speaking the same line protocol, cases and servers
+# interleaved round by round in one run:
+#   naive   bench/NaiveEchoServer.cpp: blocking sockets, a detached std::thread
+#           per connection, one send() per reply (the classroom server in C++)
+#   go      bench/go/echo.go: a goroutine per connection, bufio, one Write per line
+#   asio    bench/AsioEchoServer.cpp: Boost.Asio, one event-loop thread (the ceiling)
+# Load: bench/EventLoadGenerator.cpp (one epoll loop; every reply checked).
+# Per server and case: msg/s, p50/p99 latency, and the server's CPU time per
+# message (utime+stime from /proc/PID/stat); at the start, the cost of one
+# context switch (bench/ContextSwitch.cpp); at the end, each server's peak
+# RSS and the model-floor inequality: echod's CPU per message <= Asio's + one
+# switch. Prints one table.
 #
-#   bench/run.sh                 full run (about 8 minutes)
-#   BENCH_SECONDS=0.5 BENCH_ROUNDS=1 bench/run.sh   the CI smoke test
+#   bench/run.sh                                      full run (about 12 minutes)
+#   BENCH_SECONDS=0.5 BENCH_ROUNDS=1 bench/run.sh     the CI smoke test
 #
-# Knobs: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (each case
-# is measured this many times per server, servers alternating; the median
-# round is reported; default 3), BENCH_PIN (1: servers on CPU 0, load on
-# CPU 1; default 1 on machines with 2+ CPUs), BENCH_LOAD ("event threads",
-# or one of them). Traffic goes to 127.0.0.1 only; every run is bounded by
-# BENCH_SECONDS.
+# Knobs: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (default 5;
+# the median round is reported), BENCH_PIN (1: servers on CPU 0, load on CPU 1;
+# default 1 with 2+ CPUs), BENCH_CASES (a regex on the case names). Traffic
+# goes to 127.0.0.1 only; every measurement is bounded by BENCH_SECONDS.
+# A peer whose toolchain is missing is skipped with a message, except with
+# CI=true, where that fails (the test command installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${BENCH_SECONDS:-3}
-rounds=${BENCH_ROUNDS:-3}
-loads=(${BENCH_LOAD:-event threads})
+rounds=${BENCH_ROUNDS:-5}
 cpus=$(nproc)
 pin=${BENCH_PIN:-$([ "$cpus" -ge 2 ] && echo 1 || echo 0)}
+case_filter=${BENCH_CASES:-.}
 
 . bench/lib.sh
-bench_build echo-server echo-client asio-echo-server event-load
-server_bin=build/bench/service/echo-server
-client_bin=build/bench/client/echo-client
-asio_bin=build/bench/bench/asio-echo-server
-event_bin=build/bench/bench/event-load
+bench_build echo-server asio-echo-server naive-echo-server event-load context-switch
+bin=build/bench
+go_bin=""
+if command -v go >/dev/null 2>&1; then
+  GOCACHE=${GOCACHE:-$PWD/build/bench/gocache} GOPATH=${GOPATH:-$PWD/build/bench/gopath} GOFLAGS=-mod=mod \
+    go build -o "$bin/bench/go-echo-server" bench/go/echo.go
+  go_bin=$bin/bench/go-echo-server
+elif [ "${CI:-}" = true ]; then
+  echo "bench: no Go toolchain (golang-go), and in CI every peer must run" >&2
+  exit 1
+else
+  echo "bench: no Go toolchain (apt-get install golang-go): the Go peer is skipped" >&2
+fi
 
-# 1,000 connections plus the connect storm's churn need descriptors.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
+# 10,000 connections and the connect storm's churn need descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" -lt 10300 ]; then
+  echo "bench: the descriptor limit $(ulimit -n) is below 10,300: the 10,000-connection case cannot run" >&2
+  exit 1
+fi
 
 server_cpu=(); load_cpu=()
 if [ "$pin" = 1 ]; then server_cpu=(taskset -c 0); load_cpu=(taskset -c 1); fi
 
 logdir=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$logdir"; }
+declare -A port pid
+cleanup() { for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$logdir"; }
 trap cleanup EXIT
 
-start_server() {  # name, command...  (sets port[name])
+start_server() {  # name, command...  (sets port[name], pid[name])
   local name=$1
   shift
   "${server_cpu[@]}" "$@" >/dev/null 2>"$logdir/$name.log" &
-  pids+=($!)
+  pid[$name]=$!
   port[$name]=$(listening_port "$logdir/$name.log")
 }
 
-declare -A port
-# A warm pool sized for the largest case: see docs/performance.md (min-threads).
-echod_options=(--host=127.0.0.1 --port=0 --max-threads=1200 --min-threads=1100 --max-queued=64 --log-level=notice
-  --admin-port=0 --idle-timeout=60)
-start_server echod "$server_bin" "${echod_options[@]}"
-start_server echod-batch "$server_bin" "${echod_options[@]}" --worker-scheduling=batch
-start_server asio-1t "$asio_bin" --port=0 --threads=1
-start_server "asio-${cpus}t" "$asio_bin" --port=0 --threads="$cpus"
-servers=(echod echod-batch asio-1t "asio-${cpus}t")
+# echod exactly as a user starts it: every setting at its default; only the
+# ports are free ones (0), so that the run never collides with a server running here.
+echod_command=("$bin/service/echo-server" --port=0 --admin-port=0)
+start_server echod "${echod_command[@]}"
+start_server naive "$bin/bench/naive-echo-server" --port=0
+[ -z "$go_bin" ] || start_server go "$go_bin" -port=0
+start_server asio "$bin/bench/asio-echo-server" --port=0 --threads=1
+servers=(echod naive)
+[ -z "$go_bin" ] || servers+=(go)
+servers+=(asio)
 
-# case name | client options
+switch_ns=$("${server_cpu[@]}" "$bin/bench/context-switch" --cpu="$([ "$pin" = 1 ] && echo 0 || echo 0)" \
+  --rounds=5 --passes=100000 | grep -o '[0-9]* ns' | cut -d' ' -f1)
+
+# case name | load options
 cases=(
-  "pingpong c=1 16B|--connections=1 --size=16"
-  "pingpong c=100 16B|--connections=100 --size=16"
-  "pingpong c=1000 16B|--connections=1000 --size=16"
+  "pingpong c=1|--connections=1 --size=16"
+  "pingpong c=100|--connections=100 --size=16"
+  "pingpong c=1000|--connections=1000 --size=16"
+  "pingpong c=10000|--connections=10000 --size=16 --timeout=10"
   "c=10 4KiB lines|--connections=10 --size=4096"
   "c=10 pipeline=64|--connections=10 --size=16 --pipeline=64"
   "connect storm c=4|--connections=4 --size=16 --workload=connect"
@@ -72,83 +96,82 @@ cases=(
 
 field() { echo "$1" | grep -o "\"$2\":[0-9.]*" | head -n 1 | cut -d: -f2; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 
-measure() {  # load, server, client options -> JSON line (empty on failure)
-  local load=$1 server=$2
-  shift 2
-  if [ "$load" = event ]; then
-    "${load_cpu[@]}" "$event_bin" --host=127.0.0.1 --port="${port[$server]}" --duration="$seconds" --timeout=5 "$@" \
-      2>/dev/null || true
-  else
-    "${load_cpu[@]}" "$client_bin" --bench --json --host=127.0.0.1 --port="${port[$server]}" --duration="$seconds" \
-      --timeout=5 "$@" 2>/dev/null || true
-  fi
-}
-
-declare -A rates p50s p99s p999s ratios round_rate
+declare -A rates p50s p99s cpus_per_msg
 failures=0
 for entry in "${cases[@]}"; do
   name=${entry%%|*}
+  [[ $name =~ $case_filter ]] || continue
   read -ra opts <<<"${entry#*|}"
-  for load in "${loads[@]}"; do
-    for round in $(seq 1 "$rounds"); do
-      for server in "${servers[@]}"; do
-        out=$(measure "$load" "$server" "${opts[@]}")
-        r=$(field "$out" messages_per_second)
-        e=$(field "$out" errors)
-        if [ -z "$r" ] || [ "${e:-1}" != 0 ]; then
-          echo "FAILED: $name, $load load, on $server: ${out:-no output}" >&2
-          failures=$((failures + 1))
-          continue
-        fi
-        key="$name|$load|$server"
-        rates[$key]+=" $r"; p50s[$key]+=" $(field "$out" p50)"; p99s[$key]+=" $(field "$out" p99)"
-        p999s[$key]+=" $(field "$out" p999)"
-        round_rate[$server]=$r
-      done
-      # Per round: each echod against the Asio run measured right after it.
-      for server in echod echod-batch; do
-        if [ -n "${round_rate[$server]:-}" ] && [ -n "${round_rate[asio-1t]:-}" ]; then
-          ratios[$name|$load|$server]+=" $(awk -v a="${round_rate[$server]}" -v b="${round_rate[asio-1t]}" \
-            'BEGIN{printf "%.3f", a/b}')"
-        fi
-      done
-      round_rate=()
+  for round in $(seq 1 "$rounds"); do
+    for server in "${servers[@]}"; do
+      t0=$(ticks "${pid[$server]}")
+      out=$("${load_cpu[@]}" "$bin/bench/event-load" --host=127.0.0.1 --port="${port[$server]}" \
+        --duration="$seconds" --timeout=5 "${opts[@]}" 2>/dev/null || true)
+      t1=$(ticks "${pid[$server]}")
+      r=$(field "$out" messages_per_second)
+      e=$(field "$out" errors)
+      m=$(field "$out" messages)
+      if [ -z "$r" ] || [ "${e:-1}" != 0 ] || [ "${m:-0}" = 0 ]; then
+        echo "FAILED: $name on $server: ${out:-no output}" >&2
+        failures=$((failures + 1))
+        continue
+      fi
+      key="$name|$server"
+      rates[$key]+=" $r"; p50s[$key]+=" $(field "$out" p50)"; p99s[$key]+=" $(field "$out" p99)"
+      cpus_per_msg[$key]+=" $(awk -v t=$((t1 - t0)) -v hz="$hz" -v m="$m" 'BEGIN{printf "%.2f", t * 1e6 / hz / m}')"
     done
   done
 done
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
 echo
-echo "echod vs Boost.Asio, $(date -u +%Y-%m-%d), $cpus CPUs, pinned=$pin, ${seconds}s x ${rounds} rounds, medians"
-printf '%-20s %-7s %-11s %11s %9s %9s %9s %9s %9s %13s\n' case load server "msg/s" "p50 us" "p99 us" "p99.9 us" \
-  "rate/asio" "p99/asio" "round ratios"
+echo "echod vs its peers, $(date -u +%Y-%m-%d), $cpus CPUs, pinned=$pin, ${seconds}s x ${rounds} rounds, medians"
+echo "echod: ${echod_command[*]#$bin/service/}"
+printf '%-20s %-6s %11s %9s %9s %10s %9s %9s %9s %9s\n' case server "msg/s" "p50 us" "p99 us" "cpu us/msg" \
+  "/naive" "p99/naive" "/go" "/asio"
+declare -A med_rate med_p99 med_cpu
 for entry in "${cases[@]}"; do
   name=${entry%%|*}
-  for load in "${loads[@]}"; do
-    for server in "${servers[@]}"; do
-      key="$name|$load|$server"
-      [ -n "${rates[$key]:-}" ] || continue
-      # shellcheck disable=SC2086
-      rate=$(median ${rates[$key]}); p99=$(median ${p99s[$key]})
-      ratio=""; p99ratio=""; range=""
-      asio="$name|$load|asio-1t"
-      if [[ $server == echod* ]] && [ -n "${rates[$asio]:-}" ]; then
-        # shellcheck disable=SC2086
-        ratio=$(awk -v a="$rate" -v b="$(median ${rates[$asio]})" 'BEGIN{printf "%.2fx", a/b}')
-        # shellcheck disable=SC2086
-        p99ratio=$(awk -v a="$p99" -v b="$(median ${p99s[$asio]})" 'BEGIN{printf "%.2fx", (b>0)?a/b:0}')
-        # shellcheck disable=SC2086
-        range=$(printf '%s\n' ${ratios[$name|$load|$server]:-} | sort -g | awk 'NR==1{lo=$1} {hi=$1} END{if (NR) printf "%.2f-%.2f", lo, hi}')
-      fi
-      # shellcheck disable=SC2086
-      printf '%-20s %-7s %-11s %11.0f %9s %9s %9s %9s %9s %13s\n' "$name" "$load" "$server" "$rate" \
-        "$(median ${p50s[$key]})" "$p99" "$(median ${p999s[$key]})" "$ratio" "$p99ratio" "$range"
-    done
+  for server in "${servers[@]}"; do
+    key="$name|$server"
+    [ -n "${rates[$key]:-}" ] || continue
+    # shellcheck disable=SC2086
+    med_rate[$key]=$(median ${rates[$key]}); med_p99[$key]=$(median ${p99s[$key]}); med_cpu[$key]=$(median ${cpus_per_msg[$key]})
+  done
+  for server in "${servers[@]}"; do
+    key="$name|$server"
+    [ -n "${med_rate[$key]:-}" ] || continue
+    vs_naive=""; p99_naive=""; vs_go=""; vs_asio=""
+    if [ "$server" = echod ]; then
+      [ -z "${med_rate[$name|naive]:-}" ] || { vs_naive=$(ratio "${med_rate[$key]}" "${med_rate[$name|naive]}");
+        p99_naive=$(ratio "${med_p99[$key]}" "${med_p99[$name|naive]}"); }
+      [ -z "${med_rate[$name|go]:-}" ] || vs_go=$(ratio "${med_rate[$key]}" "${med_rate[$name|go]}")
+      [ -z "${med_rate[$name|asio]:-}" ] || vs_asio=$(ratio "${med_rate[$key]}" "${med_rate[$name|asio]}")
+    fi
+    # shellcheck disable=SC2086
+    printf '%-20s %-6s %11.0f %9s %9s %10s %9s %9s %9s %9s\n' "$name" "$server" "${med_rate[$key]}" \
+      "$(median ${p50s[$key]})" "${med_p99[$key]}" "${med_cpu[$key]}" "$vs_naive" "$p99_naive" "$vs_go" "$vs_asio"
   done
 done
-echo "(echod: defaults; echod-batch: --worker-scheduling=batch; rate/asio, p99/asio: median over asio-1t's median;"
-echo " round ratios: over the asio-1t run right after, per round, lowest-highest;"
-echo " connect storm: msg/s = connections/s, each connect + one line + exit/FIN + close)"
+echo "(connect storm: msg/s = connections/s, each a connect, one line, exit/FIN, close; cpu us/msg per connection)"
+echo
+echo "The model's floor: one context switch costs ${switch_ns} ns here (bench/ContextSwitch.cpp, two threads on CPU 0)."
+for name in "pingpong c=100" "pingpong c=1000" "pingpong c=10000"; do
+  e=${med_cpu[$name|echod]:-}; a=${med_cpu[$name|asio]:-}
+  [ -n "$e" ] && [ -n "$a" ] || continue
+  awk -v n="$name" -v e="$e" -v a="$a" -v s="$switch_ns" 'BEGIN{
+    f = a + s / 1000; printf "%-17s echod %.2f us/msg %s asio %.2f + one switch %.2f = %.2f us/msg: %s\n", n, e,
+      (e <= f ? "<=" : ">"), a, s / 1000, f, (e <= f ? "at the floor" : "ABOVE the floor") }'
+done
+echo
+printf 'peak RSS:'
+for server in "${servers[@]}"; do
+  printf '  %s %s MiB' "$server" "$(awk '/VmHWM/{printf "%.0f", $2 / 1024}' "/proc/${pid[$server]}/status")"
+done
+echo
 if [ $failures -gt 0 ]; then
   echo "bench: $failures measurement(s) failed"
   exit 1

@@ -8,8 +8,8 @@ set -euo pipefail
 
 want=(g++ cmake make libpoco-dev)
 case "${1:-build}" in
-  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev clang-tidy clang-format procps libboost-dev python3-yaml) ;;
-  bench) want+=(libboost-dev) ;;
+  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev clang-tidy clang-format procps libboost-dev golang-go python3-yaml) ;;
+  bench) want+=(libboost-dev golang-go) ;;
 esac
 
 # promtool (checks the /metrics format in the tests): taken out of Debian's

@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -29,8 +30,26 @@ void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason) {
   }
 }
 
+namespace {
+
+/// The coarse clock's resolution, rounded up to whole ms, plus 1 ms for truncating both ends to ms.
+std::int64_t coarseMarginMs() {
+  timespec resolution{};
+  if (::clock_getres(CLOCK_MONOTONIC_COARSE, &resolution) != 0) return 11;
+  const std::int64_t ns = resolution.tv_sec * 1000000000LL + resolution.tv_nsec;
+  return (ns + 999999) / 1000000 + 1;
+}
+
+}  // namespace
+
+std::int64_t ConnectionRegistry::coarseNowMs() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
 ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit)
-    : _capacity(capacity), _perAddressLimit(perAddressLimit) {
+    : _capacity(capacity), _perAddressLimit(perAddressLimit), _marginMs(coarseMarginMs()) {
   _entries.reserve(std::min<std::size_t>(capacity, 1024));
 }
 
@@ -46,7 +65,7 @@ std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSock
     if (count >= _perAddressLimit) return ErrorReason::TooManyConnections;
     ++count;
   }
-  _entries.try_emplace(socket.impl(), socket, std::move(address), stampClock());
+  _entries.try_emplace(socket.impl(), socket, std::move(address), coarseNowMs());
   return std::nullopt;
 }
 
@@ -126,23 +145,24 @@ ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rule
   for (auto it = _entries.begin(); it != _entries.end();) {
     Slot& slot = it->second;
     if (!slot.running) {
-      if (rules.queueMs > 0 && nowMs - slot.admittedMs >= rules.queueMs) {
+      if (rules.queueMs > 0 && nowMs - slot.admittedMs >= rules.queueMs + _marginMs) {
         it = answerQueued(it, ErrorReason::ServerBusy);
         ++result.queueTimeouts;
         continue;
       }
       ++waiting;
-      if (rules.strandedMs > 0 && _running < rules.maxThreads && nowMs - slot.admittedMs >= rules.strandedMs) {
+      if (rules.strandedMs > 0 && _running < rules.maxThreads &&
+          nowMs - slot.admittedMs >= rules.strandedMs + _marginMs) {
         ++result.stranded;
       }
     } else if (slot.wake.load(std::memory_order_relaxed) != Wake::None) {
       if (slot.wake.load(std::memory_order_relaxed) == Wake::IdleUnderLoad) ++pendingEvictions;
     } else {
       const std::int64_t idle = nowMs - slot.lastMessageMs.load(std::memory_order_relaxed);
-      if (rules.idleMs > 0 && idle >= rules.idleMs) {
+      if (rules.idleMs > 0 && idle >= rules.idleMs + _marginMs) {
         wake(slot, Wake::IdleTimeout);
         ++result.idleClosed;
-      } else if (rules.idleUnderLoadMs > 0 && idle >= rules.idleUnderLoadMs) {
+      } else if (rules.idleUnderLoadMs > 0 && idle >= rules.idleUnderLoadMs + _marginMs) {
         idleEnough.emplace_back(slot.lastMessageMs.load(std::memory_order_relaxed), &slot);
       }
     }
@@ -163,7 +183,7 @@ std::size_t ConnectionRegistry::refuseQueuedOlderThan(std::int64_t ms, std::int6
   std::size_t refused = 0;
   std::lock_guard<std::mutex> lock(_mutex);
   for (auto it = _entries.begin(); it != _entries.end();) {
-    if (!it->second.running && nowMs - it->second.admittedMs >= ms) {
+    if (!it->second.running && nowMs - it->second.admittedMs >= ms + _marginMs) {
       it = answerQueued(it, ErrorReason::ServerBusy);
       ++refused;
     } else {

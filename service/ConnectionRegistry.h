@@ -73,18 +73,18 @@ class ConnectionRegistry {
   /// so that a wake can never reach a reused descriptor.
   void release(Poco::Net::StreamSocket& socket);
 
-  /// A complete message arrived: one relaxed load and one relaxed store.
-  void touch(Slot& slot) const noexcept {
-    slot.lastMessageMs.store(_nowMs.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  }
-  /// The coarse clock that stamps admissions and messages, set by the
-  /// housekeeper each tick to the *next* tick's time: a stamp is never
-  /// earlier than the real time, so no deadline fires early.
-  void setStampClock(std::int64_t ms) noexcept { _nowMs.store(ms, std::memory_order_relaxed); }
-  std::int64_t stampClock() const noexcept { return _nowMs.load(std::memory_order_relaxed); }
+  /// A complete message arrived: one read of the coarse clock (vDSO, no system
+  /// call) and one relaxed store.
+  static void touch(Slot& slot) noexcept { slot.lastMessageMs.store(coarseNowMs(), std::memory_order_relaxed); }
+
+  /// The clock of every stamp and deadline: CLOCK_MONOTONIC_COARSE in ms. It
+  /// lags the real time by at most its resolution; the sweep adds that (and
+  /// the ms truncation) to every deadline, so none fires early, however late
+  /// the housekeeper runs.
+  static std::int64_t coarseNowMs() noexcept;
 
   /// Idle timeout, adaptive idle timeout under load and queue deadline, in one
-  /// pass, at the exact time `nowMs` on the same clock as the stamps.
+  /// pass, at `nowMs` (coarseNowMs()).
   SweepResult sweep(const SweepRules& rules, std::int64_t nowMs);
 
   /// Answers `ERR server busy` to queued connections waiting `ms` or longer at
@@ -129,7 +129,7 @@ class ConnectionRegistry {
   /// counts socket references with atomics in code not built for TSan; freeing
   /// them after our mutex hand-over keeps the happens-before visible to it.
   std::vector<Poco::Net::StreamSocket> _released;
-  std::atomic<std::int64_t> _nowMs{0};
+  const std::int64_t _marginMs;  ///< the coarse clock's resolution + 1 ms: added to every deadline
   std::atomic<bool> _draining{false};
   std::atomic<bool> _aborting{false};
 };

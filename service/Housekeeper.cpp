@@ -1,6 +1,5 @@
 #include "service/Housekeeper.h"
 
-#include <Poco/Clock.h>
 #include <Poco/Logger.h>
 
 #include <pthread.h>
@@ -34,14 +33,9 @@ Housekeeper::Housekeeper(ConnectionRegistry& registry, ServerMetrics& metrics,
       _metrics(metrics),
       _rules(rules),
       _threadStackSize(threadStackSize),
-      _epochUs(Poco::Clock().raw()),
-      _stop(Poco::Event::EVENT_MANUALRESET) {
-  _registry.setStampClock(kTickMs);
-}
+      _stop(Poco::Event::EVENT_MANUALRESET) {}
 
 Housekeeper::~Housekeeper() { stop(); }
-
-std::int64_t Housekeeper::clockMs() const { return (Poco::Clock().raw() - _epochUs) / 1000; }
 
 void Housekeeper::start() {
   _thread.start(*this);
@@ -61,8 +55,7 @@ void Housekeeper::run() {
 }
 
 void Housekeeper::tick() {
-  const std::int64_t now = clockMs();
-  _registry.setStampClock(now + kTickMs);
+  const std::int64_t now = ConnectionRegistry::coarseNowMs();
   const auto swept = _registry.sweep(_rules, now);
   _metrics.count(_metrics.idleWoken, swept.idleClosed);
   _metrics.count(_metrics.evictedUnderLoad, swept.evictedUnderLoad);

@@ -33,13 +33,11 @@ class Housekeeper : public Poco::Runnable {
 
  private:
   void tick();
-  std::int64_t clockMs() const;
 
   ConnectionRegistry& _registry;
   ServerMetrics& _metrics;
   const ConnectionRegistry::SweepRules _rules;
   const int _threadStackSize;
-  const std::int64_t _epochUs;
   Poco::Thread _thread{"housekeeper"};
   Poco::Event _stop;
   bool _started = false;                        ///< start() and stop() are called by the owner's thread only

@@ -16,6 +16,7 @@
 #include <future>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "ChildProcess.h"
 #include "InProcessServer.h"
@@ -121,6 +122,12 @@ TEST(AdminServer, MetricsCountWhatClientsDid) {
     tooLong.send("far too long a line\n");
     sentBytes += 20;
     EXPECT_EQ(tooLong.readAll(), "ERR line too long\n");
+  }
+  // Those connections are released once the server has seen each client close.
+  Poco::Stopwatch settle;
+  settle.start();
+  while (server.server().gauges().openConnections != 0 && settle.elapsed() < test::kDeadline.totalMicroseconds()) {
+    std::this_thread::yield();
   }
   {
     TestClient a(server.port()), b(server.port()), c(server.port());

@@ -79,7 +79,10 @@ TEST(ServerShutdown, NewConnectionDuringTheDrainGetsShuttingDownAndIsCounted) {
   ASSERT_TRUE(server.server().gauges().draining);
   TestClient late(server.port());
   EXPECT_EQ(late.readAll(), "ERR shutting down\n");
+  // Counted right after the reply went out: wait for it, within the deadline.
   const auto& refused = server.server().metrics().refused[ServerMetrics::slot(ErrorReason::ShuttingDown)];
+  clock.restart();
+  while (refused.load() == 0 && clock.elapsed() < test::kDeadline.totalMicroseconds()) std::this_thread::yield();
   EXPECT_EQ(refused.load(), 1u);
   EXPECT_FALSE(drain.get()) << "the stuck connection cannot have finished";
 }
