@@ -6,13 +6,18 @@
 namespace echod {
 
 bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
-  std::optional<ErrorReason> refusal;
+  ConnectionRegistry::Admission admission;
   try {
-    refusal = _registry.admit(socket);
+    admission = _registry.admit(socket);
   } catch (const Poco::Exception& e) {
     Poco::Logger::get("echod.server").debug("dropped a connection gone before admission: %s", e.displayText());
     return false;
   }
+  // Handed to a parked worker: POCO's dispatcher is not needed (and the
+  // worker holds its own reference to the socket, so POCO's going out of
+  // scope does not close it).
+  if (admission.handedOver) return false;
+  const auto refusal = admission.refusal;
   if (!refusal) return true;
   Poco::Net::StreamSocket refused(socket);
   refuseSocket(refused, *refusal);

@@ -53,26 +53,67 @@ ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddr
   _entries.reserve(std::min<std::size_t>(capacity, 1024));
 }
 
-std::optional<ErrorReason> ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket) {
+ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket) {
   std::string address;
   if (_perAddressLimit > 0) address = socket.peerAddress().host().toString();
   std::lock_guard<std::mutex> lock(_mutex);
   _released.clear();
-  if (_draining.load(std::memory_order_relaxed)) return ErrorReason::ShuttingDown;
-  if (_entries.size() >= _capacity) return ErrorReason::ServerBusy;
+  if (_draining.load(std::memory_order_relaxed)) return {ErrorReason::ShuttingDown};
+  if (_entries.size() >= _capacity) return {ErrorReason::ServerBusy};
   if (_perAddressLimit > 0) {
     auto& count = _perAddress[address];
-    if (count >= _perAddressLimit) return ErrorReason::TooManyConnections;
+    if (count >= _perAddressLimit) return {ErrorReason::TooManyConnections};
     ++count;
   }
-  _entries.try_emplace(socket.impl(), socket, std::move(address), coarseNowMs());
-  return std::nullopt;
+  Slot& slot = _entries.try_emplace(socket.impl(), socket, std::move(address), coarseNowMs()).first->second;
+  if (_parked.empty()) {
+    _queueOrder.push_back(socket.impl());
+    if (_queueOrder.size() > 2 * _capacity + 16) compactQueueOrder();
+    return {};
+  }
+  Parking* worker = _parked.back();
+  _parked.pop_back();
+  slot.running = true;
+  ++_running;
+  worker->slot = &slot;
+  worker->socket = socket;
+  // Under the lock: once it sees its slot the worker may return, and its Parking with it.
+  worker->handedOver.notify_one();
+  return {std::nullopt, true};
+}
+
+void ConnectionRegistry::compactQueueOrder() {
+  std::deque<const void*> live;
+  for (const void* key : _queueOrder) {
+    const auto it = _entries.find(key);
+    if (it != _entries.end() && !it->second.running) live.push_back(key);
+  }
+  _queueOrder.swap(live);
+}
+
+ConnectionRegistry::Slot* ConnectionRegistry::park(Parking& me, std::int64_t timeoutMs) {
+  std::unique_lock<std::mutex> lock(_mutex);
+  if (_draining.load(std::memory_order_relaxed)) return nullptr;
+  while (!_queueOrder.empty()) {  // the longest-waiting queued connection, if any
+    const auto it = _entries.find(_queueOrder.front());
+    _queueOrder.pop_front();
+    if (it == _entries.end() || it->second.running) continue;  // answered, or already served
+    it->second.running = true;
+    ++_running;
+    me.slot = &it->second;
+    me.socket = it->second.socket;
+    return me.slot;
+  }
+  _parked.push_back(&me);
+  me.handedOver.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return me.slot != nullptr || me.leave; });
+  if (me.slot == nullptr && !me.leave) _parked.erase(std::find(_parked.begin(), _parked.end(), &me));
+  return me.slot;
 }
 
 ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSocket& socket) {
   std::lock_guard<std::mutex> lock(_mutex);
   const auto it = _entries.find(socket.impl());
-  if (it == _entries.end()) return nullptr;
+  if (it == _entries.end() || it->second.running) return nullptr;
   it->second.running = true;
   ++_running;
   return &it->second;
@@ -197,6 +238,11 @@ std::size_t ConnectionRegistry::beginDrain() {
   std::size_t answered = 0;
   std::lock_guard<std::mutex> lock(_mutex);
   _draining.store(true, std::memory_order_release);
+  for (Parking* worker : _parked) {  // back to POCO, so that its pool can be joined
+    worker->leave = true;
+    worker->handedOver.notify_one();
+  }
+  _parked.clear();
   for (auto it = _entries.begin(); it != _entries.end();) {
     if (!it->second.running) {
       it = answerQueued(it, ErrorReason::ShuttingDown);

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -59,14 +60,40 @@ class ConnectionRegistry {
     std::size_t stranded = 0;  ///< queued past strandedMs while the pool had room
   };
 
+  /// A worker between two connections, waiting on its own stack for the next one.
+  struct Parking {
+    std::condition_variable handedOver;
+    Slot* slot = nullptr;  ///< the connection handed to it, running already (guarded by the registry's mutex)
+    Poco::Net::StreamSocket socket;
+    bool leave = false;  ///< the drain began: go back to POCO
+  };
+
+  /// What admission decided about a new socket.
+  struct Admission {
+    std::optional<ErrorReason> refusal;  ///< answer this and close
+    bool handedOver = false;             ///< a parked worker serves it: POCO's queue is not involved
+  };
+
   /// `capacity`: connections held at once (threads + queue); `perAddressLimit`: 0 for none.
   ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit);
 
-  /// Admits a freshly accepted socket, or says why not. Acceptor thread.
-  std::optional<ErrorReason> admit(const Poco::Net::StreamSocket& socket);
+  /// Admits a freshly accepted socket, or says why not. Acceptor thread. When
+  /// a worker is parked, the socket goes straight to it (the most recently
+  /// parked, whose stack is warm): one lock and one wake-up, where POCO's
+  /// dispatcher would take a pooled thread in a scan over the whole pool.
+  Admission admit(const Poco::Net::StreamSocket& socket);
+
+  /// A worker that finished a connection takes the next: the longest-waiting
+  /// queued one at once if there is one (its entry in POCO's queue is then
+  /// stale: attach() gives that dispatch nothing to do), otherwise the one
+  /// admit() hands it within `timeoutMs`. Null when none came or the drain
+  /// began: the worker goes back to POCO. Both sides decide under one lock, so
+  /// a worker never parks while a connection waits for a thread.
+  Slot* park(Parking& me, std::int64_t timeoutMs);
 
   /// A worker starts serving `socket`. Null when the connection was already
-  /// answered while it waited (queue deadline, shutdown): nothing left to do.
+  /// answered while it waited (queue deadline, shutdown), or taken by a
+  /// finishing worker (park()): nothing left to do.
   Slot* attach(const Poco::Net::StreamSocket& socket);
 
   /// The connection of an admitted socket has ended: forget it, then close it,
@@ -115,6 +142,7 @@ class ConnectionRegistry {
   using Map = std::unordered_map<const void*, Slot>;
   void wake(Slot& slot, Wake why);
   Map::iterator answerQueued(Map::iterator it, ErrorReason reason);
+  void compactQueueOrder();
   /// Erases an entry and hands back its socket, to be closed and then put in _released.
   Poco::Net::StreamSocket forgetLocked(Map::iterator it);
 
@@ -129,6 +157,11 @@ class ConnectionRegistry {
   /// counts socket references with atomics in code not built for TSan; freeing
   /// them after our mutex hand-over keeps the happens-before visible to it.
   std::vector<Poco::Net::StreamSocket> _released;
+  std::vector<Parking*> _parked;  ///< workers waiting for a hand-over, the latest last
+  /// Queued connections in admission order, for park() to take the oldest.
+  /// Keys of entries answered meanwhile stay until skipped; compacted when
+  /// it outgrows twice the capacity, so it stays bounded.
+  std::deque<const void*> _queueOrder;
   const std::int64_t _marginMs;  ///< the coarse clock's resolution + 1 ms: added to every deadline
   std::atomic<bool> _draining{false};
   std::atomic<bool> _aborting{false};

@@ -1,7 +1,5 @@
 #include "service/EchoConnection.h"
 
-#include "service/WorkerScheduling.h"
-
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
@@ -44,23 +42,21 @@ std::string peerName(const Poco::Net::StreamSocket& socket) {
 
 }  // namespace
 
-EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings,
-                               ConnectionRegistry& registry, ServerMetrics& metrics)
-    : TCPServerConnection(socket),
+EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionRegistry::Slot& slot,
+                               const ServerSettings& settings, ConnectionRegistry& registry, ServerMetrics& metrics)
+    : _socket(socket),
       _settings(settings),
       _registry(registry),
       _metrics(metrics),
+      _slot(&slot),
       _session(settings.session),
       _inputSize(settings.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {
   _input.reset(new char[_inputSize]);
 }
 
-EchoConnection::~EchoConnection() { _registry.release(socket()); }
+EchoConnection::~EchoConnection() { _registry.release(_socket); }
 
 void EchoConnection::run() {
-  _slot = _registry.attach(socket());
-  if (_slot == nullptr) return;  // answered while it waited for this thread
-  applyWorkerScheduling(_settings.workerScheduling);
   // The peer's name costs a system call: only when the lines are logged.
   auto& log = logger();
   const std::string peer = log.information() ? peerName(socket()) : std::string();

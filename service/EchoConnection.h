@@ -1,7 +1,6 @@
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Timespan.h>
 
 #include <cstdint>
@@ -17,24 +16,31 @@
 
 namespace echod {
 
-/// One client connection on one pooled thread: reads, feeds the EchoSession,
+/// One client connection on a worker thread (EchoWorker): reads, feeds the EchoSession,
 /// writes what it returns, and stamps each complete message in the registry.
 /// Reads block with no timer: the Housekeeper wakes a connection that is idle
 /// or must make room, and a drain wakes them all, by shutting down the receive
 /// side; the registry's wake reason then picks the reply. The protocol itself
 /// lives in EchoSession. SO_SNDTIMEO = kSendSlice comes from the listening socket.
-class EchoConnection : public Poco::Net::TCPServerConnection {
+class EchoConnection {
  public:
   /// How often a write blocked on a peer that does not read looks up.
   static inline const Poco::Timespan kSendSlice{0, 200000};
 
-  EchoConnection(const Poco::Net::StreamSocket& socket, const ServerSettings& settings, ConnectionRegistry& registry,
-                 ServerMetrics& metrics);
-  ~EchoConnection() override;
+  /// `slot` is the socket's registry entry, attached (running).
+  EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionRegistry::Slot& slot, const ServerSettings& settings,
+                 ConnectionRegistry& registry, ServerMetrics& metrics);
+  /// Releases the registry entry, then closes the socket.
+  ~EchoConnection();
+  EchoConnection(const EchoConnection&) = delete;
+  EchoConnection& operator=(const EchoConnection&) = delete;
 
-  void run() override;
+  /// Serves the connection to its end.
+  void run();
 
  private:
+  Poco::Net::StreamSocket& socket() { return _socket; }
+
   /// How a connection ends.
   enum class Ending { SessionEnded, PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted };
 
@@ -49,10 +55,11 @@ class EchoConnection : public Poco::Net::TCPServerConnection {
   void flush();
   void lingeringClose();
 
+  Poco::Net::StreamSocket _socket;
   const ServerSettings& _settings;
   ConnectionRegistry& _registry;
   ServerMetrics& _metrics;
-  ConnectionRegistry::Slot* _slot = nullptr;  ///< ours from attach() to release()
+  ConnectionRegistry::Slot* _slot;  ///< ours until release()
   EchoSession _session;
   std::unique_ptr<char[]> _input;  ///< not zeroed: only what a read fills is touched
   std::size_t _inputSize;

@@ -49,10 +49,12 @@ EchoServer::EchoServer(const ServerSettings& settings)
       // which under a saturated CPU delays every accept behind it.
       _pool("echo", _settings.minThreads, _settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds,
             _settings.threadStackSize),
-      // Accepted sockets inherit the send timeout: no set-up call per connection.
+      // Accepted sockets inherit the send timeout and TCP_NODELAY (POCO sets
+      // the latter only on what it dispatches; handed-over sockets skip that):
+      // no set-up call per connection.
       // Reads have no timeout: the housekeeper keeps time.
       _socket(listeningSocket(_settings.host, _settings.port, kListenBacklog,
-                              InheritedOptions{EchoConnection::kSendSlice})) {
+                              InheritedOptions{EchoConnection::kSendSlice, true})) {
   Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
   params->setMaxThreads(_settings.maxThreads);
   // The registry enforces maxQueued with a clear reply; POCO's queue must never
@@ -62,6 +64,8 @@ EchoServer::EchoServer(const ServerSettings& settings)
   _server = std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry, _metrics), _pool,
                                                    _socket, params);
   _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
+  const int slots = sizeFutexHash(_settings.maxThreads + kPoolSpareThreads);
+  Poco::Logger::get("echod.server").debug("futex hash: %d slots (0: the kernel's global hash)", slots);
 }
 
 EchoServer::~EchoServer() {

@@ -47,6 +47,7 @@ Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t p
     socket.bind(address, true);
   }
   if (inherited.sendTimeout.totalMicroseconds() > 0) socket.setSendTimeout(inherited.sendTimeout);
+  if (inherited.noDelay) socket.setNoDelay(true);
   socket.listen(backlog);
   return socket;
 }

@@ -12,6 +12,7 @@ namespace echod {
 /// (Linux copies them at accept), so no connection pays a system call for them.
 struct InheritedOptions {
   Poco::Timespan sendTimeout;  ///< SO_SNDTIMEO; zero: none
+  bool noDelay = false;        ///< TCP_NODELAY (Linux passes it on to accepted sockets)
 };
 
 /// A socket bound to host:port and listening, for the echo and the admin

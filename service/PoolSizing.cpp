@@ -1,5 +1,6 @@
 #include "service/PoolSizing.h"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -170,6 +171,17 @@ PoolSize PoolSizing::fromLimits(const MachineLimits& limits, int maxQueued) {
   }
   size.detail = detail.str();
   return size;
+}
+
+int sizeFutexHash(int threads) {
+#ifndef PR_FUTEX_HASH
+  constexpr int PR_FUTEX_HASH = 78;  // linux/prctl.h, from 6.16
+  constexpr int PR_FUTEX_HASH_SET_SLOTS = 1;
+#endif
+  int slots = 16;
+  while (slots < threads && slots < 16384) slots *= 2;
+  if (::prctl(PR_FUTEX_HASH, PR_FUTEX_HASH_SET_SLOTS, slots, 0, 0) != 0) return 0;
+  return slots;
 }
 
 }  // namespace echod
