@@ -25,8 +25,9 @@ namespace echod {
 /// kParkMs, or at the drain.
 class EchoWorker : public Poco::Net::TCPServerConnection {
  public:
-  /// How long a worker waits, parked, for its next connection.
-  static constexpr std::int64_t kParkMs = 10000;
+  /// How long a worker waits, parked, for its next connection: a minute, as
+  /// long as POCO keeps an idle pooled thread by default.
+  static constexpr std::int64_t kParkMs = 60000;
 
   EchoWorker(const Poco::Net::StreamSocket& socket, const ServerSettings& settings, ConnectionRegistry& registry,
              ServerMetrics& metrics)
