@@ -2,8 +2,9 @@
 # Where a thread per connection pays: per echoed message, the server's
 # context switches (voluntary, involuntary, summed over all its threads from
 # /proc/PID/task/*/status) and CPU time (utime+stime from /proc/PID/stat),
-# for echod (defaults and --worker-scheduling=batch) and the one-thread Asio
-# server, under the same event-loop ping-pong load.
+# for echod (defaults and --worker-scheduling=batch), the naive
+# thread-per-connection server and the one-thread Asio server, under the same
+# event-loop ping-pong load.
 #   bench/switches.sh                      100 connections, 3 s per server
 #   SWITCHES_CONNECTIONS=1000 SWITCHES_SECONDS=2 bench/switches.sh
 #   SWITCHES_CONNECTIONS=10 SWITCHES_PIPELINE=64 bench/switches.sh
@@ -16,7 +17,7 @@ seconds=${SWITCHES_SECONDS:-3}
 pipeline=${SWITCHES_PIPELINE:-1}
 
 . bench/lib.sh
-bench_build echo-server asio-echo-server event-load
+bench_build echo-server asio-echo-server naive-echo-server event-load
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 server_cpu=(); load_cpu=()
@@ -60,8 +61,8 @@ measure() {  # name, server command...
 
 echo "ping-pong, $conns connections, 16-byte lines, $pipeline in flight, ${seconds}s per server, pinned=$pin"
 printf "%-12s %10s %10s %10s %10s\n" server msg/s vol/msg invol/msg cpu_us/msg
-echod=(build/bench/service/echo-server --host=127.0.0.1 --port=0 --admin-port=0 --log-level=notice
-  --max-threads=$((conns + 100)) --min-threads=$((conns + 10)))
+echod=(build/bench/service/echo-server --port=0 --admin-port=0)  # every other setting at its default
 measure echod "${echod[@]}"
 measure echod-batch "${echod[@]}" --worker-scheduling=batch
+measure naive build/bench/bench/naive-echo-server --port=0
 measure asio-1t build/bench/bench/asio-echo-server --port=0 --threads=1

@@ -15,7 +15,6 @@
 namespace echod {
 namespace {
 
-constexpr std::size_t kLineReadSize = 16 * 1024;   ///< one read in line framing
 constexpr std::size_t kOutputFlush = 64 * 1024;    ///< write once this much output is pending
 constexpr std::size_t kDrainBudget = 1024 * 1024;  ///< bytes still read after a drain began
 const Poco::Timespan kLingerTime(1, 0);            ///< wait for the peer's close after ours
@@ -50,9 +49,7 @@ EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, Connection
       _metrics(metrics),
       _slot(&slot),
       _session(settings.session),
-      _inputSize(settings.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {
-  _input.reset(new char[_inputSize]);
-}
+      _inputSize(settings.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {}
 
 EchoConnection::~EchoConnection() { _registry.release(_socket); }
 
@@ -81,12 +78,12 @@ void EchoConnection::serve() {
   std::size_t drainBudget = kDrainBudget;
   for (;;) {
     // read → feed → write → check: every way out goes through end().
-    const int received = _registry.aborting() ? 0 : socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
+    const int received = _registry.aborting() ? 0 : socket().receiveBytes(_input, static_cast<int>(_inputSize));
     if (received <= 0) return end(whyEndOfStream());
     const auto size = static_cast<std::size_t>(received);
     _bytesIn += size;
     _metrics.count(_metrics.bytesReceived, size);
-    process(std::string_view(_input.get(), size));
+    process(std::string_view(_input, size));
     if (const auto ending = afterRead(size, drainBudget)) return end(*ending);
   }
 }
@@ -207,7 +204,7 @@ void EchoConnection::lingeringClose() {
     elapsed.start();
     std::size_t discarded = 0;
     while (discarded < kLingerBytes && elapsed.elapsed() < kLingerTime.totalMicroseconds()) {
-      const int n = socket().receiveBytes(_input.get(), static_cast<int>(_inputSize));
+      const int n = socket().receiveBytes(_input, static_cast<int>(_inputSize));
       if (n <= 0) break;
       discarded += static_cast<std::size_t>(n);
     }

@@ -24,6 +24,8 @@ namespace echod {
 /// lives in EchoSession. SO_SNDTIMEO = kSendSlice comes from the listening socket.
 class EchoConnection {
  public:
+  /// Bytes asked of one read in line framing.
+  static constexpr std::size_t kLineReadSize = 16 * 1024;
   /// How often a write blocked on a peer that does not read looks up.
   static inline const Poco::Timespan kSendSlice{0, 200000};
 
@@ -61,8 +63,11 @@ class EchoConnection {
   ServerMetrics& _metrics;
   ConnectionRegistry::Slot* _slot;  ///< ours until release()
   EchoSession _session;
-  std::unique_ptr<char[]> _input;  ///< not zeroed: only what a read fills is touched
-  std::size_t _inputSize;
+  std::size_t _inputSize;  ///< of _input used per read: 1024 in raw framing
+  /// On the worker's stack with the rest of this object (not zeroed: only
+  /// what a read fills is touched), beside the lines it holds: one less heap
+  /// page per connection for the caches to keep warm.
+  char _input[kLineReadSize];
   std::string _output;
   std::uint64_t _bytesIn = 0;
   std::uint64_t _bytesOut = 0;
