@@ -8,6 +8,10 @@ namespace echod {
 
 const std::vector<SettingSpec>& ServerSettings::specs() {
   // Each default is rendered from the struct, so --help cannot drift from it.
+  // ECHO_HOST, ECHO_PORT, ECHO_FRAMING and ECHO_PREFIX are echo-client's names
+  // too, on purpose: here they say where to listen and how to answer, there
+  // where to connect and what to expect, so the image's health check
+  // (`echo-client --check` in this container) checks the server as configured.
   static const ServerSettings d;
   static const std::vector<SettingSpec> table{
       {"echo.host", "host", "ECHO_HOST", "ADDR", "address to listen on; :: for IPv6", d.host},
