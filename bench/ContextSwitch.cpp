@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<double> results;
+  results.reserve(static_cast<std::size_t>(rounds));
   for (int r = 0; r < rounds; ++r) results.push_back(nsPerSwitch(cpu, passes));
   std::sort(results.begin(), results.end());
   std::printf("context switch: %.0f ns (median of %d rounds of %ld round trips on CPU %d, pipes)\n",
