@@ -15,6 +15,9 @@ COPY service service
 COPY client client
 COPY tests tests
 COPY config config
+# The settings docs test checks these against the code.
+COPY README.md ./
+COPY docs/configuration.md docs/
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DECHOD_WERROR=ON \
  && cmake --build /build -j"$(nproc)" --target echo-server echo-client unit_tests allocation_tests \
  && cd /build && ctest -L unit --output-on-failure \
