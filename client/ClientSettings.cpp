@@ -50,8 +50,7 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.port = static_cast<std::uint16_t>(read.integer("client.port", s.port, 1, 65535));
   s.framing = read.choice("client.framing", s.framing, {{"line", Framing::Line}, {"raw", Framing::Raw}});
   s.prefix = read.text("client.prefix", s.prefix, 1024);
-  const auto seconds = [](const Poco::Timespan& t) { return static_cast<double>(t.totalMicroseconds()) / 1e6; };
-  s.timeout = read.seconds("client.timeout", seconds(s.timeout), 0.001, 3600);
+  s.timeout = read.seconds("client.timeout", s.timeout, 0.001, 3600);
 
   const bool check = read.flag("client.check", false);
   const bool bench = read.flag("client.bench", false);
@@ -80,12 +79,11 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
 }
 
 void ClientSettings::readBench(const SettingReader& read, ClientSettings& s) {
-  const auto seconds = [](const Poco::Timespan& t) { return static_cast<double>(t.totalMicroseconds()) / 1e6; };
   s.connections = static_cast<int>(read.integer("client.connections", s.connections, 1, 20000));
   s.size = static_cast<int>(read.integer("client.size", s.size, 1, 16 << 20));
   s.messagesPerConnection = read.integer("client.messages", s.messagesPerConnection, 0, std::int64_t{1} << 40);
   // --messages alone runs until the count; --duration alone, or neither, runs for the time.
-  s.duration = read.seconds("client.duration", s.messagesPerConnection > 0 ? 0 : seconds(s.duration), 0, 86400);
+  s.duration = read.seconds("client.duration", s.messagesPerConnection > 0 ? Poco::Timespan(0) : s.duration, 0, 86400);
   if (s.duration.totalMicroseconds() == 0 && s.messagesPerConnection == 0) {
     read.reject("client.duration", "0", "give --duration or --messages");
   }

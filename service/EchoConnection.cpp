@@ -58,7 +58,7 @@ void EchoConnection::run() {
   auto& log = logger();
   const std::string peer = log.information() ? peerName(socket()) : std::string();
   _metrics.count(_metrics.connectionsOpened);
-  if (log.information()) log.information("connection from %s opened (%z open)", peer, _registry.size());
+  if (log.information()) log.information("connection from %s opened", peer);  // /metrics has the count
   try {
     serve();
     if (_session.verdict() != Verdict::Continue) lingeringClose();

@@ -68,10 +68,9 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.session.prefix = read.text("echo.prefix", s.session.prefix, 1024);
   s.session.maxLineLength = static_cast<std::size_t>(
       read.integer("echo.maxLineLength", static_cast<std::int64_t>(s.session.maxLineLength), 1, 16 << 20));
-  const auto seconds = [](const Poco::Timespan& t) { return static_cast<double>(t.totalMicroseconds()) / 1e6; };
-  s.idleTimeout = read.seconds("echo.idleTimeout", seconds(s.idleTimeout), 0, 86400);
-  s.idleTimeoutUnderLoad = read.seconds("echo.idleTimeoutUnderLoad", seconds(s.idleTimeoutUnderLoad), 0, 86400);
-  s.queueTimeout = read.seconds("echo.queueTimeout", seconds(s.queueTimeout), 0, 3600);
+  s.idleTimeout = read.seconds("echo.idleTimeout", s.idleTimeout, 0, 86400);
+  s.idleTimeoutUnderLoad = read.seconds("echo.idleTimeoutUnderLoad", s.idleTimeoutUnderLoad, 0, 86400);
+  s.queueTimeout = read.seconds("echo.queueTimeout", s.queueTimeout, 0, 3600);
   s.maxThreads = static_cast<int>(read.integer("echo.maxThreads", s.maxThreads, 0, 100000));
   s.minThreads = static_cast<int>(read.integer("echo.minThreads", s.minThreads, 0, 100000));
   if (s.maxThreads > 0 && s.minThreads > s.maxThreads) {
@@ -79,7 +78,7 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
                 "at most echo.maxThreads (" + std::to_string(s.maxThreads) + ")");
   }
   s.maxQueued = static_cast<int>(read.integer("echo.maxQueued", s.maxQueued, 0, 100000));
-  s.drainTimeout = read.seconds("echo.drainTimeout", seconds(s.drainTimeout), 0, 3600);
+  s.drainTimeout = read.seconds("echo.drainTimeout", s.drainTimeout, 0, 3600);
   s.maxConnectionsPerAddress =
       static_cast<int>(read.integer("echo.maxConnectionsPerAddress", s.maxConnectionsPerAddress, 0, 100000));
   s.threadStackSize = static_cast<int>(read.integer("echo.threadStackSize", s.threadStackSize, 64 * 1024, 64 << 20));

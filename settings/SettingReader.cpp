@@ -92,16 +92,16 @@ std::int64_t SettingReader::integer(std::string_view key, std::int64_t fallback,
   return value;
 }
 
-Poco::Timespan SettingReader::seconds(std::string_view key, double fallback, double min, double max) const {
-  double value = fallback;
-  if (const auto raw = rawValue(key)) {
-    const std::string trimmed = Poco::trim(*raw);
-    // NumberParser is locale-independent and rejects trailing garbage.
-    if (!Poco::NumberParser::tryParseFloat(trimmed, value) || !std::isfinite(value) || value < min || value > max) {
-      reject(
-          key, *raw,
-          "expected seconds from " + Poco::NumberFormatter::format(min) + " to " + Poco::NumberFormatter::format(max));
-    }
+Poco::Timespan SettingReader::seconds(std::string_view key, const Poco::Timespan& fallback, double min,
+                                      double max) const {
+  const auto raw = rawValue(key);
+  if (!raw) return fallback;
+  const std::string trimmed = Poco::trim(*raw);
+  double value = 0;
+  // NumberParser is locale-independent and rejects trailing garbage.
+  if (!Poco::NumberParser::tryParseFloat(trimmed, value) || !std::isfinite(value) || value < min || value > max) {
+    reject(key, *raw,
+           "expected seconds from " + Poco::NumberFormatter::format(min) + " to " + Poco::NumberFormatter::format(max));
   }
   return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(std::llround(value * 1e6)));
 }

@@ -60,8 +60,8 @@ class SettingReader {
 
   std::string text(std::string_view key, std::string_view fallback, std::size_t maxSize = 1024) const;
   std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) const;
-  /// Seconds, decimals allowed ("0.5"), between min and max seconds.
-  Poco::Timespan seconds(std::string_view key, double fallback, double min, double max) const;
+  /// Seconds, decimals allowed ("0.5"), between min and max seconds; `fallback` when not given.
+  Poco::Timespan seconds(std::string_view key, const Poco::Timespan& fallback, double min, double max) const;
   bool flag(std::string_view key, bool fallback) const;
 
   /// Throws SettingsError for `key`, for checks the typed readers cannot make.
