@@ -12,6 +12,12 @@ std::string BenchResult::text() const {
       "latency us  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
       connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
       megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0);
+  if (handshakes > 0) {
+    text += handshakesTimed
+                ? Poco::format("tls         %Lu handshakes  %.0f handshakes/s\n", static_cast<Poco::UInt64>(handshakes),
+                               handshakesPerSecond())
+                : Poco::format("tls         %Lu handshakes before the run\n", static_cast<Poco::UInt64>(handshakes));
+  }
   if (!firstError.empty()) text += "first error: " + firstError + "\n";
   return text;
 }
@@ -27,10 +33,10 @@ std::string BenchResult::json() const {
   return Poco::format(
       "{\"connections\":%d,\"messages\":%Lu,\"errors\":%Lu,\"seconds\":%.3f,\"messages_per_second\":%.1f,"
       "\"megabytes_per_second\":%.3f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
-      "\"max\":%.1f},\"first_error\":\"%s\"}\n",
+      "\"max\":%.1f},\"handshakes\":%Lu,\"handshakes_per_second\":%.1f,\"first_error\":\"%s\"}\n",
       connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
       megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0,
-      escaped);
+      static_cast<Poco::UInt64>(handshakes), handshakesPerSecond(), escaped);
 }
 
 }  // namespace echod

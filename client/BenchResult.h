@@ -16,8 +16,13 @@ struct BenchResult {
   std::uint64_t payloadBytes = 0;  ///< message bytes echoed back, both directions not counted twice
   LatencyHistogram latency;        ///< per message; connect workload: connect to FIN
   std::string firstError;
+  std::uint64_t handshakes = 0;  ///< TLS handshakes completed (connect workload: one per session); 0 without TLS
+  bool handshakesTimed = false;  ///< the handshakes happened inside the timed run (the connect workload)
 
   double messagesPerSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+  double handshakesPerSecond() const {
+    return handshakesTimed && seconds > 0 ? static_cast<double>(handshakes) / seconds : 0;
+  }
   double megabytesPerSecond() const { return seconds > 0 ? static_cast<double>(payloadBytes) / seconds / 1e6 : 0; }
   /// Three lines for a terminal.
   std::string text() const;

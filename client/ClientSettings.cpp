@@ -28,6 +28,8 @@ const std::vector<SettingSpec>& ClientSettings::specs() {
        defaultWord(d.prefix)},
       {"client.timeout", "timeout", "ECHO_TIMEOUT", "SECONDS", "connect timeout and longest wait for a reply",
        defaultSeconds(d.timeout)},
+      {"client.tlsCa", "tls-ca", "ECHO_TLS_CA", "FILE",
+       "--tls: trust the CA certificates in this PEM file (or directory); system: the system's", "system"},
       {"client.connections", "connections", "", "C", "--bench: connections, one thread each",
        defaultText(d.connections)},
       {"client.size", "size", "", "BYTES", "--bench: bytes per message, without the newline", defaultText(d.size)},
@@ -51,6 +53,20 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.framing = read.choice("client.framing", s.framing, {{"line", Framing::Line}, {"raw", Framing::Raw}});
   s.prefix = read.text("client.prefix", s.prefix, 1024);
   s.timeout = read.seconds("client.timeout", s.timeout, 0.001, 3600);
+  s.tls = read.flag("client.tls", false);
+  s.tlsInsecure = read.flag("client.tls-insecure", false);
+  s.tlsCa = read.text("client.tlsCa", "system", 4096);
+  if (s.tlsCa == "system") s.tlsCa.clear();
+  if (s.tls) {
+    if (!config.hasProperty("client.port")) s.port = kDefaultTlsPort;
+    if (s.tlsInsecure && !s.tlsCa.empty()) {
+      read.reject("client.tlsCa", s.tlsCa, "--tls-ca and --tls-insecure exclude each other");
+    }
+  } else {
+    if (s.tlsInsecure) s.warnings.emplace_back("--tls-insecure is a --tls option: ignored without --tls");
+    if (config.hasProperty("client.tlsCa"))
+      s.warnings.emplace_back("--tls-ca is a --tls option: ignored without --tls");
+  }
 
   const bool check = read.flag("client.check", false);
   const bool bench = read.flag("client.bench", false);

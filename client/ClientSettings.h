@@ -28,6 +28,12 @@ struct ClientSettings {
   std::vector<std::string> messages;  ///< --send, in order
   std::vector<std::string> warnings;  ///< options given that this mode ignores, for stderr
 
+  // --tls
+  static constexpr std::uint16_t kDefaultTlsPort = 4568;  ///< the port with --tls, unless --port says otherwise
+  bool tls = false;
+  std::string tlsCa;         ///< PEM CA file (or directory) to trust; empty: the system's
+  bool tlsInsecure = false;  ///< no certificate check
+
   // --bench
   int connections = 1;
   int size = 16;                  ///< bytes of each message, not counting '\n'

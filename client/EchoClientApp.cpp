@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "client/ClientSettings.h"
 #include "client/HealthProbe.h"
@@ -38,6 +39,10 @@ void EchoClientApp::defineOptions(Poco::Util::OptionSet& options) {
   options.addOption(Poco::Util::Option("bench", "", "load generator: --connections threads of round trips")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("json", "", "--bench: print the result as one JSON object")
+                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(Poco::Util::Option("tls", "", "connect with TLS (to port 4568 unless --port says otherwise)")
+                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(Poco::Util::Option("tls-insecure", "", "--tls: do not check the server's certificate")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   addSettingOptions(options, ClientSettings::specs());
 }
@@ -75,27 +80,33 @@ int EchoClientApp::main(const std::vector<std::string>& args) {
   }
   for (const auto& warning : settings.warnings) std::cerr << "echo-client: " << warning << '\n';
 
+  std::optional<ServerConnector> connector;
+  try {
+    connector.emplace(settings);
+  } catch (const SettingsError& e) {
+    std::cerr << "echo-client: " << e.what() << '\n';
+    return EXIT_USAGE;
+  }
   if (settings.mode == ClientMode::Check) {
     std::string report;
-    const bool ok = HealthProbe(settings).run(report);
+    const bool ok = HealthProbe(settings, *connector).run(report);
     std::cout << report << std::endl;
     return ok ? EXIT_OK : 1;
   }
   if (settings.mode == ClientMode::Bench) {
-    const BenchResult result = LoadGenerator(settings).run();
+    const BenchResult result = LoadGenerator(settings, *connector).run();
     std::cout << (settings.json ? result.json() : result.text()) << std::flush;
     return result.errors == 0 && result.messages > 0 ? EXIT_OK : 1;
   }
 
-  const std::string target = settings.host + ":" + std::to_string(settings.port);
   Poco::Net::StreamSocket socket;
   try {
-    socket = connectToServer(settings.host, settings.port, settings.timeout);
+    socket = connector->connect();
   } catch (const Poco::Exception& e) {
-    std::cerr << "echo-client: cannot connect to " << target << ": " << e.displayText() << '\n';
+    std::cerr << "echo-client: cannot connect to " << connector->target() << ": " << e.displayText() << '\n';
     return kExitCannotConnect;
   }
-  std::cerr << "echo-client: connected to " << target << '\n';
+  std::cerr << "echo-client: connected to " << connector->target() << '\n';
   TerminalClient terminal(socket, settings);
   const SessionEnd end = settings.mode == ClientMode::Scripted ? terminal.runWithMessages(settings.messages)
                                                                : terminal.runWithInput(STDIN_FILENO);

@@ -60,11 +60,11 @@ std::string printable(const std::string& bytes) {
 }  // namespace
 
 bool HealthProbe::run(std::string& report) {
-  const std::string target = _settings.host + ":" + std::to_string(_settings.port);
+  const std::string target = _connector.target();
   Poco::Stopwatch clock;
   clock.start();
   try {
-    auto socket = connectToServer(_settings.host, _settings.port, _settings.timeout);
+    auto socket = _connector.connect();
     Poco::Random random;
     random.seed();
     const std::string token = Poco::format("check-%08x%08x", random.next(), random.next());

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "client/ClientSettings.h"
+#include "client/ServerConnector.h"
 
 namespace echod {
 
@@ -11,13 +12,15 @@ namespace echod {
 /// all within the timeout. For container health checks.
 class HealthProbe {
  public:
-  explicit HealthProbe(const ClientSettings& settings) : _settings(settings) {}
+  HealthProbe(const ClientSettings& settings, const ServerConnector& connector)
+      : _settings(settings), _connector(connector) {}
 
   /// True when the server passed; `report` says what was seen, in one line.
   bool run(std::string& report);
 
  private:
   const ClientSettings& _settings;
+  const ServerConnector& _connector;
 };
 
 }  // namespace echod

@@ -118,9 +118,9 @@ void leave(Poco::Net::StreamSocket& socket, ReplyReader& reader, Framing framing
 void LoadGenerator::pingPong(Worker& worker) {
   std::unique_ptr<Poco::Net::StreamSocket> socket;
   try {
-    socket =
-        std::make_unique<Poco::Net::StreamSocket>(connectToServer(_settings.host, _settings.port, _settings.timeout));
+    socket = std::make_unique<Poco::Net::StreamSocket>(_connector.connect());
     socket->setReceiveTimeout(_settings.timeout);
+    _connected.fetch_add(1, std::memory_order_relaxed);
   } catch (const Poco::Exception& e) {
     worker.fail("connect: " + e.displayText());
   }
@@ -197,7 +197,7 @@ void LoadGenerator::connectStorm(Worker& worker) {
   for (std::uint64_t done = 0; !timeIsUp(done); ++done) {
     const auto begin = Clock::now();
     try {
-      auto socket = connectToServer(_settings.host, _settings.port, _settings.timeout);
+      auto socket = _connector.connect();
       socket.setReceiveTimeout(_settings.timeout);
       ReplyReader reader(_settings.framing, _settings.prefix, _settings.prefix.size() + message.size() + 64);
       bool echoed = false;
@@ -283,6 +283,11 @@ BenchResult LoadGenerator::run() {
     if (result.firstError.empty()) result.firstError = worker->error;
   }
   result.payloadBytes = result.messages * static_cast<std::uint64_t>(_settings.size);
+  if (_connector.tls()) {
+    // Connect workload: every session is one handshake, inside the timed run.
+    result.handshakesTimed = _settings.connectStorm;
+    result.handshakes = _settings.connectStorm ? result.messages : _connected.load();
+  }
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include "client/BenchResult.h"
 #include "client/ClientSettings.h"
 #include "client/LatencyHistogram.h"
+#include "client/ServerConnector.h"
 
 namespace echod {
 
@@ -18,7 +19,8 @@ namespace echod {
 /// to the byte against what was sent. Bounded by --duration or --messages.
 class LoadGenerator {
  public:
-  explicit LoadGenerator(const ClientSettings& settings) : _settings(settings) {}
+  LoadGenerator(const ClientSettings& settings, const ServerConnector& connector)
+      : _settings(settings), _connector(connector) {}
 
   BenchResult run();
 
@@ -30,10 +32,12 @@ class LoadGenerator {
   bool timeIsUp(std::uint64_t sent) const;
 
   const ClientSettings& _settings;
+  const ServerConnector& _connector;
   std::mutex _mutex;
   std::condition_variable _changed;
   int _ready = 0;
   int _finished = 0;
+  std::atomic<std::uint64_t> _connected{0};  ///< ping-pong connections opened
   bool _started = false;
   std::chrono::steady_clock::time_point _start;
   std::chrono::steady_clock::time_point _end;

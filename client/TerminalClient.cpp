@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 
 #include "client/ServerConnector.h"
 #include "protocol/LineFramer.h"
+#include "tls/TlsContext.h"
 
 namespace echod {
 namespace {
@@ -19,6 +21,14 @@ namespace {
 constexpr std::size_t kReadSize = 64 * 1024;
 constexpr std::size_t kMaxReplyLine = 64 << 20;   ///< far above any server's line bound plus prefix
 constexpr std::size_t kMaxTypedLine = 64 * 1024;  ///< raw framing: a typed line is cut into 1024-byte messages
+/// TLS: the longest either thread holds the connection while the other waits.
+const Poco::Timespan kTlsSlice(0, 100000);
+
+/// Waits until `fd` is readable, at most `ms` (-1: no limit).
+bool readable(int fd, int ms) {
+  pollfd entry{fd, POLLIN, 0};
+  return ::poll(&entry, 1, ms) > 0;
+}
 
 void writeOut(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), stdout); }
 
@@ -42,15 +52,18 @@ TerminalClient::TerminalClient(const Poco::Net::StreamSocket& socket, const Clie
       _reader(settings.framing, settings.prefix, kMaxReplyLine),
       _lastReceived(std::chrono::steady_clock::now()) {
   if (::pipe2(_wakePipe, O_CLOEXEC) != 0) throw Poco::SystemException("pipe2", errno);
+  if (_socket.secure()) {
+    _ssl = tls::handleOf(_socket);  // the handshake ran on this thread, just before
+    _socket.setReceiveTimeout(kTlsSlice);
+    _socket.setSendTimeout(kTlsSlice);
+  }
   _receiver = std::thread([this] { receive(); });
 }
 
 TerminalClient::~TerminalClient() {
-  try {
-    _socket.shutdown();  // wakes the receiver if it still waits for the server
-  } catch (const Poco::Exception&) {
-    // Already disconnected: the receiver has seen that too.
-  }
+  // Wakes the receiver if it still waits for the server. On the descriptor:
+  // POCO's TLS shutdown would enter OpenSSL beside the receiver.
+  ::shutdown(_socket.impl()->sockfd(), SHUT_RDWR);
   _receiver.join();
   ::close(_wakePipe[0]);
   ::close(_wakePipe[1]);
@@ -61,7 +74,7 @@ void TerminalClient::receive() {
   bool lost = false;
   try {
     for (;;) {
-      const int n = _socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
+      const int n = receiveSome(buffer.data(), static_cast<int>(buffer.size()));
       if (n <= 0 || !take(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) break;
     }
   } catch (const Poco::Exception& e) {
@@ -121,6 +134,43 @@ bool TerminalClient::take(std::string_view bytes) {
   return _reader.end() == ReplyReader::End::Open;
 }
 
+int TerminalClient::receiveSome(char* buffer, int size) {
+  if (!_socket.secure()) return _socket.receiveBytes(buffer, size);
+  const int fd = _socket.impl()->sockfd();
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(_io);
+      if (_socket.available() > 0 || readable(fd, 0)) {
+        try {
+          return _socket.receiveBytes(buffer, size);
+        } catch (const Poco::TimeoutException&) {
+          // Part of a record, or a message that is not data: let the sender in, then go on.
+        }
+      }
+    }
+    readable(fd, static_cast<int>(kTlsSlice.totalMilliseconds()));
+  }
+}
+
+void TerminalClient::send(std::string_view bytes) {
+  if (!_socket.secure()) return sendAll(_socket, bytes);
+  while (!bytes.empty()) {
+    std::lock_guard<std::mutex> lock(_io);
+    try {
+      const int sent = _socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+      if (sent > 0) bytes.remove_prefix(static_cast<std::size_t>(sent));
+    } catch (const Poco::TimeoutException&) {
+      // The server is not reading until we read its replies: let the receiver in.
+    }
+  }
+}
+
+void TerminalClient::halfClose() {
+  if (!_socket.secure()) return _socket.shutdownSend();
+  std::lock_guard<std::mutex> lock(_io);
+  tls::sendCloseNotify(_ssl);  // TLS's end of input; replies can still arrive
+}
+
 void TerminalClient::finishReceiving(SessionEnd end) {
   {
     std::lock_guard<std::mutex> lock(_mutex);
@@ -150,7 +200,7 @@ SessionEnd TerminalClient::waitForEnd() {
 
 void TerminalClient::sendMessage(std::string_view message) {
   if (_settings.framing == Framing::Line) {
-    sendAll(_socket, message);
+    send(message);
     return;
   }
   // Raw framing: one message per read on the server. Wait for each echo
@@ -163,7 +213,7 @@ void TerminalClient::sendMessage(std::string_view message) {
       std::lock_guard<std::mutex> lock(_mutex);
       _reader.expect(piece);
     }
-    sendAll(_socket, piece);
+    send(piece);
     std::unique_lock<std::mutex> lock(_mutex);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     if (!_changed.wait_until(lock, deadline, [&] { return ended() || !_reader.expecting(); }) || ended()) return;
@@ -187,13 +237,13 @@ SessionEnd TerminalClient::runWithInput(int input) {
         if (_settings.framing == Framing::Raw) {
           if (auto rest = typed.finish()) sendMessage(*rest);
         } else {
-          _socket.shutdownSend();
+          halfClose();
         }
         break;
       }
       const std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
       if (_settings.framing == Framing::Line) {
-        sendAll(_socket, chunk);  // bytes as typed: the server does the framing
+        send(chunk);  // bytes as typed: the server does the framing
         continue;
       }
       typed.feed(chunk, [&](std::string_view line) {
@@ -217,13 +267,13 @@ SessionEnd TerminalClient::runWithMessages(const std::vector<std::string>& messa
       std::string script;
       for (const auto& message : messages) script.append(message).push_back('\n');
       script.append(kExitMessage).push_back('\n');
-      sendAll(_socket, script);
+      send(script);
     } else {
       for (const auto& message : messages) {
         if (ended()) break;
         if (!message.empty()) sendMessage(message);
       }
-      if (!ended()) sendAll(_socket, kExitMessage);
+      if (!ended()) send(kExitMessage);
     }
   } catch (const Poco::Exception& e) {
     if (!ended()) std::cerr << "echo-client: cannot send: " << e.displayText() << '\n';

@@ -13,6 +13,8 @@
 #include "client/ClientSettings.h"
 #include "protocol/ReplyReader.h"
 
+struct ssl_st;
+
 namespace echod {
 
 /// How a session ended, and so the exit status (docs/protocol.md, "The client's contract").
@@ -52,11 +54,19 @@ class TerminalClient {
   bool print(const Reply& reply);
   void finishReceiving(SessionEnd end);
   void sendMessage(std::string_view message);
+  /// The socket's I/O, safe from both threads. On TLS one OpenSSL connection
+  /// must not be used by two threads at once: the receiver takes the lock
+  /// only once bytes are there, and both give it up within kTlsSlice.
+  int receiveSome(char* buffer, int size);
+  void send(std::string_view bytes);
+  void halfClose();
   SessionEnd waitForEnd();
   bool ended() const { return _ended.load(std::memory_order_acquire); }
 
   Poco::Net::StreamSocket _socket;
   const ClientSettings& _settings;
+  ssl_st* _ssl = nullptr;       ///< the TLS connection, for close_notify; null on plain TCP
+  std::mutex _io;               ///< TLS only: one thread in OpenSSL at a time
   int _wakePipe[2] = {-1, -1};  ///< the receiver writes here so a poll() on stdin wakes
   std::thread _receiver;
 

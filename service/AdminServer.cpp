@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -96,6 +97,8 @@ void byReason(std::ostringstream& out, const char* name, const char* help,
   }
 }
 
+}  // namespace
+
 /// The /metrics page for `echo` now.
 std::string metricsText(const EchoServer& echo) {
   const ServerMetrics& m = echo.metrics();
@@ -105,6 +108,25 @@ std::string metricsText(const EchoServer& echo) {
   gauge(out, "echod_connections_open", "Connections admitted and not yet closed.",
         static_cast<double>(g.openConnections));
   counter(out, "echod_connections_total", "Connections served since start.", m.connectionsOpened.load());
+  static constexpr std::array<const char*, 2> kListenerNames{"plain", "tls"};
+  out << "# HELP echod_listener_connections_open Connections admitted and not yet closed, by listener.\n"
+      << "# TYPE echod_listener_connections_open gauge\n";
+  for (std::size_t i = 0; i < kListenerNames.size(); ++i) {
+    out << "echod_listener_connections_open{listener=\"" << kListenerNames[i] << "\"} " << g.openByListener[i] << '\n';
+  }
+  out << "# HELP echod_listener_connections_total Connections served since start, by listener.\n"
+      << "# TYPE echod_listener_connections_total counter\n";
+  for (std::size_t i = 0; i < kListenerNames.size(); ++i) {
+    out << "echod_listener_connections_total{listener=\"" << kListenerNames[i] << "\"} "
+        << m.connectionsByListener[i].load() << '\n';
+  }
+  out << "# HELP echod_tls_handshakes_total TLS handshakes, by result: ok, timeout (stalled past "
+         "echo.tlsHandshakeTimeout), not_tls (plain text on the TLS port), closed (by the client), failed.\n"
+      << "# TYPE echod_tls_handshakes_total counter\n";
+  for (std::size_t i = 0; i < ServerMetrics::kHandshakeResults; ++i) {
+    out << "echod_tls_handshakes_total{result=\"" << ServerMetrics::kHandshakeNames[i] << "\"} "
+        << m.tlsHandshakes[i].load() << '\n';
+  }
   byReason(out, "echod_connections_refused_total", "Connections refused at admission, by reply.", m.refused,
            {ErrorReason::ServerBusy, ErrorReason::TooManyConnections, ErrorReason::ShuttingDown});
   counter(out, "echod_messages_total", "Messages answered with an echo.", m.messages.load());
@@ -144,6 +166,8 @@ std::string metricsText(const EchoServer& echo) {
   gauge(out, "process_threads", "Number of OS threads in the process.", p.threads);
   return out.str();
 }
+
+namespace {
 
 class MetricsHandler : public Poco::Net::HTTPRequestHandler {
  public:

@@ -11,6 +11,9 @@
 
 namespace echod {
 
+/// The /metrics page for `echo` now, in Prometheus text format.
+std::string metricsText(const EchoServer& echo);
+
 /// The admin HTTP endpoint (POCO's HTTPServer) on its own small thread pool,
 /// so a full echo pool never blocks it:
 ///   GET /healthz   200 "ok" while accepting, 503 "draining" while stopping

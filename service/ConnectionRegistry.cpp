@@ -12,21 +12,25 @@
 namespace echod {
 
 void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason) {
+  // Raw system calls on the descriptor: on the TLS listener POCO's own calls
+  // would start a handshake, and this runs on the acceptor or the housekeeper.
+  // A TLS client gets no text (none can be sent before a handshake), only
+  // our FIN at once.
   constexpr int kDiscardLimit = 64 * 1024;  ///< unread input dropped, so our close is not a reset
-  const std::string_view reply = errorReply(reason);
-  try {
+  const int fd = socket.impl()->sockfd();
+  if (fd < 0) return;
+  if (!socket.secure()) {
     // Nothing was ever written to this socket: its send buffer is empty.
-    socket.sendBytes(reply.data(), static_cast<int>(reply.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-    socket.shutdownSend();
-    // Unread input would turn our close into a RST racing the reply.
-    std::array<char, 4096> sink{};
-    for (int total = 0; total < kDiscardLimit;) {
-      const int n = socket.receiveBytes(sink.data(), static_cast<int>(sink.size()), MSG_DONTWAIT);
-      if (n <= 0) break;
-      total += n;
-    }
-  } catch (const Poco::Exception&) {
-    // Nothing more to read (would block), or the peer is gone already.
+    const std::string_view reply = errorReply(reason);
+    [[maybe_unused]] const auto sent = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  ::shutdown(fd, SHUT_WR);
+  // Unread input would turn our close into a RST racing the reply.
+  std::array<char, 4096> sink{};
+  for (int total = 0; total < kDiscardLimit;) {
+    const ssize_t n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n <= 0) break;
+    total += static_cast<int>(n);
   }
 }
 
@@ -66,6 +70,7 @@ ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamS
     ++count;
   }
   Slot& slot = _entries.try_emplace(socket.impl(), socket, std::move(address), coarseNowMs()).first->second;
+  ++_open[static_cast<std::size_t>(slot.listener)];
   if (_parked.empty()) {
     _queueOrder.push_back(socket.impl());
     if (_queueOrder.size() > 2 * _capacity + 16) compactQueueOrder();
@@ -125,6 +130,7 @@ Poco::Net::StreamSocket ConnectionRegistry::forgetLocked(Map::iterator it) {
     if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
   }
   if (it->second.running) --_running;
+  --_open[static_cast<std::size_t>(it->second.listener)];
   Poco::Net::StreamSocket socket = it->second.socket;  // POCO 1.11 sockets copy a reference, they do not move
   _entries.erase(it);
   if (_entries.empty()) _emptied.notify_all();
@@ -169,11 +175,10 @@ ConnectionRegistry::Map::iterator ConnectionRegistry::answerQueued(Map::iterator
 
 void ConnectionRegistry::wake(Slot& slot, Wake why) {
   slot.wake.store(why, std::memory_order_release);
-  try {
-    slot.socket.shutdownReceive();
-  } catch (const Poco::Exception&) {
-    // The peer is already gone; its connection ends on its own.
-  }
+  // On the descriptor itself: POCO's TLS sockets make shutdownReceive() a
+  // no-op. A peer already gone makes this fail harmlessly.
+  const int fd = slot.socket.impl()->sockfd();
+  if (fd >= 0) ::shutdown(fd, SHUT_RD);
 }
 
 ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rules, std::int64_t nowMs) {
@@ -198,6 +203,10 @@ ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rule
       }
     } else if (slot.wake.load(std::memory_order_relaxed) != Wake::None) {
       if (slot.wake.load(std::memory_order_relaxed) == Wake::IdleUnderLoad) ++pendingEvictions;
+    } else if (const std::int64_t deadline = slot.handshakeDeadlineMs.load(std::memory_order_relaxed);
+               deadline != 0 && nowMs >= deadline + _marginMs) {
+      wake(slot, Wake::HandshakeTimeout);
+      ++result.handshakeTimeouts;
     } else {
       const std::int64_t idle = nowMs - slot.lastMessageMs.load(std::memory_order_relaxed);
       if (rules.idleMs > 0 && idle >= rules.idleMs + _marginMs) {
@@ -274,7 +283,7 @@ std::size_t ConnectionRegistry::size() const {
 
 ConnectionRegistry::Counts ConnectionRegistry::counts() const {
   std::lock_guard<std::mutex> lock(_mutex);
-  return Counts{_running, _entries.size() - _running};
+  return Counts{_running, _entries.size() - _running, _open};
 }
 
 }  // namespace echod

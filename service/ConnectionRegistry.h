@@ -3,6 +3,8 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include <array>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -30,16 +32,27 @@ void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason);
 class ConnectionRegistry {
  public:
   /// Why a connection's blocked read was woken: the worker picks its reply by it.
-  enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain };
+  enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain, HandshakeTimeout };
+
+  /// Which listening socket a connection came through.
+  enum class Listener : std::uint8_t { Plain, Tls };
+  static constexpr std::size_t kListeners = 2;
 
   /// One admitted connection. Its address is stable while it is registered.
   struct Slot {
     Slot(const Poco::Net::StreamSocket& s, std::string a, std::int64_t now)
-        : socket(s), address(std::move(a)), admittedMs(now), lastMessageMs(now) {}
+        : socket(s),
+          address(std::move(a)),
+          listener(s.secure() ? Listener::Tls : Listener::Plain),
+          admittedMs(now),
+          lastMessageMs(now) {}
     Poco::Net::StreamSocket socket;
     std::string address;  ///< peer host, only with a per-address limit
+    const Listener listener;
     const std::int64_t admittedMs;
     std::atomic<std::int64_t> lastMessageMs;  ///< the coarse clock at its last complete message
+    /// While a TLS handshake runs: the coarse-clock time by which it must end; 0 otherwise.
+    std::atomic<std::int64_t> handshakeDeadlineMs{0};
     std::atomic<Wake> wake{Wake::None};
     bool running = false;  ///< a worker serves it (guarded by the registry's mutex)
   };
@@ -58,6 +71,7 @@ class ConnectionRegistry {
     std::size_t evictedUnderLoad = 0;
     std::size_t queueTimeouts = 0;
     std::size_t stranded = 0;  ///< queued past strandedMs while the pool had room
+    std::size_t handshakeTimeouts = 0;
   };
 
   /// A worker between two connections, waiting on its own stack for the next one.
@@ -135,6 +149,7 @@ class ConnectionRegistry {
   struct Counts {
     std::size_t running;
     std::size_t queued;
+    std::array<std::size_t, kListeners> open;  ///< admitted, by listener
   };
   Counts counts() const;
 
@@ -152,6 +167,7 @@ class ConnectionRegistry {
   std::condition_variable _emptied;
   Map _entries;  ///< keyed by the socket's shared implementation
   std::size_t _running = 0;
+  std::array<std::size_t, kListeners> _open{};  ///< entries by listener
   std::unordered_map<std::string, std::size_t> _perAddress;
   /// Closed sockets whose memory the acceptor frees on its next admit(). POCO
   /// counts socket references with atomics in code not built for TSan; freeing

@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Stopwatch.h>
 
 #include <sys/socket.h>
@@ -11,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+
+#include "tls/TlsContext.h"
 
 namespace echod {
 namespace {
@@ -29,6 +32,21 @@ bool sendTimedOut(const Poco::Exception& e) {
 Poco::Logger& logger() {
   static Poco::Logger& log = Poco::Logger::get("echod.connection");
   return log;
+}
+
+/// Which way a failed handshake went, from OpenSSL's reason.
+ServerMetrics::Handshake classify(const Poco::Exception& e) {
+  const std::string text = e.displayText();
+  for (const char* notTls : {"wrong version number", "http request", "https proxy request", "packet length too long",
+                             "unknown protocol", "record layer failure"}) {
+    if (text.find(notTls) != std::string::npos) return ServerMetrics::Handshake::NotTls;
+  }
+  if (text.find("unexpected eof") != std::string::npos || text.find("nexpectedly closed") != std::string::npos ||
+      dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) != nullptr) {
+    return ServerMetrics::Handshake::Closed;
+  }
+  if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) return ServerMetrics::Handshake::Timeout;
+  return ServerMetrics::Handshake::Failed;
 }
 
 std::string peerName(const Poco::Net::StreamSocket& socket) {
@@ -58,8 +76,14 @@ void EchoConnection::run() {
   auto& log = logger();
   const std::string peer = log.information() ? peerName(socket()) : std::string();
   _metrics.count(_metrics.connectionsOpened);
-  if (log.information()) log.information("connection from %s opened", peer);  // /metrics has the count
+  _metrics.count(_metrics.connectionsByListener[static_cast<std::size_t>(_slot->listener)]);
+  const bool tls = _slot->listener == ConnectionRegistry::Listener::Tls;
+  if (log.information()) log.information("%s from %s opened", std::string(tls ? "TLS connection" : "connection"), peer);
   try {
+    if (tls && !handshake()) {
+      if (log.information()) log.information("TLS connection from %s %s", peer, _closeReason);
+      return;
+    }
     serve();
     if (_session.verdict() != Verdict::Continue) lingeringClose();
   } catch (const Poco::Exception& e) {
@@ -88,6 +112,47 @@ void EchoConnection::serve() {
   }
 }
 
+bool EchoConnection::handshake() {
+  using Handshake = ServerMetrics::Handshake;
+  const std::int64_t timeoutMs = _settings.tlsHandshakeTimeout.totalMilliseconds();
+  _slot->handshakeDeadlineMs.store(ConnectionRegistry::coarseNowMs() + timeoutMs, std::memory_order_relaxed);
+  Handshake result = Handshake::Ok;
+  std::string detail;
+  try {
+    Poco::Net::SecureStreamSocket secure(socket());
+    if (secure.completeHandshake() != 1) result = Handshake::Closed;
+  } catch (const Poco::Exception& e) {
+    result = classify(e);
+    detail = e.displayText();
+  }
+  _slot->handshakeDeadlineMs.store(0, std::memory_order_relaxed);
+  const auto wake = _slot->wake.load(std::memory_order_acquire);
+  if (result != Handshake::Ok && wake != ConnectionRegistry::Wake::None) {
+    // Woken by the housekeeper (the handshake deadline, or the idle timeout
+    // when that is shorter), or by the drain.
+    result = wake == ConnectionRegistry::Wake::Drain ? Handshake::Closed : Handshake::Timeout;
+  }
+  _metrics.count(_metrics.tlsHandshakes[static_cast<std::size_t>(result)]);
+  switch (result) {
+    case Handshake::Ok:
+      _ssl = tls::handleOf(socket());
+      return true;
+    case Handshake::Timeout:
+      _closeReason = "closed: no TLS handshake in time";
+      break;
+    case Handshake::NotTls:
+      _closeReason = "closed: not TLS (" + detail + ")";
+      break;
+    case Handshake::Closed:
+      _closeReason = "closed by client during the TLS handshake";
+      break;
+    case Handshake::Failed:
+      _closeReason = "closed: TLS handshake failed (" + detail + ")";
+      break;
+  }
+  return false;
+}
+
 std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size, std::size_t& drainBudget) {
   if (_session.echoed() != _echoedCounted) {
     // Idle means no complete message: an unfinished line does not count.
@@ -114,6 +179,8 @@ EchoConnection::Ending EchoConnection::whyEndOfStream() const {
       return Ending::IdleUnderLoad;
     case ConnectionRegistry::Wake::Drain:
       return Ending::Drained;
+    case ConnectionRegistry::Wake::HandshakeTimeout:  // woken just as the handshake finished
+      return Ending::HandshakeTimeout;
     case ConnectionRegistry::Wake::None:
       break;
   }
@@ -146,6 +213,9 @@ void EchoConnection::end(Ending ending) {
       _session.fail(ErrorReason::ShuttingDown, _output);
       _closeReason = "aborted at shutdown";
       break;
+    case Ending::HandshakeTimeout:
+      _closeReason = "closed: TLS handshake timeout";
+      return;
   }
   flush();
 }
@@ -170,6 +240,7 @@ bool EchoConnection::sendAll(std::string_view bytes) {
   while (!bytes.empty()) {
     try {
       const int sent = socket().sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL);
+      if (sent <= 0) throw Poco::TimeoutException("no progress");  // TLS: wants a retry of the same bytes
       bytes.remove_prefix(static_cast<std::size_t>(sent));
       _bytesOut += static_cast<std::size_t>(sent);
       _metrics.count(_metrics.bytesSent, static_cast<std::uint64_t>(sent));
@@ -190,26 +261,30 @@ bool EchoConnection::sendAll(std::string_view bytes) {
 }
 
 void EchoConnection::lingeringClose() {
-  // Our FIN goes out right behind the last reply. Closing while the client's
-  // bytes still arrive would make the kernel answer them with RST, and an RST
-  // can destroy that reply before the client reads it; checking for pending
-  // input first leaves a race with bytes still in flight. So read and discard
-  // until the client closes too, within a time and byte bound. A client that
-  // already half-closed can send nothing more: close at once.
+  // Our FIN goes out right behind the last reply (on TLS, after close_notify).
+  // Closing while the client's bytes still arrive would make the kernel
+  // answer them with RST, and an RST can destroy that reply before the client
+  // reads it; checking for pending input first leaves a race with bytes still
+  // in flight. So read and discard until the client closes too, within a time
+  // and byte bound. A client that already half-closed can send nothing more:
+  // close at once. System calls on the descriptor itself: POCO's TLS socket
+  // has no half-close, and what follows close_notify is not read as TLS.
+  const int fd = socket().impl()->sockfd();
+  if (_ssl != nullptr) tls::sendCloseNotify(_ssl);
+  ::shutdown(fd, SHUT_WR);
+  if (_peerClosed) return;
   try {
-    socket().shutdownSend();
-    if (_peerClosed) return;
     socket().setReceiveTimeout(kLingerTime);
-    Poco::Stopwatch elapsed;
-    elapsed.start();
-    std::size_t discarded = 0;
-    while (discarded < kLingerBytes && elapsed.elapsed() < kLingerTime.totalMicroseconds()) {
-      const int n = socket().receiveBytes(_input, static_cast<int>(_inputSize));
-      if (n <= 0) break;
-      discarded += static_cast<std::size_t>(n);
-    }
   } catch (const Poco::Exception&) {
-    // Reset or silent past the linger time: the reply was sent, close anyway.
+    return;  // the peer is gone already
+  }
+  Poco::Stopwatch elapsed;
+  elapsed.start();
+  std::size_t discarded = 0;
+  while (discarded < kLingerBytes && elapsed.elapsed() < kLingerTime.totalMicroseconds()) {
+    const ssize_t n = ::recv(fd, _input, _inputSize, 0);
+    if (n <= 0) break;  // the client closed, reset, or stayed silent past the linger time
+    discarded += static_cast<std::size_t>(n);
   }
 }
 

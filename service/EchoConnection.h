@@ -14,6 +14,8 @@
 #include "service/ServerMetrics.h"
 #include "service/ServerSettings.h"
 
+struct ssl_st;
+
 namespace echod {
 
 /// One client connection on a worker thread (EchoWorker): reads, feeds the EchoSession,
@@ -44,7 +46,12 @@ class EchoConnection {
   Poco::Net::StreamSocket& socket() { return _socket; }
 
   /// How a connection ends.
-  enum class Ending { SessionEnded, PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted };
+  enum class Ending { SessionEnded, PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted, HandshakeTimeout };
+
+  /// The TLS handshake, on this worker, bounded by echo.tlsHandshakeTimeout
+  /// (the housekeeper wakes a stalled one). False when it failed: counted, and
+  /// the connection ends without a word.
+  bool handshake();
 
   void serve();
   /// After a read was answered: how the connection ends now, if it does.
@@ -73,6 +80,7 @@ class EchoConnection {
   std::uint64_t _bytesOut = 0;
   std::uint64_t _echoedCounted = 0;  ///< of _session.echoed(), already in the metrics
   std::string _closeReason = "closed by client";
+  ssl_st* _ssl = nullptr;    ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
   bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
 };
 

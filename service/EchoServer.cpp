@@ -3,6 +3,8 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/TCPServerParams.h>
 
+#include "tls/TlsContext.h"
+
 #include "service/AdmissionFilter.h"
 #include "service/EchoConnection.h"
 #include "service/EchoConnectionFactory.h"
@@ -23,6 +25,23 @@ constexpr int kPoolIdleSeconds = 2;
 /// A queued connection this old while the pool has room got no thread: the
 /// housekeeper checks whether the system refuses one.
 constexpr std::int64_t kStrandedMs = 200;
+
+/// What a TLS file setting is called everywhere it can be given.
+std::string settingName(const std::string& key) {
+  for (const auto& spec : ServerSettings::specs()) {
+    if (spec.key == key) return key + " (--" + std::string(spec.option) + ", " + std::string(spec.env) + ")";
+  }
+  return key;
+}
+
+Poco::Net::Context::Ptr tlsContext(const ServerSettings& settings) {
+  try {
+    return tls::serverContext(settings.tlsCertificate, settingName("echo.tlsCertificate"), settings.tlsPrivateKey,
+                              settingName("echo.tlsPrivateKey"), settings.tlsMinVersion);
+  } catch (const tls::FileError& e) {
+    throw SettingsError(e.what());
+  }
+}
 
 PoolSize sizePool(const ServerSettings& settings) {
   if (settings.maxThreads > 0) return PoolSize{settings.maxThreads, "echo.maxThreads", ""};
@@ -64,6 +83,14 @@ EchoServer::EchoServer(const ServerSettings& settings)
   _server = std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry, _metrics), _pool,
                                                    _socket, params);
   _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
+  if (_settings.tlsEnabled()) {
+    _tlsSocket = std::make_unique<Poco::Net::ServerSocket>(
+        secureListeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.tlsPort), kListenBacklog,
+                              InheritedOptions{EchoConnection::kSendSlice, true}, tlsContext(_settings)));
+    _tlsServer = std::make_unique<Poco::Net::TCPServer>(new EchoConnectionFactory(_settings, _registry, _metrics),
+                                                        _pool, *_tlsSocket, params);
+    _tlsServer->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
+  }
   const int slots = sizeFutexHash(_settings.maxThreads + kPoolSpareThreads);
   Poco::Logger::get("echod.server").debug("futex hash: %d slots (0: the kernel's global hash)", slots);
 }
@@ -81,15 +108,21 @@ EchoServer::~EchoServer() {
 void EchoServer::start() {
   _housekeeper.start();
   _server->start();
+  if (_tlsServer) _tlsServer->start();
 }
 
 EchoServer::Gauges EchoServer::gauges() const {
   const auto counts = _registry.counts();
-  return Gauges{counts.running + counts.queued, counts.running,    counts.queued,
-                _settings.maxThreads,           _pool.allocated(), _registry.draining()};
+  return Gauges{counts.running + counts.queued, counts.running, counts.queued, _settings.maxThreads, _pool.allocated(),
+                _registry.draining(),           counts.open};
 }
 
 Poco::Net::SocketAddress EchoServer::address() const { return _socket.address(); }
+
+Poco::Net::SocketAddress EchoServer::tlsAddress() const {
+  if (!_tlsSocket) throw Poco::IllegalStateException("the TLS listener is off (echo.tlsPort)");
+  return _tlsSocket->address();
+}
 
 bool EchoServer::shutdown() {
   if (_stopped) return true;
@@ -108,6 +141,10 @@ bool EchoServer::shutdown() {
   }
   _server->stop();  // stops the acceptor and drops anything still queued
   _socket.close();  // from now on a connect is refused, not left in the backlog
+  if (_tlsServer) {
+    _tlsServer->stop();
+    _tlsSocket->close();
+  }
   _pool.joinAll();
   _housekeeper.stop();
   log.notice("stopped");

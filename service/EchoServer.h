@@ -22,7 +22,8 @@ namespace echod {
 class EchoServer {
  public:
   /// Binds and listens; throws Poco::Exception when the address is unusable,
-  /// SettingsError when minThreads exceeds the pool sized from the machine.
+  /// SettingsError when minThreads exceeds the pool sized from the machine or
+  /// a TLS certificate or key file cannot be used.
   explicit EchoServer(const ServerSettings& settings);
   ~EchoServer();
 
@@ -33,6 +34,8 @@ class EchoServer {
 
   /// The address actually bound (the real port when the settings said 0).
   Poco::Net::SocketAddress address() const;
+  /// The TLS listener's address; throws Poco::IllegalStateException when TLS is off.
+  Poco::Net::SocketAddress tlsAddress() const;
 
   /// Stops as docs/protocol.md "Shutdown" says: refuse new connections, let
   /// open ones finish and get FIN, `ERR shutting down` to the rest after
@@ -47,6 +50,7 @@ class EchoServer {
     int maxThreads;
     int poolThreads;  ///< threads the pool has started
     bool draining;
+    std::array<std::size_t, ConnectionRegistry::kListeners> openByListener;
   };
   Gauges gauges() const;
   const ServerMetrics& metrics() const { return _metrics; }
@@ -64,6 +68,9 @@ class EchoServer {
   Poco::ThreadPool _pool;
   Poco::Net::ServerSocket _socket;
   std::unique_ptr<Poco::Net::TCPServer> _server;
+  // The TLS listener, when echo.tlsPort is set: its own acceptor, the same pool and registry.
+  std::unique_ptr<Poco::Net::ServerSocket> _tlsSocket;
+  std::unique_ptr<Poco::Net::TCPServer> _tlsServer;
   bool _stopped = false;
 };
 

@@ -102,6 +102,10 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
              static_cast<Poco::Int64>(fileLimit), std::string(pool.detail.empty() ? "" : "; "), pool.detail);
   log.notice("settings: %s", describe(echo.settings()));
   log.notice("listening on %s", echo.address().toString());
+  if (echo.settings().tlsEnabled()) {
+    log.notice("listening for TLS on %s (certificate %s)", echo.tlsAddress().toString(),
+               echo.settings().tlsCertificate);
+  }
   if (servers.admin) {
     servers.admin->start();
     log.notice("admin endpoint (/healthz, /metrics) on http://%s", servers.admin->address().toString());

@@ -1,6 +1,7 @@
 #include "service/ListeningSocket.h"
 
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocketImpl.h>
 #include <Poco/Net/SocketAddress.h>
 
@@ -35,12 +36,9 @@ class Listener : public Poco::Net::ServerSocket {
   Listener() : ServerSocket(new ListeningSocketImpl, true) {}
 };
 
-}  // namespace
-
-Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,
-                                        const InheritedOptions& inherited) {
+void bindAndListen(Poco::Net::ServerSocket& socket, const std::string& host, std::uint16_t port, int backlog,
+                   const InheritedOptions& inherited) {
   const Poco::Net::SocketAddress address(host, port);
-  Listener socket;
   if (address.family() == Poco::Net::SocketAddress::IPv6) {
     socket.bind6(address, true, false);  // not IPv6-only: "::" takes IPv4 clients too
   } else {
@@ -49,6 +47,21 @@ Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t p
   if (inherited.sendTimeout.totalMicroseconds() > 0) socket.setSendTimeout(inherited.sendTimeout);
   if (inherited.noDelay) socket.setNoDelay(true);
   socket.listen(backlog);
+}
+
+}  // namespace
+
+Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,
+                                        const InheritedOptions& inherited) {
+  Listener socket;
+  bindAndListen(socket, host, port, backlog, inherited);
+  return socket;
+}
+
+Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint16_t port, int backlog,
+                                              const InheritedOptions& inherited, Poco::Net::Context::Ptr context) {
+  Poco::Net::SecureServerSocket socket(context);
+  bindAndListen(socket, host, port, backlog, inherited);
   return socket;
 }
 

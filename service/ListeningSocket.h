@@ -1,5 +1,6 @@
 #pragma once
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Timespan.h>
 
@@ -21,5 +22,10 @@ struct InheritedOptions {
 /// epoll instance on every call, which TCPServer makes once per connection.
 Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,
                                         const InheritedOptions& inherited = {});
+
+/// The same for the TLS listener: accepted sockets are POCO TLS sockets whose
+/// handshake has not started; it runs where they are first used (a worker).
+Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint16_t port, int backlog,
+                                              const InheritedOptions& inherited, Poco::Net::Context::Ptr context);
 
 }  // namespace echod

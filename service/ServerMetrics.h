@@ -26,6 +26,15 @@ struct ServerMetrics {
   Counter queueTimeouts{0};                 ///< queued connections answered `ERR server busy` at the deadline
   Counter threadStartFailures{0};           ///< queued connections refused because no thread could start
 
+  /// Connections served, by listener: plain, TLS (ConnectionRegistry::Listener).
+  std::array<Counter, 2> connectionsByListener{};
+  /// How TLS handshakes ended.
+  enum class Handshake : std::uint8_t { Ok, Timeout, NotTls, Closed, Failed };
+  static constexpr std::size_t kHandshakeResults = 5;
+  static constexpr std::array<const char*, kHandshakeResults> kHandshakeNames{"ok", "timeout", "not_tls", "closed",
+                                                                              "failed"};
+  std::array<Counter, kHandshakeResults> tlsHandshakes{};
+
   static std::size_t slot(ErrorReason reason) { return static_cast<std::size_t>(reason); }
   void count(Counter& counter, std::uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
 };

@@ -50,6 +50,17 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        d.jsonLogs ? "json" : "text"},
       {"echo.adminPort", "admin-port", "ECHO_ADMIN_PORT", "N",
        "HTTP port of /healthz and /metrics, on the same host; 0 turns it off", defaultText(d.adminPort)},
+      {"echo.tlsPort", "tls-port", "ECHO_TLS_PORT", "N|off",
+       "TLS port beside the plain one (4568 is usual); 0 picks a free one", "off"},
+      {"echo.tlsCertificate", "tls-certificate", "ECHO_TLS_CERTIFICATE", "FILE",
+       "PEM certificate chain of the TLS listener, leaf first", "none"},
+      {"echo.tlsPrivateKey", "tls-private-key", "ECHO_TLS_PRIVATE_KEY", "FILE",
+       "PEM private key of that certificate, unencrypted", "none"},
+      {"echo.tlsMinVersion", "tls-min-version", "ECHO_TLS_MIN_VERSION", "1.2|1.3", "oldest TLS version accepted",
+       d.tlsMinVersion == tls::MinVersion::Tls13 ? "1.3" : "1.2"},
+      {"echo.tlsHandshakeTimeout", "tls-handshake-timeout", "ECHO_TLS_HANDSHAKE_TIMEOUT", "SECONDS",
+       "close a TLS client that has not finished its handshake this long after a worker took it",
+       defaultSeconds(d.tlsHandshakeTimeout)},
   };
   return table;
 }
@@ -97,6 +108,23 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.adminPort = static_cast<std::uint16_t>(read.integer("echo.adminPort", s.adminPort, 0, 65535));
   if (s.adminPort != 0 && s.adminPort == s.port) {
     read.reject("echo.adminPort", std::to_string(s.adminPort), "a port other than echo.port");
+  }
+  const std::string tlsPort = read.text("echo.tlsPort", "off", 16);
+  if (tlsPort != "off") s.tlsPort = static_cast<int>(read.integer("echo.tlsPort", 0, 0, 65535));
+  // "none" (the default) names no file.
+  s.tlsCertificate = read.text("echo.tlsCertificate", "none", 4096);
+  s.tlsPrivateKey = read.text("echo.tlsPrivateKey", "none", 4096);
+  if (s.tlsCertificate == "none") s.tlsCertificate.clear();
+  if (s.tlsPrivateKey == "none") s.tlsPrivateKey.clear();
+  s.tlsMinVersion = read.choice("echo.tlsMinVersion", s.tlsMinVersion,
+                                {{"1.2", tls::MinVersion::Tls12}, {"1.3", tls::MinVersion::Tls13}});
+  s.tlsHandshakeTimeout = read.seconds("echo.tlsHandshakeTimeout", s.tlsHandshakeTimeout, 0.1, 3600);
+  if (s.tlsEnabled()) {
+    if (s.tlsPort != 0 && (s.tlsPort == s.port || s.tlsPort == s.adminPort)) {
+      read.reject("echo.tlsPort", tlsPort, "a port other than echo.port and echo.adminPort");
+    }
+    if (s.tlsCertificate.empty()) read.reject("echo.tlsCertificate", "", "a PEM file, required with echo.tlsPort");
+    if (s.tlsPrivateKey.empty()) read.reject("echo.tlsPrivateKey", "", "a PEM file, required with echo.tlsPort");
   }
   return s;
 }

@@ -9,6 +9,7 @@
 
 #include "protocol/EchoSession.h"
 #include "settings/SettingReader.h"
+#include "tls/TlsContext.h"
 
 namespace echod {
 
@@ -40,6 +41,14 @@ struct ServerSettings {
   std::string logLevel = "information";
   bool jsonLogs = false;           ///< --log-format=json
   std::uint16_t adminPort = 9090;  ///< /healthz and /metrics; 0: off
+  // The TLS listener (docs/configuration.md "TLS"): same pool, registry and protocol.
+  static constexpr int kTlsOff = -1;
+  int tlsPort = kTlsOff;       ///< kTlsOff: no TLS listener; 0 picks a free port
+  std::string tlsCertificate;  ///< PEM certificate chain, leaf first
+  std::string tlsPrivateKey;   ///< PEM private key, unencrypted
+  tls::MinVersion tlsMinVersion = tls::MinVersion::Tls12;
+  Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
+  bool tlsEnabled() const { return tlsPort != kTlsOff; }
 
   /// The table behind the options, the environment variables and --help.
   static const std::vector<SettingSpec>& specs();

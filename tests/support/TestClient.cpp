@@ -1,6 +1,7 @@
 #include "TestClient.h"
 
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Stopwatch.h>
 #include <gtest/gtest.h>
@@ -38,6 +39,11 @@ bool TestClient::fill(Poco::Timespan left) {
   } catch (const Poco::Net::ConnectionResetException&) {
     _eof = true;
     _reset = true;
+    return false;
+  } catch (const Poco::Net::SSLException&) {
+    // POCO's TLS client: the server closed TCP without close_notify.
+    _eof = true;
+    _tlsUnclean = true;
     return false;
   }
 }

@@ -16,6 +16,8 @@ inline const Poco::Timespan kDeadline(10, 0);  ///< how long any test waits for 
 class TestClient {
  public:
   explicit TestClient(std::uint16_t port, const std::string& host = "127.0.0.1");
+  /// Over a connection made elsewhere, such as a TLS one (TlsSupport.h).
+  explicit TestClient(const Poco::Net::StreamSocket& connected) : _socket(connected) {}
 
   void send(std::string_view bytes);
   /// Exactly `size` bytes, or fewer if the server closed or the deadline passed.
@@ -30,6 +32,8 @@ class TestClient {
   std::string readAll(Poco::Timespan timeout = kDeadline);
   /// True once a read saw a reset instead of the server's FIN.
   bool wasReset() const { return _reset; }
+  /// TLS: true once the server's TCP close came without a close_notify before it.
+  bool tlsClosedUncleanly() const { return _tlsUnclean; }
   /// Sends empty lines, never reading, until no byte has gone out for a
   /// second: the server's worker is then stuck writing replies nobody reads.
   /// Returns the bytes sent (bounded: at most 128 MiB).
@@ -45,6 +49,7 @@ class TestClient {
   std::string _buffered;
   bool _eof = false;
   bool _reset = false;
+  bool _tlsUnclean = false;
 };
 
 /// One line over a fresh connection: the reply line, or what came before close/deadline.

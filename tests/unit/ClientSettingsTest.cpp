@@ -76,5 +76,32 @@ TEST(ClientSettings, RawBenchNeedsOneMessageInFlightOfAtMostOneRead) {
   EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
 }
 
+TEST(ClientSettings, TlsDefaultsToPort4568AndTheSystemCas) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.tls", "true");
+  auto s = ClientSettings::fromConfig(*config);
+  EXPECT_TRUE(s.tls);
+  EXPECT_EQ(s.port, 4568);
+  EXPECT_EQ(s.tlsCa, "");
+  config->setString("client.port", "9999");
+  config->setString("client.tlsCa", "/ca.pem");
+  s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.port, 9999);
+  EXPECT_EQ(s.tlsCa, "/ca.pem");
+  config->setString("client.tls-insecure", "true");
+  EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
+}
+
+TEST(ClientSettings, TlsOptionsWithoutTlsAreWarnedAbout) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.tls-insecure", "true");
+  config->setString("client.tlsCa", "/ca.pem");
+  const auto s = ClientSettings::fromConfig(*config);
+  EXPECT_FALSE(s.tls);
+  EXPECT_EQ(s.port, 4567);
+  ASSERT_EQ(s.warnings.size(), 2U);
+  EXPECT_EQ(s.warnings[0], "--tls-insecure is a --tls option: ignored without --tls");
+}
+
 }  // namespace
 }  // namespace echod

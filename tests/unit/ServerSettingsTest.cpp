@@ -154,5 +154,32 @@ TEST(ServerSettings, EverySpecHasKeyOptionAndEnvironmentName) {
   }
 }
 
+TEST(ServerSettings, TlsIsOffByDefaultAndNeedsBothFilesWhenOn) {
+  const auto defaults = ServerSettings::fromConfig(*configWith({}));
+  EXPECT_FALSE(defaults.tlsEnabled());
+  EXPECT_EQ(defaults.tlsCertificate, "");
+  EXPECT_EQ(defaults.tlsMinVersion, tls::MinVersion::Tls12);
+  EXPECT_EQ(defaults.tlsHandshakeTimeout.totalMilliseconds(), 10000);
+  const auto on = ServerSettings::fromConfig(*configWith({{"echo.tlsPort", "4568"},
+                                                          {"echo.tlsCertificate", "/c.pem"},
+                                                          {"echo.tlsPrivateKey", "/k.pem"},
+                                                          {"echo.tlsMinVersion", "1.3"},
+                                                          {"echo.tlsHandshakeTimeout", "2.5"}}));
+  EXPECT_EQ(on.tlsPort, 4568);
+  EXPECT_EQ(on.tlsCertificate, "/c.pem");
+  EXPECT_EQ(on.tlsPrivateKey, "/k.pem");
+  EXPECT_EQ(on.tlsMinVersion, tls::MinVersion::Tls13);
+  EXPECT_EQ(on.tlsHandshakeTimeout.totalMilliseconds(), 2500);
+  EXPECT_EQ(ServerSettings::fromConfig(*configWith({{"echo.tlsPort", "off"}})).tlsPort, ServerSettings::kTlsOff);
+  EXPECT_EQ(errorFor("echo.tlsPort", "4568"),
+            "invalid value '' for echo.tlsCertificate (--tls-certificate, ECHO_TLS_CERTIFICATE): a PEM file, required "
+            "with echo.tlsPort");
+  EXPECT_EQ(errorFor("echo.tlsMinVersion", "1.1"),
+            "invalid value '1.1' for echo.tlsMinVersion (--tls-min-version, ECHO_TLS_MIN_VERSION): expected one of "
+            "1.2|1.3");
+  EXPECT_NE(errorFor("echo.tlsPort", "70000").find("echo.tlsPort"), std::string::npos);
+  EXPECT_NE(errorFor("echo.tlsPort", "4567").find("a port other than echo.port"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace echod

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Makes a development TLS certificate for echo-server with openssl: a private
+# CA and a server certificate it signs. Never for production, never committed.
+#   scripts/dev-cert.sh DIR [NAME...]
+# Writes DIR/ca.pem (give it to clients: echo-client --tls --tls-ca=DIR/ca.pem),
+# DIR/server.pem and DIR/server.key (echo-server --tls-certificate, --tls-private-key).
+# The certificate names localhost, server, echo-server, 127.0.0.1 and ::1, plus
+# each NAME (a host name or an IP address). Leaves an existing set alone.
+# ECHOD_CERT_NAMES replaces those default names (subjectAltName syntax).
+# ECHOD_CERT_DAYS (default 825) sets its life; a negative number makes an
+# expired one (the tests use that).
+set -eu
+dir=${1:?usage: dev-cert.sh DIR [NAME...]}
+shift
+days=${ECHOD_CERT_DAYS:-825}
+if [ -s "$dir/server.pem" ] && [ -s "$dir/server.key" ] && [ -s "$dir/ca.pem" ]; then
+  echo "dev-cert: $dir already has a certificate; leaving it" >&2
+  exit 0
+fi
+command -v openssl >/dev/null || { echo "dev-cert: openssl is missing (apt-get install openssl)" >&2; exit 1; }
+mkdir -p "$dir"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+names=${ECHOD_CERT_NAMES:-"DNS:localhost,DNS:server,DNS:echo-server,IP:127.0.0.1,IP:::1"}
+for name in "$@"; do
+  case "$name" in
+    *[!0-9.:a-fA-F]* | "") names="$names,DNS:$name" ;;
+    *) names="$names,IP:$name" ;;
+  esac
+done
+umask 077
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 3650 \
+  -subj "/CN=echod development CA" -keyout "$work/ca.key" -out "$work/ca.pem" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+  -subj "/CN=echod development server" -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+  "$names" > "$work/ext"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+  -sha256 -days "$days" -extfile "$work/ext" -out "$work/server.pem" 2>/dev/null
+# The CA's key is not kept: nothing else is ever signed with it.
+cp "$work/server.key" "$dir/server.key"
+cp "$work/ca.pem" "$dir/ca.pem"
+cp "$work/server.pem" "$dir/server.pem"
+chmod 600 "$dir/server.key"
+chmod 644 "$dir/ca.pem" "$dir/server.pem"
+echo "dev-cert: wrote $dir/server.pem, $dir/server.key and $dir/ca.pem (names: $names)" >&2

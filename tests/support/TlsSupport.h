@@ -1,0 +1,39 @@
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <cstdint>
+#include <string>
+
+#include "service/ServerSettings.h"
+
+namespace echod::test {
+
+/// A certificate set made by scripts/dev-cert.sh in a temporary directory,
+/// removed when the test program ends.
+struct Certificates {
+  std::string dir;
+  std::string certificate() const { return dir + "/server.pem"; }
+  std::string privateKey() const { return dir + "/server.key"; }
+  std::string ca() const { return dir + "/ca.pem"; }
+};
+
+/// The development set: valid, naming localhost, 127.0.0.1 and ::1.
+const Certificates& devCertificates();
+/// Signed by its own CA, and expired yesterday.
+const Certificates& expiredCertificates();
+/// Valid, but naming only elsewhere.example: wrong for every loopback name.
+const Certificates& elsewhereCertificates();
+
+/// Test settings (loopback, free ports) with a TLS listener on a free port.
+ServerSettings tlsTestSettings(const Certificates& certificates = devCertificates());
+
+/// A TLS connection to 127.0.0.1:port, handshake done, checking the
+/// certificate against `ca` (empty: no check).
+Poco::Net::StreamSocket tlsConnect(std::uint16_t port, const std::string& ca = devCertificates().ca(),
+                                   const std::string& host = "127.0.0.1");
+
+/// Path of a program on PATH, or empty.
+std::string findProgram(const std::string& name);
+
+}  // namespace echod::test

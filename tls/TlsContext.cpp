@@ -1,0 +1,150 @@
+#include "tls/TlsContext.h"
+
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Net/SSLException.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace echod::tls {
+namespace {
+
+/// Where the last handshake on this thread started, with its descriptor read
+/// while the handle was certainly alive: handleOf() compares descriptors and
+/// never touches a handle that may be gone.
+struct LastHandshake {
+  SSL* ssl = nullptr;
+  int fd = -1;
+};
+thread_local LastHandshake t_lastHandshake;
+thread_local std::string t_verificationError;
+
+void rememberHandshake(const SSL* ssl, int where, int /*ret*/) {
+  if ((where & SSL_CB_HANDSHAKE_START) != 0) {
+    // OpenSSL hands the callback a const handle to the very object it works on.
+    t_lastHandshake = LastHandshake{const_cast<SSL*>(ssl), SSL_get_fd(ssl)};
+  }
+}
+
+int recordVerification(int ok, X509_STORE_CTX* store) {
+  if (ok == 0 && t_verificationError.empty()) {
+    t_verificationError = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+      char subject[256];
+      X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+      t_verificationError += std::string(" (certificate ") + subject + ")";
+    }
+  }
+  return ok;
+}
+
+/// Encrypted keys would make OpenSSL prompt on the terminal: answer no passphrase.
+int noPassphrase(char*, int, int, void*) { return 0; }
+
+std::string openSslError() {
+  const unsigned long code = ERR_peek_last_error();
+  std::string text =
+      code != 0 ? ERR_reason_error_string(code) ? ERR_reason_error_string(code) : "unknown error" : "unknown error";
+  ERR_clear_error();
+  return text;
+}
+
+void mustBeReadable(const std::string& setting, const std::string& file) {
+  if (file.empty()) throw FileError(setting, file, "no file given");
+  if (::access(file.c_str(), R_OK) != 0) throw FileError(setting, file, std::strerror(errno));
+}
+
+}  // namespace
+
+Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const std::string& certificateSetting,
+                                      const std::string& keyFile, const std::string& keySetting,
+                                      MinVersion minVersion) {
+  mustBeReadable(certificateSetting, certificateFile);
+  mustBeReadable(keySetting, keyFile);
+  Poco::Net::Context::Params params;
+  params.verificationMode = Poco::Net::Context::VERIFY_NONE;  // no client certificates
+  params.cipherList = "DEFAULT";
+  Poco::Net::Context::Ptr context(new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params));
+  SSL_CTX* ctx = context->sslContext();
+  ERR_clear_error();
+  SSL_CTX_set_default_passwd_cb(ctx, &noPassphrase);
+  if (SSL_CTX_use_certificate_chain_file(ctx, certificateFile.c_str()) != 1) {
+    throw FileError(certificateSetting, certificateFile, "not a PEM certificate (" + openSslError() + ")");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, keyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
+    const std::string why = openSslError();
+    if (why != "key values mismatch") {
+      throw FileError(keySetting, keyFile, "not an unencrypted PEM private key (" + why + ")");
+    }
+    throw FileError(keySetting, keyFile, "does not belong to the certificate in '" + certificateFile + "'");
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    throw FileError(keySetting, keyFile, "does not belong to the certificate in '" + certificateFile + "'");
+  }
+  SSL_CTX_set_min_proto_version(ctx, minVersion == MinVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_info_callback(ctx, &rememberHandshake);
+  return context;
+}
+
+Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::string& host) {
+  if (!trust.caFile.empty()) mustBeReadable("--tls-ca", trust.caFile);
+  Poco::Net::Context::Params params;
+  params.verificationMode = trust.insecure ? Poco::Net::Context::VERIFY_NONE : Poco::Net::Context::VERIFY_STRICT;
+  params.caLocation = trust.insecure ? std::string() : trust.caFile;
+  params.loadDefaultCAs = !trust.insecure && trust.caFile.empty();
+  params.cipherList = "DEFAULT";
+  Poco::Net::Context::Ptr context;
+  try {
+    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  } catch (const Poco::Exception& e) {
+    throw FileError("--tls-ca", trust.caFile, "no CA certificates could be read (" + e.message() + ")");
+  }
+  SSL_CTX* ctx = context->sslContext();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_info_callback(ctx, &rememberHandshake);
+  if (!trust.insecure) {
+    // OpenSSL checks the name during the handshake (RFC 6125, IP addresses
+    // too); POCO's own later check resolves names through DNS, so it is off.
+    context->enableExtendedCertificateVerification(false);
+    X509_VERIFY_PARAM* verify = SSL_CTX_get0_param(ctx);
+    Poco::Net::IPAddress literal;
+    if (Poco::Net::IPAddress::tryParse(host, literal)) {
+      X509_VERIFY_PARAM_set1_ip_asc(verify, host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_host(verify, host.c_str(), host.size());
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, &recordVerification);
+  }
+  return context;
+}
+
+std::string takeVerificationError() {
+  std::string error;
+  error.swap(t_verificationError);
+  return error;
+}
+
+ssl_st* handleOf(const Poco::Net::StreamSocket& socket) {
+  const LastHandshake last = t_lastHandshake;
+  if (last.ssl == nullptr || last.fd < 0 || last.fd != socket.impl()->sockfd()) return nullptr;
+  return last.ssl;
+}
+
+bool sendCloseNotify(ssl_st* ssl) {
+  if (ssl == nullptr) return false;
+  ERR_clear_error();
+  const int rc = SSL_shutdown(ssl);
+  ERR_clear_error();
+  return rc >= 0;
+}
+
+std::string versionOf(ssl_st* ssl) { return ssl == nullptr ? std::string("TLS") : SSL_get_version(ssl); }
+
+}  // namespace echod::tls

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <stdexcept>
+#include <string>
+
+// OpenSSL's handle, as POCO's headers declare it.
+struct ssl_st;
+
+namespace echod::tls {
+
+/// The oldest protocol version a listener accepts (echo.tlsMinVersion).
+enum class MinVersion { Tls12, Tls13 };
+
+/// A file named by a setting could not be used: which setting, which file, why.
+struct FileError : std::runtime_error {
+  FileError(const std::string& setting, const std::string& file, const std::string& why)
+      : std::runtime_error(setting + " file '" + file + "': " + why) {}
+};
+
+/// The server's context: the certificate chain and private key from PEM files
+/// (checked to belong together), no client certificates, at least
+/// `minVersion`, no renegotiation. A peer that closes TCP without close_notify
+/// reads as end of stream, not as an error: the server's own wake-ups
+/// (idle timeout, drain) shut down the receive side, and its answer must still
+/// go out inside TLS afterwards. Throws FileError naming `certificateSetting`
+/// or `keySetting`.
+Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const std::string& certificateSetting,
+                                      const std::string& keyFile, const std::string& keySetting, MinVersion minVersion);
+
+/// How a client checks the server's certificate.
+struct ClientTrust {
+  std::string caFile;     ///< PEM file or directory of trusted CAs; empty: the system's
+  bool insecure = false;  ///< no verification at all (self-signed development certificates)
+};
+
+/// The client's context: verifies the chain and that the certificate names
+/// `host` (a DNS name or an IP address), with OpenSSL's own checks, unless
+/// insecure. Throws FileError for an unusable CA file.
+Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::string& host);
+
+/// Why the last certificate check on this thread failed ("certificate has
+/// expired", "hostname mismatch"), with the certificate's subject; empty when
+/// none failed. Reading clears it.
+std::string takeVerificationError();
+
+/// The OpenSSL handle of the last TLS connection whose handshake ran on this
+/// thread, if it is `socket`'s (POCO 1.11 keeps it private); null otherwise.
+/// Call right after the handshake. Both contexts above record it.
+ssl_st* handleOf(const Poco::Net::StreamSocket& socket);
+
+/// Sends close_notify on `ssl` without touching the TCP connection (POCO's
+/// shutdown() also shuts TCP both ways, which leaves no way to wait for the
+/// peer's close). False if it could not be sent.
+bool sendCloseNotify(ssl_st* ssl);
+
+/// The protocol version negotiated on `ssl` ("TLSv1.3"), for logs.
+std::string versionOf(ssl_st* ssl);
+
+}  // namespace echod::tls
