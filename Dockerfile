@@ -11,6 +11,7 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY protocol protocol
 COPY settings settings
+COPY tls tls
 COPY service service
 COPY client client
 COPY tests tests
@@ -27,15 +28,19 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DECHOD_WERROR=ON \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libpoconet80 libpocoutil80 libpocofoundation80 \
+      libpoconet80 libpoconetssl80 libpococrypto80 libpocoutil80 libpocofoundation80 openssl \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /usr/share/doc/* /usr/share/man/* \
- && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin echod
+ && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin echod \
+ && mkdir -p /etc/echod/tls && chown echod /etc/echod/tls
 COPY --from=build /build/service/echo-server /build/client/echo-client /usr/local/bin/
 COPY config/echo-server.properties /etc/echod/echo-server.properties
+# A development certificate on demand (docker-compose.yml's tls-cert service):
+# no key is ever built into the image.
+COPY scripts/dev-cert.sh /usr/local/bin/echod-dev-cert
 # Settings: the file above, then any ECHO_* variable (e.g. ECHO_MAX_THREADS), then options.
 ENV ECHO_CONFIG_FILE=/etc/echod/echo-server.properties
 USER echod
-EXPOSE 4567 9090
+EXPOSE 4567 4568 9090
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --retries=3 CMD ["echo-client", "--check"]
 ENTRYPOINT ["echo-server"]

@@ -30,7 +30,7 @@ else
   compose=(docker-compose)
 fi
 project="echodtest$$"
-export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0" ECHO_ADMIN_PUBLISH="127.0.0.1:0" \
+export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0" ECHO_TLS_PUBLISH="127.0.0.1:0" ECHO_ADMIN_PUBLISH="127.0.0.1:0" \
   ECHO_PROMETHEUS_PUBLISH="127.0.0.1:0"
 dc() { "${compose[@]}" -p "$project" "$@"; }
 cleanup() {
@@ -81,6 +81,28 @@ expect_eq "client container replies" $'echo : hello from the client container\ne
 echo "--- netcat from the host"
 out=$(printf 'ping\r\nexit\n' | timeout 10 nc -q 5 127.0.0.1 "$port")
 expect_eq "netcat gets echo and FIN" $'echo : ping\nFIN' "$out"
+
+echo "--- TLS: the tls-client container, then openssl s_client and ncat --ssl from the host"
+out=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T tls-client 2>/dev/null)
+case "$out" in
+  "ok: server:4568 (TLS) echoed"*) pass "tls-client container: $out" ;;
+  *) fail "tls-client container: $out" ;;
+esac
+tls_port=$(dc port server 4568 | sed 's/.*://')
+ca=$(mktemp)
+dc run --rm -T --no-deps --entrypoint cat tls-cert /etc/echod/tls/ca.pem >"$ca" 2>/dev/null
+if grep -q 'BEGIN CERTIFICATE' "$ca"; then pass "the development CA comes out of the echod-tls volume"; else fail "no CA in the volume"; fi
+out=$(printf 'secure\nexit\n' | timeout 10 openssl s_client -connect "127.0.0.1:$tls_port" -CAfile "$ca" \
+  -verify_return_error -verify_ip 127.0.0.1 -quiet 2>/dev/null)
+expect_eq "openssl s_client (certificate checked) gets echo and FIN" $'echo : secure\nFIN' "$out"
+out=$(printf 'via ncat\nexit\n' | timeout 10 ncat --ssl --ssl-verify --ssl-trustfile "$ca" localhost "$tls_port" 2>&1)
+expect_eq "ncat --ssl (certificate checked) gets echo and FIN" $'echo : via ncat\nFIN' "$out"
+out=$(printf 'plain text\n' | timeout 10 nc -q 5 127.0.0.1 "$tls_port" | tr -cd '[:print:]')
+case "$out" in
+  *echo*) fail "plain text on the TLS port was echoed: $out" ;;
+  *) pass "plain text on the TLS port is closed, not echoed" ;;
+esac
+rm -f "$ca"
 
 echo "--- load mode from the load container"
 out=$(timeout 120 "${compose[@]}" -p "$project" --profile load run --rm -T load \
