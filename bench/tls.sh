@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 scripts/dev-cert.sh "$work/tls" 2>/dev/null
-"${server_cpu[@]}" "$bin/service/echo-server" --port=0 --admin-port=0 --log-level=warning --tls-port=0 \
+"${server_cpu[@]}" "$bin/service/echo-server" --port=0 --admin-port=0 --log-level=notice --tls-port=0 \
   --tls-certificate="$work/tls/server.pem" --tls-private-key="$work/tls/server.key" >"$work/server.log" 2>&1 &
 server_pid=$!
 plain=$(listening_port "$work/server.log")
