@@ -117,7 +117,8 @@ for part in $parts; do
       echo "=== bench smoke test (short runs, no thresholds)"
       if BENCH_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} BENCH_ROUNDS=1 bench/run.sh &&
         SWITCHES_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} bench/switches.sh &&
-        C10K_SECONDS=${ECHOD_C10K_SECONDS:-3} bench/c10k.sh; then
+        C10K_SECONDS=${ECHOD_C10K_SECONDS:-3} bench/c10k.sh &&
+        TLS_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} TLS_ROUNDS=1 bench/tls.sh; then
         summary+=("bench smoke: passed")
       else
         failed+=("bench smoke")

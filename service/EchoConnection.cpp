@@ -118,6 +118,7 @@ bool EchoConnection::handshake() {
   _slot->handshakeDeadlineMs.store(ConnectionRegistry::coarseNowMs() + timeoutMs, std::memory_order_relaxed);
   Handshake result = Handshake::Ok;
   std::string detail;
+  tls::clearThreadErrors();
   try {
     Poco::Net::SecureStreamSocket secure(socket());
     if (secure.completeHandshake() != 1) result = Handshake::Closed;

@@ -59,7 +59,8 @@ Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t p
 }
 
 Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint16_t port, int backlog,
-                                              const InheritedOptions& inherited, Poco::Net::Context::Ptr context) {
+                                              const InheritedOptions& inherited,
+                                              const Poco::Net::Context::Ptr& context) {
   Poco::Net::SecureServerSocket socket(context);
   bindAndListen(socket, host, port, backlog, inherited);
   return socket;

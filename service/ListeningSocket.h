@@ -26,6 +26,7 @@ Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t p
 /// The same for the TLS listener: accepted sockets are POCO TLS sockets whose
 /// handshake has not started; it runs where they are first used (a worker).
 Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint16_t port, int backlog,
-                                              const InheritedOptions& inherited, Poco::Net::Context::Ptr context);
+                                              const InheritedOptions& inherited,
+                                              const Poco::Net::Context::Ptr& context);
 
 }  // namespace echod

@@ -145,6 +145,6 @@ bool sendCloseNotify(ssl_st* ssl) {
   return rc >= 0;
 }
 
-std::string versionOf(ssl_st* ssl) { return ssl == nullptr ? std::string("TLS") : SSL_get_version(ssl); }
+void clearThreadErrors() { ERR_clear_error(); }
 
 }  // namespace echod::tls

@@ -56,7 +56,9 @@ ssl_st* handleOf(const Poco::Net::StreamSocket& socket);
 /// peer's close). False if it could not be sent.
 bool sendCloseNotify(ssl_st* ssl);
 
-/// The protocol version negotiated on `ssl` ("TLSv1.3"), for logs.
-std::string versionOf(ssl_st* ssl);
+/// Empties this thread's OpenSSL error queue. A worker thread serves one
+/// connection after another: an error left by the last one would make
+/// OpenSSL misreport a plain end of stream on the next as a failure.
+void clearThreadErrors();
 
 }  // namespace echod::tls
