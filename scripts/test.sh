@@ -10,13 +10,14 @@
 #   7. the Kubernetes manifests, parsed and checked field by field;
 #   8. the container tests (Docker image, compose, netcat, stop, scale-out);
 #   9. lint: clang-format on every C++ file, clang-tidy (warnings are errors) on the product's sources.
+#  10. the web console in headless Chromium driven by Selenium (tests/browser/console_test.py).
 # Installs what is missing. With CI=true every part must run: a skip fails.
-# ECHOD_TEST_PARTS="lint unit tsan asan fuzz soak bench deploy container" picks parts (default: all).
+# ECHOD_TEST_PARTS="lint unit browser tsan asan fuzz soak bench deploy container" picks parts (default: all).
 # A skipped test counts: the summary prints how many, and with CI=true a skip fails its part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-parts=${ECHOD_TEST_PARTS:-"lint unit tsan asan fuzz soak bench deploy container"}
+parts=${ECHOD_TEST_PARTS:-"lint unit browser tsan asan fuzz soak bench deploy container"}
 jobs=$(nproc)
 failed=()
 summary=()
@@ -70,6 +71,25 @@ for part in $parts; do
       fi
       if $lint_ok; then summary+=("lint: passed"); else failed+=("lint"); fi ;;
     unit) run_suite "unit+integration" build/test ;;
+    browser)
+      echo "=== browser: the web console in headless Chromium (Selenium)"
+      if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+        if [ "${CI:-}" = true ]; then
+          failed+=("browser: chromium, chromium-driver or python3-selenium is missing, and in CI it must run")
+        else
+          summary+=("browser: skipped (apt-get install chromium chromium-driver python3-selenium)")
+        fi
+        continue
+      fi
+      cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DECHOD_WERROR=ON >/dev/null &&
+        cmake --build build/test -j "$jobs" --target echo-server >/dev/null
+      shots=$(mktemp -d /tmp/echod-console-XXXXXX)
+      if timeout 600 /usr/bin/python3 tests/browser/console_test.py build/test "$shots"; then
+        summary+=("browser: passed (screenshot: $shots/console.png)")
+      else
+        failed+=("browser (screenshots: $shots)")
+      fi
+      ;;
     tsan)
       TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
         run_suite "thread sanitizer" build/tsan -DECHOD_SANITIZE=thread ;;

@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Timestamp.h>
+#include "service/Console.h"
 #include "service/ListeningSocket.h"
 
 #include <sys/resource.h>
@@ -25,6 +26,10 @@ namespace {
 constexpr int kAdminThreads = 2;
 constexpr int kAdminStack = 256 * 1024;
 constexpr int kAdminBacklog = 64;
+
+int adminThreads(const ServerSettings& settings) {
+  return kAdminThreads + (settings.console ? settings.consoleSessions : 0);
+}
 
 /// The process figures every official Prometheus client exports, from /proc.
 struct ProcessFigures {
@@ -196,6 +201,35 @@ class HealthHandler : public Poco::Net::HTTPRequestHandler {
   const EchoServer& _echo;
 };
 
+class ConsolePageHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+    const std::string_view page = consolePage();
+    response.setContentType("text/html; charset=utf-8");
+    // Nothing but this page's own inline code and this server: no CDN, no framing by other sites.
+    response.set("Content-Security-Policy",
+                 "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+                 "img-src 'self'; frame-ancestors 'none'");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Cache-Control", "no-store");
+    response.sendBuffer(page.data(), page.size());
+  }
+};
+
+class ConsoleStateHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit ConsoleStateHandler(const EchoServer& echo) : _echo(echo) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    const std::string body = consoleState(_echo, request.clientAddress());
+    response.setContentType("application/json");
+    response.set("Cache-Control", "no-store");
+    response.sendBuffer(body.data(), body.size());
+  }
+
+ private:
+  const EchoServer& _echo;
+};
+
 class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
@@ -207,28 +241,37 @@ class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
 
 class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit AdminHandlerFactory(const EchoServer& echo) : _echo(echo) {}
+  AdminHandlerFactory(const EchoServer& echo, ConsoleSessions& sessions) : _echo(echo), _sessions(sessions) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override {
     const bool get = request.getMethod() == Poco::Net::HTTPRequest::HTTP_GET ||
                      request.getMethod() == Poco::Net::HTTPRequest::HTTP_HEAD;
-    if (get && request.getURI() == "/metrics") return new MetricsHandler(_echo);
-    if (get && request.getURI() == "/healthz") return new HealthHandler(_echo);
+    const std::string& uri = request.getURI();
+    if (get && uri == "/metrics") return new MetricsHandler(_echo);
+    if (get && uri == "/healthz") return new HealthHandler(_echo);
+    if (get && _echo.settings().console) {
+      if (uri == "/" || uri == "/index.html") return new ConsolePageHandler;
+      if (uri == "/console/state") return new ConsoleStateHandler(_echo);
+      if (uri == "/console/ws") return new ConsoleSocketHandler(_echo, _sessions);
+    }
     return new NotFoundHandler;
   }
 
  private:
   const EchoServer& _echo;
+  ConsoleSessions& _sessions;
 };
 
 }  // namespace
 
 AdminServer::AdminServer(const EchoServer& echo, const std::string& host, std::uint16_t port)
-    : _pool("admin", 1, kAdminThreads, 60, kAdminStack) {
+    : _sessions(std::make_unique<ConsoleSessions>(echo.settings().consoleSessions)),
+      // Console sessions hold a thread each; /healthz and /metrics keep kAdminThreads of their own.
+      _pool("admin", 1, adminThreads(echo.settings()), 60, kAdminStack) {
   Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
-  params->setMaxThreads(kAdminThreads);
+  params->setMaxThreads(adminThreads(echo.settings()));
   params->setMaxQueued(16);
   params->setKeepAlive(false);
-  _http = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo), _pool,
+  _http = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo, *_sessions), _pool,
                                                   listeningSocket(host, port, kAdminBacklog), params);
 }
 
@@ -242,6 +285,7 @@ void AdminServer::start() {
 void AdminServer::stop() {
   if (!_running) return;
   _running = false;
+  _sessions->stopping.store(true, std::memory_order_release);
   _http->stopAll(true);
   _pool.joinAll();
 }

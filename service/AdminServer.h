@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "service/Console.h"
 #include "service/EchoServer.h"
 
 namespace echod {
@@ -18,6 +19,7 @@ std::string metricsText(const EchoServer& echo);
 /// so a full echo pool never blocks it:
 ///   GET /healthz   200 "ok" while accepting, 503 "draining" while stopping
 ///   GET /metrics   Prometheus text format
+///   GET /          the web console (echo.console), with /console/state and /console/ws
 class AdminServer {
  public:
   AdminServer(const EchoServer& echo, const std::string& host, std::uint16_t port);
@@ -32,6 +34,7 @@ class AdminServer {
  private:
   void stop();  ///< by the destructor: stops accepting, joins the handler threads
 
+  std::unique_ptr<ConsoleSessions> _sessions;
   Poco::ThreadPool _pool;
   std::unique_ptr<Poco::Net::HTTPServer> _http;
   bool _running = false;

@@ -286,4 +286,47 @@ ConnectionRegistry::Counts ConnectionRegistry::counts() const {
   return Counts{_running, _entries.size() - _running, _open};
 }
 
+std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t limit, std::size_t& total) const {
+  std::vector<View> views;
+  const std::int64_t now = coarseNowMs();
+  std::lock_guard<std::mutex> lock(_mutex);
+  total = _entries.size();
+  std::vector<const Slot*> oldest;
+  oldest.reserve(_entries.size());
+  for (const auto& [key, slot] : _entries) oldest.push_back(&slot);
+  const std::size_t shown = std::min(limit, oldest.size());
+  std::partial_sort(oldest.begin(), oldest.begin() + static_cast<std::ptrdiff_t>(shown), oldest.end(),
+                    [](const Slot* a, const Slot* b) { return a->admittedMs < b->admittedMs; });
+  views.reserve(shown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const Slot& slot = *oldest[i];
+    // Under the lock, so that no socket reference leaves it (see _released).
+    std::string peer;
+    try {
+      peer = slot.socket.peerAddress().toString();
+    } catch (const Poco::Exception&) {
+      peer = "(gone)";
+    }
+    const char* state = !slot.running                                                   ? "queued"
+                        : slot.handshakeDeadlineMs.load(std::memory_order_relaxed) != 0 ? "handshake"
+                        : slot.wake.load(std::memory_order_relaxed) != Wake::None       ? "closing"
+                                                                                        : "open";
+    views.push_back(View{std::move(peer), slot.listener, now - slot.admittedMs,
+                         slot.messages.load(std::memory_order_relaxed), slot.bytesIn.load(std::memory_order_relaxed),
+                         slot.bytesOut.load(std::memory_order_relaxed), state});
+  }
+  return views;
+}
+
+void ConnectionRegistry::recordEvent(Event event) {
+  std::lock_guard<std::mutex> lock(_eventsMutex);
+  if (_events.size() == kEventsKept) _events.pop_front();
+  _events.push_back(std::move(event));
+}
+
+std::vector<ConnectionRegistry::Event> ConnectionRegistry::events() const {
+  std::lock_guard<std::mutex> lock(_eventsMutex);
+  return {_events.begin(), _events.end()};
+}
+
 }  // namespace echod

@@ -53,6 +53,10 @@ class ConnectionRegistry {
     std::atomic<std::int64_t> lastMessageMs;  ///< the coarse clock at its last complete message
     /// While a TLS handshake runs: the coarse-clock time by which it must end; 0 otherwise.
     std::atomic<std::int64_t> handshakeDeadlineMs{0};
+    // For the console's live view: stored (not added) by the connection's worker after each read.
+    std::atomic<std::uint64_t> messages{0};
+    std::atomic<std::uint64_t> bytesIn{0};
+    std::atomic<std::uint64_t> bytesOut{0};
     std::atomic<Wake> wake{Wake::None};
     bool running = false;  ///< a worker serves it (guarded by the registry's mutex)
   };
@@ -87,6 +91,24 @@ class ConnectionRegistry {
     std::optional<ErrorReason> refusal;  ///< answer this and close
     bool handedOver = false;             ///< a parked worker serves it: POCO's queue is not involved
   };
+
+  /// One open connection, as the console's live view shows it.
+  struct View {
+    std::string peer;  ///< host:port, "(gone)" if the peer already left
+    Listener listener;
+    std::int64_t ageMs;
+    std::uint64_t messages, bytesIn, bytesOut;
+    const char* state;  ///< queued, handshake, open, closing
+  };
+  /// A connection opened or closed, for the console's event list.
+  struct Event {
+    std::int64_t atMs;  ///< coarse clock
+    std::string peer;
+    Listener listener;
+    bool opened;
+    std::string reason;  ///< how it closed
+  };
+  static constexpr std::size_t kEventsKept = 40;
 
   /// `capacity`: connections held at once (threads + queue); `perAddressLimit`: 0 for none.
   ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit);
@@ -143,6 +165,13 @@ class ConnectionRegistry {
   /// Waits until no admitted connection is left, at most `timeout`. True if none is left.
   bool waitUntilEmpty(const Poco::Timespan& timeout);
 
+  /// Up to `limit` admitted connections, the oldest first; `total` gets how many there are.
+  std::vector<View> snapshot(std::size_t limit, std::size_t& total) const;
+  /// Keeps the last kEventsKept events.
+  void recordEvent(Event event);
+  /// The kept events, oldest first.
+  std::vector<Event> events() const;
+
   bool draining() const noexcept { return _draining.load(std::memory_order_acquire); }
   bool aborting() const noexcept { return _aborting.load(std::memory_order_acquire); }
   std::size_t size() const;
@@ -179,6 +208,8 @@ class ConnectionRegistry {
   /// it outgrows twice the capacity, so it stays bounded.
   std::deque<const void*> _queueOrder;
   const std::int64_t _marginMs;  ///< the coarse clock's resolution + 1 ms: added to every deadline
+  mutable std::mutex _eventsMutex;
+  std::deque<Event> _events;  ///< guarded by _eventsMutex
   std::atomic<bool> _draining{false};
   std::atomic<bool> _aborting{false};
 };

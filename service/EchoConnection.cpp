@@ -72,26 +72,31 @@ EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, Connection
 EchoConnection::~EchoConnection() { _registry.release(_socket); }
 
 void EchoConnection::run() {
-  // The peer's name costs a system call: only when the lines are logged.
+  // The peer's name costs a system call: only when it is logged or shown.
   auto& log = logger();
-  const std::string peer = log.information() ? peerName(socket()) : std::string();
+  const bool named = log.information() || _settings.console;
+  const std::string peer = named ? peerName(socket()) : std::string();
+  if (_settings.console) {
+    _registry.recordEvent({ConnectionRegistry::coarseNowMs(), peer, _slot->listener, true, std::string()});
+  }
   _metrics.count(_metrics.connectionsOpened);
   _metrics.count(_metrics.connectionsByListener[static_cast<std::size_t>(_slot->listener)]);
   const bool tls = _slot->listener == ConnectionRegistry::Listener::Tls;
   if (log.information()) log.information("%s from %s opened", std::string(tls ? "TLS connection" : "connection"), peer);
   try {
-    if (tls && !handshake()) {
-      if (log.information()) log.information("TLS connection from %s %s", peer, _closeReason);
-      return;
+    if (!tls || handshake()) {
+      serve();
+      if (_session.verdict() != Verdict::Continue) lingeringClose();
     }
-    serve();
-    if (_session.verdict() != Verdict::Continue) lingeringClose();
   } catch (const Poco::Exception& e) {
     // A reset or vanished peer ends only this connection.
     _closeReason = "ended: " + e.displayText();
   }
   if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
   _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+  if (_settings.console) {
+    _registry.recordEvent({ConnectionRegistry::coarseNowMs(), peer, _slot->listener, false, _closeReason});
+  }
   if (log.information()) {
     log.information("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
                     static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut));
@@ -155,9 +160,12 @@ bool EchoConnection::handshake() {
 }
 
 std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size, std::size_t& drainBudget) {
+  _slot->bytesIn.store(_bytesIn, std::memory_order_relaxed);
+  _slot->bytesOut.store(_bytesOut, std::memory_order_relaxed);
   if (_session.echoed() != _echoedCounted) {
     // Idle means no complete message: an unfinished line does not count.
     _registry.touch(*_slot);
+    _slot->messages.store(_session.echoed(), std::memory_order_relaxed);
     _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
     _echoedCounted = _session.echoed();
   }

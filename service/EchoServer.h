@@ -54,6 +54,8 @@ class EchoServer {
   };
   Gauges gauges() const;
   const ServerMetrics& metrics() const { return _metrics; }
+  /// Open connections and recent events, for the console.
+  const ConnectionRegistry& registry() const { return _registry; }
   /// The settings in force: maxThreads and minThreads resolved.
   const ServerSettings& settings() const { return _settings; }
   /// How the pool was sized; decidedBy is "echo.maxThreads" when it was given.

@@ -109,6 +109,7 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
   if (servers.admin) {
     servers.admin->start();
     log.notice("admin endpoint (/healthz, /metrics) on http://%s", servers.admin->address().toString());
+    if (echo.settings().console) log.notice("web console on http://%s/", servers.admin->address().toString());
   }
 }
 

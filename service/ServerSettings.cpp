@@ -61,6 +61,14 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
       {"echo.tlsHandshakeTimeout", "tls-handshake-timeout", "ECHO_TLS_HANDSHAKE_TIMEOUT", "SECONDS",
        "close a TLS client that has not finished its handshake this long after a worker took it",
        defaultSeconds(d.tlsHandshakeTimeout)},
+      {"echo.console", "console", "ECHO_CONSOLE", "on|off",
+       "the web console at / on the admin port: a browser client and a live view of the threads",
+       d.console ? "on" : "off"},
+      {"echo.consoleSessions", "console-sessions", "ECHO_CONSOLE_SESSIONS", "N",
+       "console sessions at once; each is an echo connection and holds an admin thread",
+       defaultText(d.consoleSessions)},
+      {"echo.consoleShowAddresses", "console-show-addresses", "ECHO_CONSOLE_SHOW_ADDRESSES", "on|off",
+       "show client addresses in full to browsers not on loopback too", d.consoleShowAddresses ? "on" : "off"},
   };
   return table;
 }
@@ -126,6 +134,10 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     if (s.tlsCertificate.empty()) read.reject("echo.tlsCertificate", "", "a PEM file, required with echo.tlsPort");
     if (s.tlsPrivateKey.empty()) read.reject("echo.tlsPrivateKey", "", "a PEM file, required with echo.tlsPort");
   }
+  s.console = read.choice("echo.console", s.console, {{"on", true}, {"off", false}});
+  s.consoleSessions = static_cast<int>(read.integer("echo.consoleSessions", s.consoleSessions, 1, 256));
+  s.consoleShowAddresses =
+      read.choice("echo.consoleShowAddresses", s.consoleShowAddresses, {{"on", true}, {"off", false}});
   return s;
 }
 

@@ -49,6 +49,10 @@ struct ServerSettings {
   tls::MinVersion tlsMinVersion = tls::MinVersion::Tls12;
   Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
+  // The web console on the admin port (docs/configuration.md "Web console").
+  bool console = true;
+  int consoleSessions = 8;            ///< console sessions at once; each holds a worker and an admin thread
+  bool consoleShowAddresses = false;  ///< full client addresses also to browsers not on loopback
 
   /// The table behind the options, the environment variables and --help.
   static const std::vector<SettingSpec>& specs();

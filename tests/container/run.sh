@@ -82,6 +82,14 @@ echo "--- netcat from the host"
 out=$(printf 'ping\r\nexit\n' | timeout 10 nc -q 5 127.0.0.1 "$port")
 expect_eq "netcat gets echo and FIN" $'echo : ping\nFIN' "$out"
 
+echo "--- the web console on the admin port, in headless Chromium"
+admin_port=$(dc port server 9090 | sed 's/.*://')
+if /usr/bin/python3 tests/browser/console_test.py "http://127.0.0.1:$admin_port/" "$(mktemp -d /tmp/echod-console-XXXXXX)"; then
+  pass "the console works against the compose setup"
+else
+  fail "the console against the compose setup"
+fi
+
 echo "--- TLS: the tls-client container, then openssl s_client and ncat --ssl from the host"
 out=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T tls-client 2>/dev/null)
 case "$out" in
