@@ -270,6 +270,10 @@ AdminServer::AdminServer(const EchoServer& echo, const std::string& host, std::u
   Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
   params->setMaxThreads(adminThreads(echo.settings()));
   params->setMaxQueued(16);
+  // A request must arrive within this: an idle connection cannot hold an
+  // admin thread (and so /healthz) for POCO's default minute. A console
+  // session sets its own timeouts once it is a WebSocket.
+  params->setTimeout(Poco::Timespan(5, 0));
   params->setKeepAlive(false);
   _http = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo, *_sessions), _pool,
                                                   listeningSocket(host, port, kAdminBacklog), params);

@@ -19,9 +19,10 @@ bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
   if (admission.handedOver) return false;
   const auto refusal = admission.refusal;
   if (!refusal) return true;
+  // Counted before the reply goes out: whoever reads the reply then finds it in /metrics.
+  _metrics.count(_metrics.refused[ServerMetrics::slot(*refusal)]);
   Poco::Net::StreamSocket refused(socket);
   refuseSocket(refused, *refusal);
-  _metrics.count(_metrics.refused[ServerMetrics::slot(*refusal)]);
   // One line a second at most: a connect flood must not become a log flood.
   ++_refusedSinceLog;
   if (_lastLog.isElapsed(1000000)) {

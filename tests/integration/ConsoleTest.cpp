@@ -129,6 +129,25 @@ TEST(Console, TheLiveViewListsConnectionsAndEvents) {
   EXPECT_NE(state.find("\"peer\":\"127.0.0.1:"), std::string::npos) << state;
 }
 
+TEST(Console, ABrowserElsewhereSeesMaskedAddresses) {
+  ConsoleServer server;
+  test::TestClient client(server.echo.port());
+  client.send("x\n");
+  EXPECT_EQ(client.readLine(), "echo : x\n");
+  const std::string state = consoleState(server.echo.server(), Poco::Net::SocketAddress("192.0.2.10", 40000));
+  EXPECT_NE(state.find("\"masked\":true"), std::string::npos) << state;
+  EXPECT_NE(state.find("\"peer\":\"127.0.*.*\""), std::string::npos) << state;
+  EXPECT_EQ(state.find("\"peer\":\"127.0.0.1"), std::string::npos) << "no full client address: " << state;
+  ServerSettings shown = testSettings();
+  shown.consoleShowAddresses = true;
+  ConsoleServer open(shown);
+  test::TestClient other(open.echo.port());
+  other.send("y\n");
+  EXPECT_EQ(other.readLine(), "echo : y\n");
+  const std::string full = consoleState(open.echo.server(), Poco::Net::SocketAddress("192.0.2.10", 40000));
+  EXPECT_NE(full.find("\"peer\":\"127.0.0.1:"), std::string::npos) << full;
+}
+
 TEST(Console, AForeignOriginIsRefused) {
   ConsoleServer server;
   try {
