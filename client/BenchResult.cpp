@@ -1,6 +1,7 @@
 #include "client/BenchResult.h"
 
 #include <Poco/Format.h>
+#include <Poco/JSONString.h>
 
 namespace echod {
 
@@ -24,19 +25,13 @@ std::string BenchResult::text() const {
 
 std::string BenchResult::json() const {
   const auto us = [this](double p) { return static_cast<double>(latency.percentile(p)) / 1000.0; };
-  std::string escaped;
-  for (const char c : firstError) {
-    if (c == '"' || c == '\\') escaped += '\\';
-    if (static_cast<unsigned char>(c) < 32) continue;
-    escaped += c;
-  }
   return Poco::format(
       "{\"connections\":%d,\"messages\":%Lu,\"errors\":%Lu,\"seconds\":%.3f,\"messages_per_second\":%.1f,"
       "\"megabytes_per_second\":%.3f,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
-      "\"max\":%.1f},\"handshakes\":%Lu,\"handshakes_per_second\":%.1f,\"first_error\":\"%s\"}\n",
+      "\"max\":%.1f},\"handshakes\":%Lu,\"handshakes_per_second\":%.1f,\"first_error\":%s}\n",
       connections, static_cast<Poco::UInt64>(messages), static_cast<Poco::UInt64>(errors), seconds, messagesPerSecond(),
       megabytesPerSecond(), us(0.5), us(0.9), us(0.99), us(0.999), static_cast<double>(latency.max()) / 1000.0,
-      static_cast<Poco::UInt64>(handshakes), handshakesPerSecond(), escaped);
+      static_cast<Poco::UInt64>(handshakes), handshakesPerSecond(), Poco::toJSON(firstError));
 }
 
 }  // namespace echod

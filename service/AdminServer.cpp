@@ -90,6 +90,16 @@ void gauge(std::ostringstream& out, const char* name, const char* help, double v
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " gauge\n" << name << ' ' << value << '\n';
 }
 
+/// A family with one series per label value, e.g. listener="tls".
+template <typename Values>
+void series(std::ostringstream& out, const char* name, const char* type, const char* help, const char* label,
+            const char* const* labelValues, const Values& values) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out << name << '{' << label << "=\"" << labelValues[i] << "\"} " << static_cast<std::uint64_t>(values[i]) << '\n';
+  }
+}
+
 /// A counter with one series per error reason, e.g. reason="server_busy".
 void byReason(std::ostringstream& out, const char* name, const char* help,
               const std::array<ServerMetrics::Counter, ServerMetrics::kReasons>& counts,
@@ -113,25 +123,15 @@ std::string metricsText(const EchoServer& echo) {
   gauge(out, "echod_connections_open", "Connections admitted and not yet closed.",
         static_cast<double>(g.openConnections));
   counter(out, "echod_connections_total", "Connections served since start.", m.connectionsOpened.load());
-  static constexpr std::array<const char*, 2> kListenerNames{"plain", "tls"};
-  out << "# HELP echod_listener_connections_open Connections admitted and not yet closed, by listener.\n"
-      << "# TYPE echod_listener_connections_open gauge\n";
-  for (std::size_t i = 0; i < kListenerNames.size(); ++i) {
-    out << "echod_listener_connections_open{listener=\"" << kListenerNames[i] << "\"} " << g.openByListener[i] << '\n';
-  }
-  out << "# HELP echod_listener_connections_total Connections served since start, by listener.\n"
-      << "# TYPE echod_listener_connections_total counter\n";
-  for (std::size_t i = 0; i < kListenerNames.size(); ++i) {
-    out << "echod_listener_connections_total{listener=\"" << kListenerNames[i] << "\"} "
-        << m.connectionsByListener[i].load() << '\n';
-  }
-  out << "# HELP echod_tls_handshakes_total TLS handshakes, by result: ok, timeout (stalled past "
-         "echo.tlsHandshakeTimeout), not_tls (plain text on the TLS port), closed (by the client), failed.\n"
-      << "# TYPE echod_tls_handshakes_total counter\n";
-  for (std::size_t i = 0; i < ServerMetrics::kHandshakeResults; ++i) {
-    out << "echod_tls_handshakes_total{result=\"" << ServerMetrics::kHandshakeNames[i] << "\"} "
-        << m.tlsHandshakes[i].load() << '\n';
-  }
+  const auto& listeners = ConnectionRegistry::kListenerNames;
+  series(out, "echod_listener_connections_open", "gauge", "Connections admitted and not yet closed, by listener.",
+         "listener", listeners.data(), g.openByListener);
+  series(out, "echod_listener_connections_total", "counter", "Connections served since start, by listener.", "listener",
+         listeners.data(), m.connectionsByListener);
+  series(out, "echod_tls_handshakes_total", "counter",
+         "TLS handshakes, by result: ok, timeout (stalled past echo.tlsHandshakeTimeout), not_tls (plain text on "
+         "the TLS port), closed (by the client), failed.",
+         "result", ServerMetrics::kHandshakeNames.data(), m.tlsHandshakes);
   byReason(out, "echod_connections_refused_total", "Connections refused at admission, by reply.", m.refused,
            {ErrorReason::ServerBusy, ErrorReason::TooManyConnections, ErrorReason::ShuttingDown});
   counter(out, "echod_messages_total", "Messages answered with an echo.", m.messages.load());

@@ -37,6 +37,8 @@ class ConnectionRegistry {
   /// Which listening socket a connection came through.
   enum class Listener : std::uint8_t { Plain, Tls };
   static constexpr std::size_t kListeners = 2;
+  static constexpr std::array<const char*, kListeners> kListenerNames{"plain", "tls"};  ///< in /metrics and the console
+  static const char* listenerName(Listener listener) { return kListenerNames[static_cast<std::size_t>(listener)]; }
 
   /// One admitted connection. Its address is stable while it is registered.
   struct Slot {

@@ -1,6 +1,7 @@
 #include "service/Console.h"
 
 #include <Poco/Buffer.h>
+#include <Poco/JSONString.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
@@ -10,7 +11,6 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "protocol/LineFramer.h"
 
@@ -21,29 +21,6 @@ constexpr std::size_t kConnectionsShown = 100;
 const Poco::Timespan kConnectTimeout(2, 0);
 const Poco::Timespan kFrameTimeout(10, 0);  ///< the rest of a frame once its first bytes came
 
-std::string json(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 /// "192.168.4.7:51000" → "192.168.*.*"; IPv6: its first two groups.
 std::string masked(const std::string& peer) {
   if (peer.empty() || peer.front() == '(') return peer;
@@ -53,10 +30,6 @@ std::string masked(const std::string& peer) {
   }
   const auto second = peer.find('.', peer.find('.') + 1);
   return second == std::string::npos ? "*" : peer.substr(0, second) + ".*.*";
-}
-
-const char* listenerName(ConnectionRegistry::Listener listener) {
-  return listener == ConnectionRegistry::Listener::Tls ? "tls" : "plain";
 }
 
 /// Where the relay connects: the echo port on loopback when the server listens on every address.
@@ -183,16 +156,12 @@ class Relay {
     return !_replies.lineTooLong();
   }
 
+  /// One frame; the line's own '\n' (an ERR reply made here has one) is not part of it.
   void sendLine(std::string_view line) {
-    if (line.size() > 120) {
-      _lastLine.clear();
-    } else {
-      _lastLine.assign(line);
-      if (!_lastLine.empty() && _lastLine.back() == '\n') _lastLine.pop_back();
-    }
-    std::string_view text = line;
-    if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-    _ws.sendFrame(text.data(), static_cast<int>(text.size()), Poco::Net::WebSocket::FRAME_TEXT);
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    // Only a short last line can become the close frame's reason (FIN, ERR ...).
+    _lastLine = line.size() <= 120 ? std::string(line) : std::string();
+    _ws.sendFrame(line.data(), static_cast<int>(line.size()), Poco::Net::WebSocket::FRAME_TEXT);
   }
 
   void close(Poco::UInt16 code, const std::string& reason) {
@@ -224,28 +193,28 @@ std::string consoleState(const EchoServer& echo, const Poco::Net::SocketAddress&
   const std::int64_t now = ConnectionRegistry::coarseNowMs();
   std::string out;
   out.reserve(4096 + views.size() * 160);
-  out += "{\"echo\":" + json(echoTarget(echo).toString()) + ",\"pool\":{\"busy\":" + std::to_string(g.busyThreads) +
-         ",\"started\":" + std::to_string(g.poolThreads) + ",\"max\":" + std::to_string(g.maxThreads) +
-         ",\"queued\":" + std::to_string(g.queued) + "}";
+  out += "{\"echo\":" + Poco::toJSON(echoTarget(echo).toString()) +
+         ",\"pool\":{\"busy\":" + std::to_string(g.busyThreads) + ",\"started\":" + std::to_string(g.poolThreads) +
+         ",\"max\":" + std::to_string(g.maxThreads) + ",\"queued\":" + std::to_string(g.queued) + "}";
   out += ",\"draining\":" + std::string(g.draining ? "true" : "false");
   out += ",\"masked\":" + std::string(full ? "false" : "true");
   out += ",\"open\":" + std::to_string(total) + ",\"connections\":[";
   for (std::size_t i = 0; i < views.size(); ++i) {
     const auto& v = views[i];
     if (i > 0) out += ',';
-    out += "{\"peer\":" + json(shown(v.peer)) + ",\"listener\":\"" + listenerName(v.listener) +
-           "\",\"ageMs\":" + std::to_string(v.ageMs) + ",\"messages\":" + std::to_string(v.messages) +
-           ",\"bytesIn\":" + std::to_string(v.bytesIn) + ",\"bytesOut\":" + std::to_string(v.bytesOut) +
-           ",\"state\":\"" + v.state + "\"}";
+    out += "{\"peer\":" + Poco::toJSON(shown(v.peer)) + ",\"listener\":\"" +
+           ConnectionRegistry::listenerName(v.listener) + "\",\"ageMs\":" + std::to_string(v.ageMs) +
+           ",\"messages\":" + std::to_string(v.messages) + ",\"bytesIn\":" + std::to_string(v.bytesIn) +
+           ",\"bytesOut\":" + std::to_string(v.bytesOut) + ",\"state\":\"" + v.state + "\"}";
   }
   out += "],\"events\":[";
   const auto events = echo.registry().events();
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     if (i > 0) out += ',';
-    out += "{\"agoMs\":" + std::to_string(now - e.atMs) + ",\"peer\":" + json(shown(e.peer)) + ",\"listener\":\"" +
-           listenerName(e.listener) + "\",\"event\":\"" + (e.opened ? "opened" : "closed") +
-           "\",\"reason\":" + json(e.reason) + "}";
+    out += "{\"agoMs\":" + std::to_string(now - e.atMs) + ",\"peer\":" + Poco::toJSON(shown(e.peer)) +
+           ",\"listener\":\"" + ConnectionRegistry::listenerName(e.listener) + "\",\"event\":\"" +
+           (e.opened ? "opened" : "closed") + "\",\"reason\":" + Poco::toJSON(e.reason) + "}";
   }
   out += "]}";
   return out;

@@ -26,18 +26,11 @@ constexpr int kPoolIdleSeconds = 2;
 /// housekeeper checks whether the system refuses one.
 constexpr std::int64_t kStrandedMs = 200;
 
-/// What a TLS file setting is called everywhere it can be given.
-std::string settingName(const std::string& key) {
-  for (const auto& spec : ServerSettings::specs()) {
-    if (spec.key == key) return key + " (--" + std::string(spec.option) + ", " + std::string(spec.env) + ")";
-  }
-  return key;
-}
-
 Poco::Net::Context::Ptr tlsContext(const ServerSettings& settings) {
+  const auto& specs = ServerSettings::specs();
   try {
-    return tls::serverContext(settings.tlsCertificate, settingName("echo.tlsCertificate"), settings.tlsPrivateKey,
-                              settingName("echo.tlsPrivateKey"), settings.tlsMinVersion);
+    return tls::serverContext(settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"),
+                              settings.tlsPrivateKey, settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion);
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());
   }

@@ -27,7 +27,7 @@ struct ServerMetrics {
   Counter threadStartFailures{0};           ///< queued connections refused because no thread could start
 
   /// Connections served, by listener: plain, TLS (ConnectionRegistry::Listener).
-  std::array<Counter, 2> connectionsByListener{};
+  std::array<Counter, 2> connectionsByListener{};  // ConnectionRegistry::kListeners
   /// How TLS handshakes ended.
   enum class Handshake : std::uint8_t { Ok, Timeout, NotTls, Closed, Failed };
   static constexpr std::size_t kHandshakeResults = 5;

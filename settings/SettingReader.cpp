@@ -61,14 +61,18 @@ std::optional<std::string> SettingReader::rawValue(std::string_view key) const {
   return value;
 }
 
-void SettingReader::reject(std::string_view key, std::string_view value, const std::string& expected) const {
+std::string settingName(const std::vector<SettingSpec>& specs, std::string_view key) {
   std::string where(key);
-  for (const auto& spec : _specs) {
+  for (const auto& spec : specs) {
     if (spec.key == key) {
       where += " (--" + std::string(spec.option) + (spec.env.empty() ? "" : ", " + std::string(spec.env)) + ")";
     }
   }
-  throw SettingsError("invalid value '" + std::string(value) + "' for " + where + ": " + expected);
+  return where;
+}
+
+void SettingReader::reject(std::string_view key, std::string_view value, const std::string& expected) const {
+  throw SettingsError("invalid value '" + std::string(value) + "' for " + settingName(_specs, key) + ": " + expected);
 }
 
 std::string SettingReader::text(std::string_view key, std::string_view fallback, std::size_t maxSize) const {

@@ -34,6 +34,9 @@ std::string defaultText(std::int64_t value);
 std::string defaultSeconds(const Poco::Timespan& value);
 std::string defaultWord(std::string_view value);
 
+/// A setting as messages name it: "echo.port (--port, ECHO_PORT)".
+std::string settingName(const std::vector<SettingSpec>& specs, std::string_view key);
+
 /// A setting has a value it cannot take. The message names the setting, how it
 /// is given and the bad value, so that it can be shown to the user as it is.
 class SettingsError : public std::runtime_error {

@@ -47,9 +47,8 @@ int recordVerification(int ok, X509_STORE_CTX* store) {
 int noPassphrase(char*, int, int, void*) { return 0; }
 
 std::string openSslError() {
-  const unsigned long code = ERR_peek_last_error();
-  std::string text =
-      code != 0 ? ERR_reason_error_string(code) ? ERR_reason_error_string(code) : "unknown error" : "unknown error";
+  const char* reason = ERR_reason_error_string(ERR_peek_last_error());  // null when there is none
+  std::string text = reason != nullptr ? reason : "unknown error";
   ERR_clear_error();
   return text;
 }
