@@ -2,12 +2,17 @@
 
 #include <Poco/Exception.h>
 
+#include <linux/futex.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+
+#include "service/ListeningSocket.h"
 
 namespace echod {
 
@@ -44,7 +49,20 @@ std::int64_t coarseMarginMs() {
   return (ns + 999999) / 1000000 + 1;
 }
 
+/// Blocks while `word` is 0, at most `timeout` (a futex wait: returns at once
+/// if the word is no longer 0, and may return early: callers look again).
+void awaitCall(std::atomic<std::uint32_t>& word, std::chrono::nanoseconds timeout) {
+  const auto ns = timeout.count();
+  timespec relative{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, 0U, &relative, nullptr, 0U);
+}
+
 }  // namespace
+
+void ConnectionRegistry::call(Parking& worker) {
+  worker.called.store(1, std::memory_order_release);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&worker.called), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0U);
+}
 
 std::int64_t ConnectionRegistry::coarseNowMs() noexcept {
   timespec now{};
@@ -59,8 +77,8 @@ ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddr
 
 ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket) {
   std::string address;
-  if (_perAddressLimit > 0) address = socket.peerAddress().host().toString();
-  std::lock_guard<std::mutex> lock(_mutex);
+  if (_perAddressLimit > 0) address = peerOf(socket).host().toString();
+  std::unique_lock<std::mutex> lock(_mutex);
   _released.clear();
   if (_draining.load(std::memory_order_relaxed)) return {ErrorReason::ShuttingDown};
   if (_entries.size() >= _capacity) return {ErrorReason::ServerBusy};
@@ -82,8 +100,8 @@ ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamS
   ++_running;
   worker->slot = &slot;
   worker->socket = socket;
-  // Under the lock: once it sees its slot the worker may return, and its Parking with it.
-  worker->handedOver.notify_one();
+  lock.unlock();
+  call(*worker);
   return {std::nullopt, true};
 }
 
@@ -96,7 +114,7 @@ void ConnectionRegistry::compactQueueOrder() {
   _queueOrder.swap(live);
 }
 
-ConnectionRegistry::Slot* ConnectionRegistry::park(Parking& me, std::int64_t timeoutMs) {
+ConnectionRegistry::Slot* ConnectionRegistry::park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs) {
   std::unique_lock<std::mutex> lock(_mutex);
   if (_draining.load(std::memory_order_relaxed)) return nullptr;
   while (!_queueOrder.empty()) {  // the longest-waiting queued connection, if any
@@ -105,14 +123,38 @@ ConnectionRegistry::Slot* ConnectionRegistry::park(Parking& me, std::int64_t tim
     if (it == _entries.end() || it->second.running) continue;  // answered, or already served
     it->second.running = true;
     ++_running;
-    me.slot = &it->second;
-    me.socket = it->second.socket;
-    return me.slot;
+    next = it->second.socket;
+    return &it->second;
   }
-  _parked.push_back(&me);
-  me.handedOver.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return me.slot != nullptr || me.leave; });
-  if (me.slot == nullptr && !me.leave) _parked.erase(std::find(_parked.begin(), _parked.end(), &me));
-  return me.slot;
+  Parking* me = nullptr;
+  if (_freeParkings.empty()) {
+    me = &_parkings.emplace_back();
+  } else {
+    me = _freeParkings.back();
+    _freeParkings.pop_back();
+  }
+  me->slot = nullptr;
+  me->leave = false;
+  me->called.store(0, std::memory_order_relaxed);
+  _parked.push_back(me);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  while (me->slot == nullptr && !me->leave) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) {
+      _parked.erase(std::find(_parked.begin(), _parked.end(), me));
+      break;
+    }
+    lock.unlock();
+    awaitCall(me->called, left);
+    lock.lock();
+    // A late call meant for this place's previous user, or a spurious wake: wait on.
+    if (me->slot == nullptr && !me->leave) me->called.store(0, std::memory_order_relaxed);
+  }
+  Slot* const slot = me->slot;
+  if (slot != nullptr) next = me->socket;
+  me->socket = Poco::Net::StreamSocket();
+  _freeParkings.push_back(me);
+  return slot;
 }
 
 ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSocket& socket) {
@@ -249,7 +291,7 @@ std::size_t ConnectionRegistry::beginDrain() {
   _draining.store(true, std::memory_order_release);
   for (Parking* worker : _parked) {  // back to POCO, so that its pool can be joined
     worker->leave = true;
-    worker->handedOver.notify_one();
+    call(*worker);
   }
   _parked.clear();
   for (auto it = _entries.begin(); it != _entries.end();) {
@@ -303,7 +345,7 @@ std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t l
     // Under the lock, so that no socket reference leaves it (see _released).
     std::string peer;
     try {
-      peer = slot.socket.peerAddress().toString();
+      peer = peerOf(slot.socket).toString();
     } catch (const Poco::Exception&) {
       peer = "(gone)";
     }

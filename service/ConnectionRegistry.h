@@ -80,14 +80,6 @@ class ConnectionRegistry {
     std::size_t handshakeTimeouts = 0;
   };
 
-  /// A worker between two connections, waiting on its own stack for the next one.
-  struct Parking {
-    std::condition_variable handedOver;
-    Slot* slot = nullptr;  ///< the connection handed to it, running already (guarded by the registry's mutex)
-    Poco::Net::StreamSocket socket;
-    bool leave = false;  ///< the drain began: go back to POCO
-  };
-
   /// What admission decided about a new socket.
   struct Admission {
     std::optional<ErrorReason> refusal;  ///< answer this and close
@@ -96,7 +88,7 @@ class ConnectionRegistry {
 
   /// One open connection, as the console's live view shows it.
   struct View {
-    std::string peer;  ///< host:port, "(gone)" if the peer already left
+    std::string peer;  ///< host:port; "(gone)" if it is not known and the peer already left
     Listener listener;
     std::int64_t ageMs;
     std::uint64_t messages, bytesIn, bytesOut;
@@ -127,7 +119,8 @@ class ConnectionRegistry {
   /// admit() hands it within `timeoutMs`. Null when none came or the drain
   /// began: the worker goes back to POCO. Both sides decide under one lock, so
   /// a worker never parks while a connection waits for a thread.
-  Slot* park(Parking& me, std::int64_t timeoutMs);
+  /// The socket taken is stored in `next`.
+  Slot* park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs);
 
   /// A worker starts serving `socket`. Null when the connection was already
   /// answered while it waited (queue deadline, shutdown), or taken by a
@@ -186,6 +179,22 @@ class ConnectionRegistry {
 
  private:
   using Map = std::unordered_map<const void*, Slot>;
+  /// Where a worker between two connections waits for the next. Owned by the
+  /// registry and reused, never freed while it lives: admit() calls the worker
+  /// after unlocking (a worker woken under the lock would only block on it
+  /// again), and by then the worker may have left; a late call then reaches a
+  /// live futex word, at worst a spurious wake for its next user, who looks
+  /// under the lock and waits again. A futex rather than a condition variable:
+  /// glibc marks a mutex retaken after a condition wait as contended, so that
+  /// every hand-over cost a third system call, a futex wake on unlocking.
+  struct Parking {
+    std::atomic<std::uint32_t> called{0};  ///< futex word: 1 once slot or leave may have changed
+    Slot* slot = nullptr;                  ///< the connection handed to it, running already
+    Poco::Net::StreamSocket socket;
+    bool leave = false;  ///< the drain began: go back to POCO
+  };
+  /// Wakes a parked worker (any thread, with or without the lock).
+  static void call(Parking& worker);
   void wake(Slot& slot, Wake why);
   Map::iterator answerQueued(Map::iterator it, ErrorReason reason);
   void compactQueueOrder();
@@ -205,6 +214,8 @@ class ConnectionRegistry {
   /// them after our mutex hand-over keeps the happens-before visible to it.
   std::vector<Poco::Net::StreamSocket> _released;
   std::vector<Parking*> _parked;  ///< workers waiting for a hand-over, the latest last
+  std::deque<Parking> _parkings;  ///< one per worker that ever parked at once: bounded by the pool
+  std::vector<Parking*> _freeParkings;
   /// Queued connections in admission order, for park() to take the oldest.
   /// Keys of entries answered meanwhile stay until skipped; compacted when
   /// it outgrows twice the capacity, so it stays bounded.

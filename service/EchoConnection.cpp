@@ -1,10 +1,13 @@
 #include "service/EchoConnection.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Format.h>
 #include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Stopwatch.h>
+#include <Poco/Timestamp.h>
 
 #include <sys/socket.h>
 
@@ -13,6 +16,7 @@
 #include <cstring>
 #include <optional>
 
+#include "service/ListeningSocket.h"
 #include "tls/TlsContext.h"
 
 namespace echod {
@@ -34,6 +38,17 @@ Poco::Logger& logger() {
   return log;
 }
 
+/// Logs one `information` line about a connection. POCO's Message
+/// constructor asks the kernel for the process id each time (getpid is a
+/// system call in this glibc); each thread reuses one message instead, with
+/// its text and time replaced.
+void inform(Poco::Logger& log, const std::string& text) {
+  thread_local Poco::Message message(log.name(), std::string(), Poco::Message::PRIO_INFORMATION);
+  message.setText(text);
+  message.setTime(Poco::Timestamp());
+  log.log(message);
+}
+
 /// Which way a failed handshake went, from OpenSSL's reason.
 ServerMetrics::Handshake classify(const Poco::Exception& e) {
   const std::string text = e.displayText();
@@ -51,7 +66,7 @@ ServerMetrics::Handshake classify(const Poco::Exception& e) {
 
 std::string peerName(const Poco::Net::StreamSocket& socket) {
   try {
-    return socket.peerAddress().toString();
+    return peerOf(socket).toString();
   } catch (const Poco::Exception&) {
     return "(gone)";
   }
@@ -82,7 +97,8 @@ void EchoConnection::run() {
   _metrics.count(_metrics.connectionsOpened);
   _metrics.count(_metrics.connectionsByListener[static_cast<std::size_t>(_slot->listener)]);
   const bool tls = _slot->listener == ConnectionRegistry::Listener::Tls;
-  if (log.information()) log.information("%s from %s opened", std::string(tls ? "TLS connection" : "connection"), peer);
+  if (log.information())
+    inform(log, Poco::format("%s from %s opened", std::string(tls ? "TLS connection" : "connection"), peer));
   try {
     if (!tls || handshake()) {
       serve();
@@ -98,8 +114,8 @@ void EchoConnection::run() {
     _registry.recordEvent({ConnectionRegistry::coarseNowMs(), peer, _slot->listener, false, _closeReason});
   }
   if (log.information()) {
-    log.information("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
-                    static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut));
+    inform(log, Poco::format("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
+                             static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut)));
   }
 }
 

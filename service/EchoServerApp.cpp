@@ -1,7 +1,6 @@
 #include "service/EchoServerApp.h"
 
 #include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
 #include <Poco/Environment.h>
 #include <Poco/ErrorHandler.h>
 #include <Poco/File.h>
@@ -16,6 +15,7 @@
 #include "service/AdminServer.h"
 #include "service/EchoServer.h"
 #include "service/JsonLogFormatter.h"
+#include "service/LogChannel.h"
 #include "service/PoolSizing.h"
 #include "service/ServerErrorHandler.h"
 #include "service/ServerSettings.h"
@@ -36,7 +36,7 @@ void setUpLogging(const std::string& level, bool json) {
   } else {
     format = new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t");
   }
-  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, new Poco::ConsoleChannel));
+  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, new StderrChannel));
   Poco::Logger::setChannel("", channel);  // every logger, existing or not
   Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
 }

@@ -12,10 +12,8 @@ void EchoWorker::run() {
   Poco::Net::StreamSocket next = socket();
   for (;;) {
     EchoConnection(next, *slot, _settings, _registry, _metrics).run();
-    ConnectionRegistry::Parking parking;
-    slot = _registry.park(parking, kParkMs);
+    slot = _registry.park(next, kParkMs);
     if (slot == nullptr) return;  // back to POCO's dispatcher
-    next = parking.socket;
   }
 }
 

@@ -4,17 +4,48 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocketImpl.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocketImpl.h>
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 
 namespace echod {
 namespace {
 
-/// A listening socket whose readiness wait is a plain poll(2).
+/// An accepted socket that keeps its peer's address from accept(2).
+class AcceptedSocketImpl : public Poco::Net::StreamSocketImpl {
+ public:
+  AcceptedSocketImpl(poco_socket_t fd, const Poco::Net::SocketAddress& peer) : StreamSocketImpl(fd), _peer(peer) {}
+  const Poco::Net::SocketAddress& peer() const { return _peer; }
+
+ protected:
+  ~AcceptedSocketImpl() override = default;
+
+ private:
+  const Poco::Net::SocketAddress _peer;
+};
+
+/// A listening socket whose readiness wait is a plain poll(2), and whose
+/// accepted sockets remember their peer (POCO's drop it).
 class ListeningSocketImpl : public Poco::Net::ServerSocketImpl {
  public:
+  Poco::Net::SocketImpl* acceptConnection(Poco::Net::SocketAddress& clientAddr) override {
+    if (sockfd() == POCO_INVALID_SOCKET) throw Poco::Net::InvalidSocketException();
+    sockaddr_storage buffer{};
+    auto* address = reinterpret_cast<sockaddr*>(&buffer);
+    for (;;) {
+      socklen_t size = sizeof buffer;
+      const int fd = ::accept(sockfd(), address, &size);
+      if (fd >= 0) {
+        clientAddr = Poco::Net::SocketAddress(address, size);
+        return new AcceptedSocketImpl(fd, clientAddr);
+      }
+      if (errno != EINTR) error();  // throws
+    }
+  }
+
   bool poll(const Poco::Timespan& timeout, int mode) override {
     if (sockfd() == POCO_INVALID_SOCKET) throw Poco::Net::InvalidSocketException();
     pollfd entry{};
@@ -50,6 +81,11 @@ void bindAndListen(Poco::Net::ServerSocket& socket, const std::string& host, std
 }
 
 }  // namespace
+
+Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket) {
+  if (const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl())) return accepted->peer();
+  return socket.peerAddress();
+}
 
 Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,
                                         const InheritedOptions& inherited) {

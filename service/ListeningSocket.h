@@ -2,6 +2,8 @@
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
 #include <cstdint>
@@ -28,5 +30,10 @@ Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t p
 Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint16_t port, int backlog,
                                               const InheritedOptions& inherited,
                                               const Poco::Net::Context::Ptr& context);
+
+/// The peer's address: kept from accept(2) for sockets accepted by
+/// listeningSocket() (no system call), asked of the kernel otherwise
+/// (getpeername; throws once the peer is gone).
+Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket);
 
 }  // namespace echod
