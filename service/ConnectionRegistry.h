@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "protocol/Replies.h"
+#include "service/LingeringCloses.h"
 
 namespace echod {
 
@@ -167,6 +168,12 @@ class ConnectionRegistry {
   /// The kept events, oldest first.
   std::vector<Event> events() const;
 
+  /// Finished plain connections waiting for their client's close (swept by the housekeeper).
+  LingeringCloses& lingering() noexcept { return _lingering; }
+  const LingeringCloses& lingering() const noexcept { return _lingering; }
+  /// At most this many sockets linger there at once; beyond, a worker lingers itself.
+  static constexpr std::size_t kLingeringMax = 1024;
+
   bool draining() const noexcept { return _draining.load(std::memory_order_acquire); }
   bool aborting() const noexcept { return _aborting.load(std::memory_order_acquire); }
   std::size_t size() const;
@@ -223,6 +230,7 @@ class ConnectionRegistry {
   const std::int64_t _marginMs;  ///< the coarse clock's resolution + 1 ms: added to every deadline
   mutable std::mutex _eventsMutex;
   std::deque<Event> _events;  ///< guarded by _eventsMutex
+  LingeringCloses _lingering{kLingeringMax};
   std::atomic<bool> _draining{false};
   std::atomic<bool> _aborting{false};
 };

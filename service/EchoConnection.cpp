@@ -24,8 +24,6 @@ namespace {
 
 constexpr std::size_t kOutputFlush = 64 * 1024;    ///< write once this much output is pending
 constexpr std::size_t kDrainBudget = 1024 * 1024;  ///< bytes still read after a drain began
-const Poco::Timespan kLingerTime(1, 0);            ///< wait for the peer's close after ours
-constexpr std::size_t kLingerBytes = 1024 * 1024;  ///< and discard at most this much
 
 /// A send that timed out: POCO reports SO_SNDTIMEO's EAGAIN as an IOException, not a TimeoutException.
 bool sendTimedOut(const Poco::Exception& e) {
@@ -294,10 +292,16 @@ void EchoConnection::lingeringClose() {
   // and byte bound. A client that already half-closed can send nothing more:
   // close at once. System calls on the descriptor itself: POCO's TLS socket
   // has no half-close, and what follows close_notify is not read as TLS.
+  // On the plain listener the housekeeper does the waiting (LingeringCloses),
+  // and this worker is free at once.
   const int fd = socket().impl()->sockfd();
   if (_ssl != nullptr) tls::sendCloseNotify(_ssl);
   ::shutdown(fd, SHUT_WR);
   if (_peerClosed) return;
+  if (_ssl == nullptr && _registry.lingering().adopt(
+                             fd, ConnectionRegistry::coarseNowMs() + kLingerTime.totalMilliseconds(), kLingerBytes)) {
+    return;
+  }
   try {
     socket().setReceiveTimeout(kLingerTime);
   } catch (const Poco::Exception&) {

@@ -30,6 +30,9 @@ class EchoConnection {
   static constexpr std::size_t kLineReadSize = 16 * 1024;
   /// How often a write blocked on a peer that does not read looks up.
   static inline const Poco::Timespan kSendSlice{0, 200000};
+  /// After our FIN: how long we wait for the client's close, and how many of its bytes we discard meanwhile.
+  static inline const Poco::Timespan kLingerTime{1, 0};
+  static constexpr std::size_t kLingerBytes = 1024 * 1024;
 
   /// `slot` is the socket's registry entry, attached (running).
   EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionRegistry::Slot& slot, const ServerSettings& settings,

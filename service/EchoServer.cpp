@@ -2,6 +2,7 @@
 
 #include <Poco/Logger.h>
 #include <Poco/Net/TCPServerParams.h>
+#include <Poco/Stopwatch.h>
 
 #include "tls/TlsContext.h"
 
@@ -120,6 +121,8 @@ Poco::Net::SocketAddress EchoServer::tlsAddress() const {
 bool EchoServer::shutdown() {
   if (_stopped) return true;
   _stopped = true;
+  Poco::Stopwatch draining;
+  draining.start();
   auto& log = Poco::Logger::get("echod.server");
   log.notice("draining %z connection(s), at most %ld ms", _registry.size(),
              static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
@@ -139,7 +142,14 @@ bool EchoServer::shutdown() {
     _tlsSocket->close();
   }
   _pool.joinAll();
+  // Finished connections still waiting for their client's close (each within
+  // EchoConnection::kLingerTime), inside the bound the drain promised; then
+  // whatever is left is closed.
+  const std::int64_t promisedMs = ms(_settings.drainTimeout) + ms(kAbortGrace);
+  const std::int64_t lingerMs = EchoConnection::kLingerTime.totalMilliseconds() + 2 * Housekeeper::kTickMs;
+  _registry.lingering().waitUntilEmpty(std::clamp<std::int64_t>(promisedMs - draining.elapsed() / 1000, 0, lingerMs));
   _housekeeper.stop();
+  _registry.lingering().closeAll();
   log.notice("stopped");
   return finished;
 }

@@ -83,7 +83,9 @@ void bindAndListen(Poco::Net::ServerSocket& socket, const std::string& host, std
 }  // namespace
 
 Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket) {
-  if (const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl())) return accepted->peer();
+  const Poco::Net::SocketImpl* impl = socket.impl();
+  if (impl == nullptr) throw Poco::Net::InvalidSocketException();
+  if (const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(impl)) return accepted->peer();
   return socket.peerAddress();
 }
 

@@ -342,6 +342,32 @@ TEST(ServerCapacity, QueuedConnectionGetsServerBusyAtTheQueueTimeout) {
   EXPECT_EQ(roundTrip(server.port(), "next"), "echo : next\n");
 }
 
+TEST(ServerCapacity, ClientThatNeverClosesAfterFinDoesNotHoldItsThread) {
+  // After FIN the server waits up to 1 s for the client's close before it
+  // closes (so that late bytes get no RST). That wait is the housekeeper's:
+  // the worker thread is free at once.
+  auto settings = testSettings();
+  settings.maxThreads = 1;
+  InProcessServer server(settings);
+  TestClient lingering(server.port());
+  lingering.send("exit\n");
+  EXPECT_EQ(lingering.read(4), "FIN\n");
+  Poco::Stopwatch clock;
+  clock.start();
+  EXPECT_EQ(roundTrip(server.port(), "next"), "echo : next\n");
+  EXPECT_LT(seconds(clock), 0.5) << "the only thread waited for the first client's close";
+  EXPECT_EQ(server.server().registry().lingering().size(), 1u);
+  // Late bytes are discarded (a close with them unread would be a reset);
+  // at the linger time (1 s) the server closes its side for good.
+  lingering.send("late\n");
+  EXPECT_TRUE(waitUntil([&] { return server.server().registry().lingering().size() == 0; }));
+  EXPECT_GE(seconds(clock), 0.9);
+  bool closed = false;
+  EXPECT_EQ(lingering.readUntilClosed(closed), "");
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(lingering.wasReset());
+}
+
 TEST(ServerCapacity, QueuedConnectionsGetShuttingDownAtShutdown) {
   auto settings = testSettings();
   settings.maxThreads = 1;
