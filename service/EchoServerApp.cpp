@@ -29,17 +29,33 @@ namespace {
 /// the server's container, with the server's environment).
 const std::vector<std::string_view> kClientEnvironment{"ECHO_TIMEOUT", "ECHO_CONFIG_FILE"};
 
-void setUpLogging(const std::string& level, bool json) {
+/// Sends every logger to standard error in the chosen format. The caller
+/// closes the returned channel before exiting (it buffers `information`).
+Poco::AutoPtr<StderrChannel> setUpLogging(const std::string& level, bool json) {
   Poco::AutoPtr<Poco::Formatter> format;
   if (json) {
     format = new JsonLogFormatter;
   } else {
     format = new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t");
   }
-  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, new StderrChannel));
+  Poco::AutoPtr<StderrChannel> output(new StderrChannel);
+  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, output));
   Poco::Logger::setChannel("", channel);  // every logger, existing or not
   Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
+  return output;
 }
+
+/// Writes what the log still buffers when main() returns, whichever way.
+class LogFlush {
+ public:
+  explicit LogFlush(Poco::AutoPtr<StderrChannel> channel) : _channel(std::move(channel)) {}
+  ~LogFlush() { _channel->close(); }
+  LogFlush(const LogFlush&) = delete;
+  LogFlush& operator=(const LogFlush&) = delete;
+
+ private:
+  Poco::AutoPtr<StderrChannel> _channel;
+};
 
 double seconds(const Poco::Timespan& t) { return static_cast<double>(t.totalMilliseconds()) / 1000.0; }
 
@@ -185,7 +201,7 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
     std::cerr << "echo-server: " << e.what() << '\n';
     return EXIT_CONFIG;
   }
-  setUpLogging(settings.logLevel, settings.jsonLogs);
+  const LogFlush logFlush(setUpLogging(settings.logLevel, settings.jsonLogs));
   auto& log = Poco::Logger::get("echod.server");
   warnAboutUnknownSettings(log);
   const ErrorHandlerScope errors;
