@@ -25,10 +25,9 @@ bool LingeringCloses::adopt(int fd, std::int64_t deadlineMs, std::size_t byteBud
 }
 
 bool LingeringCloses::drain(Entry& entry) {
-  static thread_local std::array<char, 16 * 1024> sink;
   // Bounded by the budget: each pass discards at least one byte or ends.
   while (entry.budget > 0) {
-    const ssize_t n = ::recv(entry.fd, sink.data(), std::min(sink.size(), entry.budget), MSG_DONTWAIT);
+    const ssize_t n = ::recv(entry.fd, _sink.data(), std::min(_sink.size(), entry.budget), MSG_DONTWAIT);
     if (n > 0) {
       entry.budget -= static_cast<std::size_t>(n);
       continue;
