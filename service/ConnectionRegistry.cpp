@@ -21,7 +21,7 @@ void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason) {
   // would start a handshake, and this runs on the acceptor or the housekeeper.
   // A TLS client gets no text (none can be sent before a handshake), only
   // our FIN at once.
-  constexpr int kDiscardLimit = 64 * 1024;  ///< unread input dropped, so our close is not a reset
+  std::size_t discardBudget = 64 * 1024;  ///< unread input dropped, so our close is not a reset
   const int fd = socket.impl()->sockfd();
   if (fd < 0) return;
   if (!socket.secure()) {
@@ -32,11 +32,7 @@ void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason) {
   ::shutdown(fd, SHUT_WR);
   // Unread input would turn our close into a RST racing the reply.
   std::array<char, 4096> sink{};
-  for (int total = 0; total < kDiscardLimit;) {
-    const ssize_t n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
-    if (n <= 0) break;
-    total += static_cast<int>(n);
-  }
+  discardArrived(fd, discardBudget, sink.data(), sink.size());
 }
 
 namespace {
@@ -99,7 +95,7 @@ ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamS
   slot.running = true;
   ++_running;
   worker->slot = &slot;
-  worker->socket = socket;
+  worker->socket.emplace(socket);
   lock.unlock();
   call(*worker);
   return {std::nullopt, true};
@@ -151,8 +147,8 @@ ConnectionRegistry::Slot* ConnectionRegistry::park(Poco::Net::StreamSocket& next
     if (me->slot == nullptr && !me->leave) me->called.store(0, std::memory_order_relaxed);
   }
   Slot* const slot = me->slot;
-  if (slot != nullptr) next = me->socket;
-  me->socket = Poco::Net::StreamSocket();
+  if (slot != nullptr) next = *me->socket;
+  me->socket.reset();  // under the lock, like every socket reference the registry drops (see _released)
   _freeParkings.push_back(me);
   return slot;
 }

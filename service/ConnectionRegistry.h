@@ -195,10 +195,10 @@ class ConnectionRegistry {
   /// glibc marks a mutex retaken after a condition wait as contended, so that
   /// every hand-over cost a third system call, a futex wake on unlocking.
   struct Parking {
-    std::atomic<std::uint32_t> called{0};  ///< futex word: 1 once slot or leave may have changed
-    Slot* slot = nullptr;                  ///< the connection handed to it, running already
-    Poco::Net::StreamSocket socket;
-    bool leave = false;  ///< the drain began: go back to POCO
+    std::atomic<std::uint32_t> called{0};           ///< futex word: 1 once slot or leave may have changed
+    Slot* slot = nullptr;                           ///< the connection handed to it, running already
+    std::optional<Poco::Net::StreamSocket> socket;  ///< with slot
+    bool leave = false;                             ///< the drain began: go back to POCO
   };
   /// Wakes a parked worker (any thread, with or without the lock).
   static void call(Parking& worker);

@@ -24,12 +24,12 @@ bool LingeringCloses::adopt(int fd, std::int64_t deadlineMs, std::size_t byteBud
   return true;
 }
 
-bool LingeringCloses::drain(Entry& entry) {
+bool discardArrived(int fd, std::size_t& budget, char* sink, std::size_t sinkSize) {
   // Bounded by the budget: each pass discards at least one byte or ends.
-  while (entry.budget > 0) {
-    const ssize_t n = ::recv(entry.fd, _sink.data(), std::min(_sink.size(), entry.budget), MSG_DONTWAIT);
+  while (budget > 0) {
+    const ssize_t n = ::recv(fd, sink, std::min(sinkSize, budget), MSG_DONTWAIT);
     if (n > 0) {
-      entry.budget -= static_cast<std::size_t>(n);
+      budget -= static_cast<std::size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -45,14 +45,15 @@ std::size_t LingeringCloses::sweep(std::int64_t nowMs) {
     _adopted.clear();
   }
   if (_lingering.empty()) return 0;
-  std::vector<pollfd> ready(_lingering.size());
-  for (std::size_t i = 0; i < _lingering.size(); ++i) ready[i] = pollfd{_lingering[i].fd, POLLIN, 0};
-  if (::poll(ready.data(), ready.size(), 0) < 0) return 0;  // EINTR or ENOMEM: next tick
+  _ready.resize(_lingering.size());
+  for (std::size_t i = 0; i < _lingering.size(); ++i) _ready[i] = pollfd{_lingering[i].fd, POLLIN, 0};
+  if (::poll(_ready.data(), _ready.size(), 0) < 0) return 0;  // EINTR or ENOMEM: next tick
   std::size_t closed = 0;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < _lingering.size(); ++i) {
     Entry& entry = _lingering[i];
-    const bool done = (ready[i].revents != 0 && drain(entry)) || nowMs >= entry.deadlineMs;
+    const bool done = (_ready[i].revents != 0 && discardArrived(entry.fd, entry.budget, _sink.data(), _sink.size())) ||
+                      nowMs >= entry.deadlineMs;
     if (done) {
       ::close(entry.fd);
       ++closed;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <poll.h>
+
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +9,12 @@
 #include <vector>
 
 namespace echod {
+
+/// Reads and drops what has arrived on `fd` without waiting, at most
+/// `budget` bytes (decreased by what was dropped), through `sink`. True when
+/// the socket is done with: the client closed or reset, or the budget ran out;
+/// false when nothing more has arrived yet.
+bool discardArrived(int fd, std::size_t& budget, char* sink, std::size_t sinkSize);
 
 /// Sockets that sent their last reply and FIN, waiting for the client to
 /// close before they are closed (closing with the client's bytes still
@@ -52,16 +60,13 @@ class LingeringCloses {
     std::int64_t deadlineMs;
     std::size_t budget;  ///< bytes still discarded before it is closed anyway
   };
-  /// Reads and discards what arrived; true when the socket is done with
-  /// (the client closed or reset, or the budget ran out).
-  bool drain(Entry& entry);
-
   const std::size_t _capacity;
   mutable std::mutex _mutex;
   std::vector<Entry> _adopted;  ///< since the last sweep (guarded by _mutex)
   std::size_t _count = 0;       ///< adopted and not yet closed (guarded by _mutex)
   std::condition_variable _emptied;
   std::vector<Entry> _lingering;  ///< the housekeeper's own list
+  std::vector<pollfd> _ready;     ///< the housekeeper's poll set, kept between ticks
   /// Where discarded bytes go (the housekeeper's). Not thread_local: a
   /// thread_local buffer is part of every thread's static TLS block, zeroed at
   /// each thread's start: 16 KiB more RSS per worker.
