@@ -5,7 +5,6 @@
 #include <linux/futex.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,14 +36,6 @@ void refuseSocket(Poco::Net::StreamSocket& socket, ErrorReason reason) {
 
 namespace {
 
-/// The coarse clock's resolution, rounded up to whole ms, plus 1 ms for truncating both ends to ms.
-std::int64_t coarseMarginMs() {
-  timespec resolution{};
-  if (::clock_getres(CLOCK_MONOTONIC_COARSE, &resolution) != 0) return 11;
-  const std::int64_t ns = resolution.tv_sec * 1000000000LL + resolution.tv_nsec;
-  return (ns + 999999) / 1000000 + 1;
-}
-
 /// Blocks while `word` is 0, at most `timeout` (a futex wait: returns at once
 /// if the word is no longer 0, and may return early: callers look again).
 void awaitCall(std::atomic<std::uint32_t>& word, std::chrono::nanoseconds timeout) {
@@ -60,14 +51,8 @@ void ConnectionRegistry::call(Parking& worker) {
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&worker.called), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0U);
 }
 
-std::int64_t ConnectionRegistry::coarseNowMs() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-  return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
-}
-
 ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit)
-    : _capacity(capacity), _perAddressLimit(perAddressLimit), _marginMs(coarseMarginMs()) {
+    : _capacity(capacity), _perAddressLimit(perAddressLimit) {
   _entries.reserve(std::min<std::size_t>(capacity, 1024));
 }
 
@@ -83,7 +68,7 @@ ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamS
     if (count >= _perAddressLimit) return {ErrorReason::TooManyConnections};
     ++count;
   }
-  Slot& slot = _entries.try_emplace(socket.impl(), socket, std::move(address), coarseNowMs()).first->second;
+  Slot& slot = _entries.try_emplace(socket.impl(), socket, std::move(address), CoarseClock::nowMs()).first->second;
   ++_open[static_cast<std::size_t>(slot.listener)];
   if (_parked.empty()) {
     _queueOrder.push_back(socket.impl());
@@ -229,29 +214,29 @@ ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rule
   for (auto it = _entries.begin(); it != _entries.end();) {
     Slot& slot = it->second;
     if (!slot.running) {
-      if (rules.queueMs > 0 && nowMs - slot.admittedMs >= rules.queueMs + _marginMs) {
+      if (rules.queueMs > 0 && CoarseClock::due(slot.admittedMs + rules.queueMs, nowMs)) {
         it = answerQueued(it, ErrorReason::ServerBusy);
         ++result.queueTimeouts;
         continue;
       }
       ++waiting;
       if (rules.strandedMs > 0 && _running < rules.maxThreads &&
-          nowMs - slot.admittedMs >= rules.strandedMs + _marginMs) {
+          CoarseClock::due(slot.admittedMs + rules.strandedMs, nowMs)) {
         ++result.stranded;
       }
     } else if (slot.wake.load(std::memory_order_relaxed) != Wake::None) {
       if (slot.wake.load(std::memory_order_relaxed) == Wake::IdleUnderLoad) ++pendingEvictions;
     } else if (const std::int64_t deadline = slot.handshakeDeadlineMs.load(std::memory_order_relaxed);
-               deadline != 0 && nowMs >= deadline + _marginMs) {
+               deadline != 0 && CoarseClock::due(deadline, nowMs)) {
       wake(slot, Wake::HandshakeTimeout);
       ++result.handshakeTimeouts;
     } else {
-      const std::int64_t idle = nowMs - slot.lastMessageMs.load(std::memory_order_relaxed);
-      if (rules.idleMs > 0 && idle >= rules.idleMs + _marginMs) {
+      const std::int64_t last = slot.lastMessageMs.load(std::memory_order_relaxed);
+      if (rules.idleMs > 0 && CoarseClock::due(last + rules.idleMs, nowMs)) {
         wake(slot, Wake::IdleTimeout);
         ++result.idleClosed;
-      } else if (rules.idleUnderLoadMs > 0 && idle >= rules.idleUnderLoadMs + _marginMs) {
-        idleEnough.emplace_back(slot.lastMessageMs.load(std::memory_order_relaxed), &slot);
+      } else if (rules.idleUnderLoadMs > 0 && CoarseClock::due(last + rules.idleUnderLoadMs, nowMs)) {
+        idleEnough.emplace_back(last, &slot);
       }
     }
     ++it;
@@ -271,7 +256,7 @@ std::size_t ConnectionRegistry::refuseQueuedOlderThan(std::int64_t ms, std::int6
   std::size_t refused = 0;
   std::lock_guard<std::mutex> lock(_mutex);
   for (auto it = _entries.begin(); it != _entries.end();) {
-    if (!it->second.running && nowMs - it->second.admittedMs >= ms + _marginMs) {
+    if (!it->second.running && CoarseClock::due(it->second.admittedMs + ms, nowMs)) {
       it = answerQueued(it, ErrorReason::ServerBusy);
       ++refused;
     } else {
@@ -326,7 +311,7 @@ ConnectionRegistry::Counts ConnectionRegistry::counts() const {
 
 std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t limit, std::size_t& total) const {
   std::vector<View> views;
-  const std::int64_t now = coarseNowMs();
+  const std::int64_t now = CoarseClock::nowMs();
   std::lock_guard<std::mutex> lock(_mutex);
   total = _entries.size();
   std::vector<const Slot*> oldest;

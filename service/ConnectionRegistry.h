@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "protocol/Replies.h"
+#include "service/CoarseClock.h"
 #include "service/LingeringCloses.h"
 
 namespace echod {
@@ -134,16 +135,10 @@ class ConnectionRegistry {
 
   /// A complete message arrived: one read of the coarse clock (vDSO, no system
   /// call) and one relaxed store.
-  static void touch(Slot& slot) noexcept { slot.lastMessageMs.store(coarseNowMs(), std::memory_order_relaxed); }
-
-  /// The clock of every stamp and deadline: CLOCK_MONOTONIC_COARSE in ms. It
-  /// lags the real time by at most its resolution; the sweep adds that (and
-  /// the ms truncation) to every deadline, so none fires early, however late
-  /// the housekeeper runs.
-  static std::int64_t coarseNowMs() noexcept;
+  static void touch(Slot& slot) noexcept { slot.lastMessageMs.store(CoarseClock::nowMs(), std::memory_order_relaxed); }
 
   /// Idle timeout, adaptive idle timeout under load and queue deadline, in one
-  /// pass, at `nowMs` (coarseNowMs()).
+  /// pass, at `nowMs` (CoarseClock::nowMs()).
   SweepResult sweep(const SweepRules& rules, std::int64_t nowMs);
 
   /// Answers `ERR server busy` to queued connections waiting `ms` or longer at
@@ -227,7 +222,6 @@ class ConnectionRegistry {
   /// Keys of entries answered meanwhile stay until skipped; compacted when
   /// it outgrows twice the capacity, so it stays bounded.
   std::deque<const void*> _queueOrder;
-  const std::int64_t _marginMs;  ///< the coarse clock's resolution + 1 ms: added to every deadline
   mutable std::mutex _eventsMutex;
   std::deque<Event> _events;  ///< guarded by _eventsMutex
   LingeringCloses _lingering{kLingeringMax};

@@ -190,7 +190,7 @@ std::string consoleState(const EchoServer& echo, const Poco::Net::SocketAddress&
   const EchoServer::Gauges g = echo.gauges();
   std::size_t total = 0;
   const auto views = echo.registry().snapshot(kConnectionsShown, total);
-  const std::int64_t now = ConnectionRegistry::coarseNowMs();
+  const std::int64_t now = CoarseClock::nowMs();
   std::string out;
   out.reserve(4096 + views.size() * 160);
   out += "{\"echo\":" + Poco::toJSON(echoTarget(echo).toString()) +

@@ -90,7 +90,7 @@ void EchoConnection::run() {
   const bool named = log.information() || _settings.console;
   const std::string peer = named ? peerName(socket()) : std::string();
   if (_settings.console) {
-    _registry.recordEvent({ConnectionRegistry::coarseNowMs(), peer, _slot->listener, true, std::string()});
+    _registry.recordEvent({CoarseClock::nowMs(), peer, _slot->listener, true, std::string()});
   }
   _metrics.count(_metrics.connectionsOpened);
   _metrics.count(_metrics.connectionsByListener[static_cast<std::size_t>(_slot->listener)]);
@@ -109,7 +109,7 @@ void EchoConnection::run() {
   if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
   _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
   if (_settings.console) {
-    _registry.recordEvent({ConnectionRegistry::coarseNowMs(), peer, _slot->listener, false, _closeReason});
+    _registry.recordEvent({CoarseClock::nowMs(), peer, _slot->listener, false, _closeReason});
   }
   if (log.information()) {
     inform(log, Poco::format("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
@@ -134,7 +134,7 @@ void EchoConnection::serve() {
 bool EchoConnection::handshake() {
   using Handshake = ServerMetrics::Handshake;
   const std::int64_t timeoutMs = _settings.tlsHandshakeTimeout.totalMilliseconds();
-  _slot->handshakeDeadlineMs.store(ConnectionRegistry::coarseNowMs() + timeoutMs, std::memory_order_relaxed);
+  _slot->handshakeDeadlineMs.store(CoarseClock::nowMs() + timeoutMs, std::memory_order_relaxed);
   Handshake result = Handshake::Ok;
   std::string detail;
   tls::clearThreadErrors();
@@ -305,7 +305,7 @@ void EchoConnection::lingeringClose() {
   ::shutdown(fd, SHUT_WR);
   if (_peerClosed) return;
   if (_ssl == nullptr && _registry.lingering().adopt(
-                             fd, ConnectionRegistry::coarseNowMs() + kLingerTime.totalMilliseconds(), kLingerBytes)) {
+                             fd, CoarseClock::nowMs() + kLingerTime.totalMilliseconds(), kLingerBytes)) {
     return;
   }
   try {

@@ -55,7 +55,7 @@ void Housekeeper::run() {
 }
 
 void Housekeeper::tick() {
-  const std::int64_t now = ConnectionRegistry::coarseNowMs();
+  const std::int64_t now = CoarseClock::nowMs();
   _registry.lingering().sweep(now);
   const auto swept = _registry.sweep(_rules, now);
   _metrics.count(_metrics.idleWoken, swept.idleClosed);
