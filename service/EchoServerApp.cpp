@@ -12,13 +12,12 @@
 
 #include <iostream>
 
-#include "service/AdminServer.h"
-#include "service/EchoServer.h"
-#include "service/JsonLogFormatter.h"
-#include "service/LogChannel.h"
-#include "service/PoolSizing.h"
-#include "service/ServerErrorHandler.h"
-#include "service/ServerSettings.h"
+#include "service/admin/AdminServer.h"
+#include "service/logging/LogSetup.h"
+#include "service/logging/ServerErrorHandler.h"
+#include "service/server/EchoServer.h"
+#include "service/server/PoolSizing.h"
+#include "service/server/ServerSettings.h"
 #include "settings/AppSupport.h"
 
 namespace echod {
@@ -28,34 +27,6 @@ namespace {
 /// and echo-client's timeout (the image's health check runs the client inside
 /// the server's container, with the server's environment).
 const std::vector<std::string_view> kClientEnvironment{"ECHO_TIMEOUT", "ECHO_CONFIG_FILE"};
-
-/// Sends every logger to standard error in the chosen format. The caller
-/// closes the returned channel before exiting (it buffers `information`).
-Poco::AutoPtr<StderrChannel> setUpLogging(const std::string& level, bool json) {
-  Poco::AutoPtr<Poco::Formatter> format;
-  if (json) {
-    format = new JsonLogFormatter;
-  } else {
-    format = new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t");
-  }
-  Poco::AutoPtr<StderrChannel> output(new StderrChannel);
-  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, output));
-  Poco::Logger::setChannel("", channel);  // every logger, existing or not
-  Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
-  return output;
-}
-
-/// Writes what the log still buffers when main() returns, whichever way.
-class LogFlush {
- public:
-  explicit LogFlush(Poco::AutoPtr<StderrChannel> channel) : _channel(std::move(channel)) {}
-  ~LogFlush() { _channel->close(); }
-  LogFlush(const LogFlush&) = delete;
-  LogFlush& operator=(const LogFlush&) = delete;
-
- private:
-  Poco::AutoPtr<StderrChannel> _channel;
-};
 
 double seconds(const Poco::Timespan& t) { return static_cast<double>(t.totalMilliseconds()) / 1000.0; }
 

@@ -21,7 +21,7 @@
 #include "ChildProcess.h"
 #include "InProcessServer.h"
 #include "TestClient.h"
-#include "service/AdminServer.h"
+#include "service/admin/AdminServer.h"
 
 namespace echod {
 namespace {

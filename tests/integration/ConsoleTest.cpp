@@ -18,7 +18,8 @@
 
 #include "InProcessServer.h"
 #include "TestClient.h"
-#include "service/AdminServer.h"
+#include "service/admin/AdminServer.h"
+#include "service/admin/ConsoleState.h"
 
 namespace echod {
 namespace {

@@ -399,11 +399,11 @@ TEST(ServerCapacity, ClientThatNeverClosesAfterFinDoesNotHoldItsThread) {
   // Had the thread waited for the first client's close, this would take the
   // whole linger time (1 s); a free thread answers in milliseconds.
   EXPECT_LT(seconds(next), 0.9) << "the only thread waited for the first client's close";
-  EXPECT_EQ(server.server().registry().lingering().size(), 1u);
+  EXPECT_EQ(server.server().lingering().size(), 1u);
   // Late bytes are discarded (a close with them unread would be a reset);
   // at the linger time (1 s) the server closes its side for good.
   lingering.send("late\n");
-  EXPECT_TRUE(waitUntil([&] { return server.server().registry().lingering().size() == 0; }));
+  EXPECT_TRUE(waitUntil([&] { return server.server().lingering().size() == 0; }));
   EXPECT_GE(seconds(clock), 0.9);
   bool closed = false;
   EXPECT_EQ(lingering.readUntilClosed(closed), "");

@@ -13,7 +13,7 @@
 #include "ChildProcess.h"
 #include "TestClient.h"
 
-#include "service/ServerSettings.h"
+#include "service/server/ServerSettings.h"
 
 namespace echod {
 namespace {

@@ -16,7 +16,8 @@
 #include "InProcessServer.h"
 #include "TestClient.h"
 #include "TlsSupport.h"
-#include "service/AdminServer.h"
+#include "service/admin/AdminServer.h"
+#include "service/admin/MetricsText.h"
 
 namespace echod {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <cstdint>
 
-#include "service/CoarseClock.h"
-#include "service/Housekeeper.h"
+#include "service/connection/CoarseClock.h"
+#include "service/server/Housekeeper.h"
 
 namespace echod::test {
 

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "service/EchoServer.h"
-#include "service/ServerSettings.h"
+#include "service/server/EchoServer.h"
+#include "service/server/ServerSettings.h"
 
 namespace echod::test {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "service/ServerSettings.h"
+#include "service/server/ServerSettings.h"
 
 namespace echod::test {
 

@@ -1,7 +1,7 @@
 // LingeringCloses over real loopback TCP: a socket handed over after our FIN
 // is closed when the client closes, at its deadline, or past its byte budget;
 // what arrives meanwhile is discarded without a reset; the list is bounded.
-#include "service/LingeringCloses.h"
+#include "service/connection/LingeringCloses.h"
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>

@@ -2,7 +2,7 @@
 // decides, each with its reserve, and the decision names it.
 #include <gtest/gtest.h>
 
-#include "service/PoolSizing.h"
+#include "service/server/PoolSizing.h"
 
 namespace echod {
 namespace {

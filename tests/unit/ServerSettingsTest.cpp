@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-#include "service/ServerSettings.h"
+#include "service/server/ServerSettings.h"
 
 namespace echod {
 namespace {

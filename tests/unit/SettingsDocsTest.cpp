@@ -9,7 +9,7 @@
 #include <string>
 
 #include "client/ClientSettings.h"
-#include "service/ServerSettings.h"
+#include "service/server/ServerSettings.h"
 
 namespace echod {
 namespace {

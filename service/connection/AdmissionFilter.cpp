@@ -1,0 +1,35 @@
+#include "service/connection/AdmissionFilter.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+
+#include "service/connection/SocketEndings.h"
+
+namespace echod {
+
+bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
+  ConnectionRegistry::Admission admission;
+  try {
+    admission = _registry.admit(socket);
+  } catch (const Poco::Exception& e) {
+    Poco::Logger::get("echod.server").debug("dropped a connection gone before admission: %s", e.displayText());
+    return false;
+  }
+  // Handed to a parked worker: POCO's dispatcher is not needed (and the
+  // worker holds its own reference to the socket, so POCO's going out of
+  // scope does not close it).
+  if (admission.handedOver) return false;
+  const auto refusal = admission.refusal;
+  if (!refusal) return true;
+  // Counted before the reply goes out: whoever reads the reply then finds it in /metrics.
+  _metrics.count(_metrics.refused[ServerMetrics::slot(*refusal)]);
+  Poco::Net::StreamSocket refused(socket);
+  refuseSocket(refused, *refusal);
+  if (const std::size_t lately = _refusals.count(); lately > 0) {
+    Poco::Logger::get("echod.server")
+        .warning("refused %z connection(s) in the last second, latest: %s", lately, std::string(reasonText(*refusal)));
+  }
+  return false;
+}
+
+}  // namespace echod

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <Poco/Timespan.h>
+
+#include "protocol/EchoSession.h"
+#include "service/connection/ConnectionEvents.h"
+#include "service/connection/ConnectionRegistry.h"
+#include "service/connection/LingeringCloses.h"
+#include "service/connection/ServerMetrics.h"
+#include "service/connection/WorkerScheduling.h"
+
+namespace echod {
+
+/// The few settings a connection is served by; EchoServer fills them from ServerSettings.
+struct ConnectionOptions {
+  SessionOptions session;      ///< framing, prefix, maxLineLength
+  Poco::Timespan idleTimeout;  ///< also bounds a write to a client that stopped reading
+  Poco::Timespan tlsHandshakeTimeout;
+  WorkerScheduling workerScheduling = WorkerScheduling::Normal;
+  bool console = false;  ///< record opened/closed events for the web console
+};
+
+/// Everything a worker and its connections are handed, by EchoServer, which
+/// owns all of it and outlives every worker.
+struct ConnectionContext {
+  ConnectionOptions options;
+  ConnectionRegistry& registry;
+  LingeringCloses& lingering;
+  ConnectionEvents& events;
+  ServerMetrics& metrics;
+};
+
+}  // namespace echod

@@ -1,0 +1,31 @@
+#include "service/connection/ConnectionLog.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Message.h>
+#include <Poco/Timestamp.h>
+
+#include "service/connection/ListeningSocket.h"
+
+namespace echod {
+
+Poco::Logger& connectionLogger() {
+  static Poco::Logger& log = Poco::Logger::get("echod.connection");
+  return log;
+}
+
+void logInformation(Poco::Logger& log, const std::string& text) {
+  thread_local Poco::Message message(log.name(), std::string(), Poco::Message::PRIO_INFORMATION);
+  message.setText(text);
+  message.setTime(Poco::Timestamp());
+  log.log(message);
+}
+
+std::string peerName(const Poco::Net::StreamSocket& socket) {
+  try {
+    return peerOf(socket).toString();
+  } catch (const Poco::Exception&) {
+    return "(gone)";
+  }
+}
+
+}  // namespace echod

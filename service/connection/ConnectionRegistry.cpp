@@ -1,0 +1,278 @@
+#include "service/connection/ConnectionRegistry.h"
+
+#include <Poco/Exception.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "service/connection/ListeningSocket.h"
+#include "service/connection/SocketEndings.h"
+
+namespace echod {
+
+ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit)
+    : _capacity(capacity), _perAddressLimit(perAddressLimit) {
+  _entries.reserve(std::min<std::size_t>(capacity, 1024));
+}
+
+ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket) {
+  std::string address;
+  if (_perAddressLimit > 0) address = peerOf(socket).host().toString();
+  std::unique_lock<std::mutex> lock(_mutex);
+  _released.clear();
+  if (_draining.load(std::memory_order_relaxed)) return {ErrorReason::ShuttingDown};
+  if (_entries.size() >= _capacity) return {ErrorReason::ServerBusy};
+  if (_perAddressLimit > 0) {
+    auto& count = _perAddress[address];
+    if (count >= _perAddressLimit) return {ErrorReason::TooManyConnections};
+    ++count;
+  }
+  Slot& slot = _entries.try_emplace(socket.impl(), socket, std::move(address), CoarseClock::nowMs()).first->second;
+  ++_open[static_cast<std::size_t>(slot.listener)];
+  slot.older = _newest;
+  (_newest != nullptr ? _newest->newer : _oldest) = &slot;
+  _newest = &slot;
+  WorkerHandOff::Parking* worker = _handOff.takeParked();
+  if (worker == nullptr) {
+    _handOff.enqueue(socket.impl(), _capacity, [this](const void* key) {
+      const auto it = _entries.find(key);
+      return it != _entries.end() && !it->second.running;
+    });
+    return {};
+  }
+  slot.running = true;
+  ++_running;
+  WorkerHandOff::give(*worker, slot);
+  lock.unlock();
+  WorkerHandOff::call(*worker);
+  return {std::nullopt, true};
+}
+
+ConnectionRegistry::Slot* ConnectionRegistry::park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs) {
+  std::unique_lock<std::mutex> lock(_mutex);
+  if (_draining.load(std::memory_order_relaxed)) return nullptr;
+  while (const void* key = _handOff.popQueued()) {  // the longest-waiting queued connection, if any
+    const auto it = _entries.find(key);
+    if (it == _entries.end() || it->second.running) continue;  // answered, or already served
+    it->second.running = true;
+    ++_running;
+    next = it->second.socket;
+    return &it->second;
+  }
+  return _handOff.park(lock, next, timeoutMs);
+}
+
+ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSocket& socket) {
+  std::lock_guard<std::mutex> lock(_mutex);
+  const auto it = _entries.find(socket.impl());
+  if (it == _entries.end() || it->second.running) return nullptr;
+  it->second.running = true;
+  ++_running;
+  return &it->second;
+}
+
+Poco::Net::StreamSocket ConnectionRegistry::forgetLocked(Map::iterator it) {
+  Slot& slot = it->second;
+  if (_perAddressLimit > 0) {
+    const auto count = _perAddress.find(slot.address);
+    if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
+  }
+  if (slot.running) --_running;
+  --_open[static_cast<std::size_t>(slot.listener)];
+  (slot.older != nullptr ? slot.older->newer : _oldest) = slot.newer;
+  (slot.newer != nullptr ? slot.newer->older : _newest) = slot.older;
+  Poco::Net::StreamSocket socket = slot.socket;  // POCO 1.11 sockets copy a reference, they do not move
+  _entries.erase(it);
+  if (_entries.empty()) _emptied.notify_all();
+  return socket;
+}
+
+void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
+  std::optional<Poco::Net::StreamSocket> entrySocket;
+  {
+    std::lock_guard<std::mutex> lock(_mutex);
+    const auto it = _entries.find(socket.impl());
+    if (it != _entries.end()) entrySocket.emplace(forgetLocked(it));
+  }
+  // Closed outside the lock (the acceptor waits on it; a close sends our FIN
+  // and, on loopback, delivers it), but only once the entry is gone, so that a
+  // drain cannot shut down a descriptor number already reused.
+  try {
+    socket.close();
+  } catch (const Poco::Exception&) {
+    // Closing a socket the peer reset: nothing left to do.
+  }
+  // Always through the lock, even when the entry was answered while queued:
+  // whichever thread frees the socket then does so after this close.
+  std::lock_guard<std::mutex> lock(_mutex);
+  if (entrySocket) _released.push_back(std::move(*entrySocket));
+}
+
+ConnectionRegistry::Map::iterator ConnectionRegistry::answerQueued(Map::iterator it, ErrorReason reason) {
+  // POCO's queue still holds this socket; its worker, if one ever comes,
+  // finds no entry (attach() returns null) and a closed socket. Under the
+  // lock, but none of these blocks: a send into an empty buffer, a shutdown,
+  // reads of what already arrived, a close (docs/architecture.md, "Locks").
+  Poco::Net::StreamSocket socket = it->second.socket;
+  refuseSocket(socket, reason);
+  try {
+    socket.close();
+  } catch (const Poco::Exception&) {
+    // Already reset by the peer.
+  }
+  auto next = std::next(it);
+  _released.push_back(forgetLocked(it));
+  return next;
+}
+
+void ConnectionRegistry::wake(Slot& slot, Wake why) {
+  slot.wake.store(why, std::memory_order_release);
+  // On the descriptor itself: POCO's TLS sockets make shutdownReceive() a
+  // no-op. A peer already gone makes this fail harmlessly.
+  const int fd = slot.socket.impl()->sockfd();
+  if (fd >= 0) ::shutdown(fd, SHUT_RD);
+}
+
+ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rules, std::int64_t nowMs) {
+  SweepResult result;
+  std::vector<std::pair<std::int64_t, Slot*>> idleEnough;  // eviction candidates under load
+  std::size_t pendingEvictions = 0;
+  std::size_t waiting = 0;
+  std::lock_guard<std::mutex> lock(_mutex);
+  if (_draining.load(std::memory_order_relaxed)) return result;  // shutdown owns every connection now
+  for (auto it = _entries.begin(); it != _entries.end();) {
+    Slot& slot = it->second;
+    if (!slot.running) {
+      if (rules.queueMs > 0 && CoarseClock::due(slot.admittedMs + rules.queueMs, nowMs)) {
+        it = answerQueued(it, ErrorReason::ServerBusy);
+        ++result.queueTimeouts;
+        continue;
+      }
+      ++waiting;
+      if (rules.strandedMs > 0 && _running < rules.maxThreads &&
+          CoarseClock::due(slot.admittedMs + rules.strandedMs, nowMs)) {
+        ++result.stranded;
+      }
+    } else if (slot.wake.load(std::memory_order_relaxed) != Wake::None) {
+      if (slot.wake.load(std::memory_order_relaxed) == Wake::IdleUnderLoad) ++pendingEvictions;
+    } else if (const std::int64_t deadline = slot.handshakeDeadlineMs.load(std::memory_order_relaxed);
+               deadline != 0 && CoarseClock::due(deadline, nowMs)) {
+      wake(slot, Wake::HandshakeTimeout);
+      ++result.handshakeTimeouts;
+    } else {
+      const std::int64_t last = slot.lastMessageMs.load(std::memory_order_relaxed);
+      if (rules.idleMs > 0 && CoarseClock::due(last + rules.idleMs, nowMs)) {
+        wake(slot, Wake::IdleTimeout);
+        ++result.idleClosed;
+      } else if (rules.idleUnderLoadMs > 0 && CoarseClock::due(last + rules.idleUnderLoadMs, nowMs)) {
+        idleEnough.emplace_back(last, &slot);
+      }
+    }
+    ++it;
+  }
+  // Under load: one eviction per connection still waiting, longest idle first,
+  // less the evictions whose threads have not come free yet.
+  if (_running >= rules.maxThreads && waiting > pendingEvictions && !idleEnough.empty()) {
+    const std::size_t evict = std::min(waiting - pendingEvictions, idleEnough.size());
+    std::nth_element(idleEnough.begin(), idleEnough.begin() + static_cast<std::ptrdiff_t>(evict - 1), idleEnough.end());
+    for (std::size_t i = 0; i < evict; ++i) wake(*idleEnough[i].second, Wake::IdleUnderLoad);
+    result.evictedUnderLoad = evict;
+  }
+  return result;
+}
+
+std::size_t ConnectionRegistry::refuseQueuedOlderThan(std::int64_t ms, std::int64_t nowMs) {
+  std::size_t refused = 0;
+  std::lock_guard<std::mutex> lock(_mutex);
+  for (auto it = _entries.begin(); it != _entries.end();) {
+    if (!it->second.running && CoarseClock::due(it->second.admittedMs + ms, nowMs)) {
+      it = answerQueued(it, ErrorReason::ServerBusy);
+      ++refused;
+    } else {
+      ++it;
+    }
+  }
+  return refused;
+}
+
+std::size_t ConnectionRegistry::beginDrain() {
+  std::size_t answered = 0;
+  std::lock_guard<std::mutex> lock(_mutex);
+  _draining.store(true, std::memory_order_release);
+  _handOff.sendAllHome();
+  for (auto it = _entries.begin(); it != _entries.end();) {
+    if (!it->second.running) {
+      it = answerQueued(it, ErrorReason::ShuttingDown);
+      ++answered;
+      continue;
+    }
+    if (it->second.wake.load(std::memory_order_relaxed) == Wake::None) wake(it->second, Wake::Drain);
+    ++it;
+  }
+  return answered;
+}
+
+void ConnectionRegistry::abortAll() {
+  std::lock_guard<std::mutex> lock(_mutex);
+  _aborting.store(true, std::memory_order_release);
+  for (auto& [key, slot] : _entries) wake(slot, slot.wake.load(std::memory_order_relaxed));
+}
+
+bool ConnectionRegistry::waitUntilEmpty(const Poco::Timespan& timeout) {
+  std::unique_lock<std::mutex> lock(_mutex);
+  return _emptied.wait_for(lock, std::chrono::microseconds(timeout.totalMicroseconds()),
+                           [this] { return _entries.empty(); });
+}
+
+std::size_t ConnectionRegistry::size() const {
+  std::lock_guard<std::mutex> lock(_mutex);
+  return _entries.size();
+}
+
+ConnectionRegistry::Counts ConnectionRegistry::counts() const {
+  std::lock_guard<std::mutex> lock(_mutex);
+  return Counts{_running, _entries.size() - _running, _open};
+}
+
+std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t limit, std::size_t& total) const {
+  std::vector<View> views;
+  views.reserve(limit);
+  // Peers to ask the kernel for (TLS sockets: getpeername), outside the lock.
+  std::vector<std::pair<std::size_t, Poco::Net::StreamSocket>> askKernel;
+  std::vector<std::optional<Poco::Net::SocketAddress>> peers;
+  peers.reserve(limit);
+  const std::int64_t now = CoarseClock::nowMs();
+  {
+    std::lock_guard<std::mutex> lock(_mutex);
+    total = _entries.size();
+    for (const Slot* slot = _oldest; slot != nullptr && views.size() < limit; slot = slot->newer) {
+      const char* state = !slot->running                                                   ? "queued"
+                          : slot->handshakeDeadlineMs.load(std::memory_order_relaxed) != 0 ? "handshake"
+                          : slot->wake.load(std::memory_order_relaxed) != Wake::None       ? "closing"
+                                                                                           : "open";
+      views.push_back(
+          View{std::string(), slot->listener, now - slot->admittedMs, slot->messages.load(std::memory_order_relaxed),
+               slot->bytesIn.load(std::memory_order_relaxed), slot->bytesOut.load(std::memory_order_relaxed), state});
+      peers.push_back(knownPeerOf(slot->socket));  // kept from accept(2): no system call
+      if (!peers.back()) askKernel.emplace_back(views.size() - 1, slot->socket);
+    }
+  }
+  for (auto& [index, socket] : askKernel) {
+    try {
+      peers[index] = socket.peerAddress();
+    } catch (const Poco::Exception&) {
+      // The peer already left: shown as "(gone)".
+    }
+  }
+  if (!askKernel.empty()) {
+    std::lock_guard<std::mutex> lock(_mutex);  // the references go where every other one goes (see _released)
+    for (auto& entry : askKernel) _released.push_back(entry.second);
+    askKernel.clear();
+  }
+  for (std::size_t i = 0; i < views.size(); ++i) views[i].peer = peers[i] ? peers[i]->toString() : "(gone)";
+  return views;
+}
+
+}  // namespace echod

@@ -1,0 +1,161 @@
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/Replies.h"
+#include "service/connection/CoarseClock.h"
+#include "service/connection/ConnectionSlot.h"
+#include "service/connection/WorkerHandOff.h"
+
+namespace echod {
+
+/// Every connection the server has admitted, queued for a thread or running
+/// on one, under one mutex: admission counts them (capacity, per address) and
+/// hands them to parked workers (WorkerHandOff), the housekeeper sweeps their
+/// deadlines, shutdown reaches them, the console looks at them.
+/// TCPServer::stop() leaves running connections alone and drops queued ones
+/// without a word; this is how the server answers both (docs/protocol.md).
+/// Which system calls may run under its lock: docs/architecture.md, "Locks".
+class ConnectionRegistry {
+ public:
+  using Slot = ConnectionSlot;
+  using Wake = ConnectionSlot::Wake;
+  using Listener = ConnectionSlot::Listener;
+  static constexpr std::size_t kListeners = ConnectionSlot::kListeners;
+
+  /// What one housekeeping sweep may do, in CoarseClock milliseconds (0: never).
+  struct SweepRules {
+    std::int64_t idleMs = 0;           ///< idle timeout
+    std::int64_t idleUnderLoadMs = 0;  ///< idle timeout while connections wait for a thread
+    std::int64_t queueMs = 0;          ///< longest wait for a thread
+    std::int64_t strandedMs = 0;       ///< a queued connection this old while the pool has room: no thread came
+    std::size_t maxThreads = 0;
+  };
+  /// What a sweep did.
+  struct SweepResult {
+    std::size_t idleClosed = 0;
+    std::size_t evictedUnderLoad = 0;
+    std::size_t queueTimeouts = 0;
+    std::size_t stranded = 0;  ///< queued past strandedMs while the pool had room
+    std::size_t handshakeTimeouts = 0;
+  };
+
+  /// What admission decided about a new socket.
+  struct Admission {
+    std::optional<ErrorReason> refusal;  ///< answer this and close
+    bool handedOver = false;             ///< a parked worker serves it: POCO's queue is not involved
+  };
+
+  /// One open connection, as the console's live view shows it.
+  struct View {
+    std::string peer;  ///< host:port; "(gone)" if it is not known and the peer already left
+    Listener listener;
+    std::int64_t ageMs;
+    std::uint64_t messages, bytesIn, bytesOut;
+    const char* state;  ///< queued, handshake, open, closing
+  };
+
+  /// `capacity`: connections held at once (threads + queue); `perAddressLimit`: 0 for none.
+  ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit);
+
+  /// Admits a freshly accepted socket, or says why not. Acceptor thread. When
+  /// a worker is parked, the socket goes straight to it (the most recently
+  /// parked, whose stack is warm): one lock and one wake-up, where POCO's
+  /// dispatcher would take a pooled thread in a scan over the whole pool.
+  Admission admit(const Poco::Net::StreamSocket& socket);
+
+  /// A worker that finished a connection takes the next: the longest-waiting
+  /// queued one at once if there is one (its entry in POCO's queue is then
+  /// stale: attach() gives that dispatch nothing to do), otherwise the one
+  /// admit() hands it within `timeoutMs`. Null when none came or the drain
+  /// began: the worker goes back to POCO. The socket taken is stored in `next`.
+  Slot* park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs);
+
+  /// A worker starts serving `socket`. Null when the connection was already
+  /// answered while it waited (queue deadline, shutdown), or taken by a
+  /// finishing worker (park()): nothing left to do.
+  Slot* attach(const Poco::Net::StreamSocket& socket);
+
+  /// The connection of an admitted socket has ended: forget it, then close it
+  /// (outside the lock), so that a wake can never reach a reused descriptor.
+  void release(Poco::Net::StreamSocket& socket);
+
+  /// A complete message arrived: one read of the coarse clock (vDSO, no system
+  /// call) and one relaxed store.
+  static void touch(Slot& slot) noexcept { slot.lastMessageMs.store(CoarseClock::nowMs(), std::memory_order_relaxed); }
+
+  /// Idle timeout, adaptive idle timeout under load, queue and handshake
+  /// deadlines, in one pass, at `nowMs` (CoarseClock::nowMs()).
+  SweepResult sweep(const SweepRules& rules, std::int64_t nowMs);
+
+  /// Answers `ERR server busy` to queued connections waiting `ms` or longer at
+  /// `nowMs`: no thread could be started for them. Returns how many.
+  std::size_t refuseQueuedOlderThan(std::int64_t ms, std::int64_t nowMs);
+
+  /// Refuse new connections, answer queued ones `ERR shutting down`, send
+  /// parked workers home, and wake every running one: a read blocked in the
+  /// kernel returns end of stream once the data already received is read.
+  /// Returns the queued ones answered.
+  std::size_t beginDrain();
+
+  /// After the drain time: connections still open give up with `ERR shutting down`.
+  void abortAll();
+
+  /// Waits until no admitted connection is left, at most `timeout`. True if none is left.
+  bool waitUntilEmpty(const Poco::Timespan& timeout);
+
+  /// Up to `limit` admitted connections, the oldest first; `total` gets how
+  /// many there are. Holds the lock for `limit` entries, not for all of them.
+  std::vector<View> snapshot(std::size_t limit, std::size_t& total) const;
+
+  bool draining() const noexcept { return _draining.load(std::memory_order_acquire); }
+  bool aborting() const noexcept { return _aborting.load(std::memory_order_acquire); }
+  std::size_t size() const;
+  struct Counts {
+    std::size_t running;
+    std::size_t queued;
+    std::array<std::size_t, kListeners> open;  ///< admitted, by listener
+  };
+  Counts counts() const;
+
+ private:
+  using Map = std::unordered_map<const void*, Slot>;
+  /// Shuts down the receive side of a running connection with `why`.
+  static void wake(Slot& slot, Wake why);
+  Map::iterator answerQueued(Map::iterator it, ErrorReason reason);
+  /// Erases an entry and hands back its socket, to be closed and then put in _released.
+  Poco::Net::StreamSocket forgetLocked(Map::iterator it);
+
+  const std::size_t _capacity;
+  const std::size_t _perAddressLimit;
+  mutable std::mutex _mutex;
+  std::condition_variable _emptied;
+  Map _entries;  ///< keyed by the socket's shared implementation
+  std::size_t _running = 0;
+  std::array<std::size_t, kListeners> _open{};  ///< entries by listener
+  std::unordered_map<std::string, std::size_t> _perAddress;
+  Slot* _oldest = nullptr;  ///< admission order (Slot::older/newer), for snapshot()
+  Slot* _newest = nullptr;
+  WorkerHandOff _handOff;  ///< its methods run under _mutex
+  /// Socket references the registry let go of, freed by the acceptor on its
+  /// next admit(). POCO counts socket references with atomics in code not
+  /// built for TSan; dropping them only under our mutex keeps the
+  /// happens-before visible to it. (snapshot() lets go of some too.)
+  mutable std::vector<Poco::Net::StreamSocket> _released;
+  std::atomic<bool> _draining{false};
+  std::atomic<bool> _aborting{false};
+};
+
+}  // namespace echod

@@ -1,0 +1,233 @@
+#include "service/connection/EchoConnection.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Format.h>
+#include <Poco/Stopwatch.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "service/connection/ConnectionLog.h"
+#include "service/connection/SocketEndings.h"
+#include "service/connection/TlsHandshake.h"
+#include "tls/TlsContext.h"
+
+namespace echod {
+namespace {
+
+constexpr std::size_t kOutputFlush = 64 * 1024;    ///< write once this much output is pending
+constexpr std::size_t kDrainBudget = 1024 * 1024;  ///< bytes still read after a drain began
+
+/// A send that timed out: POCO reports SO_SNDTIMEO's EAGAIN as an IOException, not a TimeoutException.
+bool sendTimedOut(const Poco::Exception& e) {
+  return dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr || e.code() == EAGAIN || e.code() == EWOULDBLOCK;
+}
+
+}  // namespace
+
+EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionSlot& slot,
+                               const ConnectionContext& context)
+    : _socket(socket),
+      _context(context),
+      _registry(context.registry),
+      _metrics(context.metrics),
+      _slot(&slot),
+      _session(context.options.session),
+      _inputSize(context.options.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {}
+
+EchoConnection::~EchoConnection() { _registry.release(_socket); }
+
+void EchoConnection::run() {
+  // The peer's name costs a system call: only when it is logged or shown.
+  auto& log = connectionLogger();
+  const bool console = _context.options.console;
+  const std::string peer = log.information() || console ? peerName(_socket) : std::string();
+  if (console) _context.events.record({CoarseClock::nowMs(), peer, _slot->listener, true, std::string()});
+  _metrics.count(_metrics.connectionsOpened);
+  _metrics.count(_metrics.connectionsByListener[static_cast<std::size_t>(_slot->listener)]);
+  const bool tls = _slot->listener == ConnectionSlot::Listener::Tls;
+  if (log.information())
+    logInformation(log, Poco::format("%s from %s opened", std::string(tls ? "TLS connection" : "connection"), peer));
+  try {
+    if (!tls || handshake()) {
+      serve();
+      if (_session.verdict() != Verdict::Continue) lingeringClose();
+    }
+  } catch (const Poco::Exception& e) {
+    // A reset or vanished peer ends only this connection.
+    _closeReason = "ended: " + e.displayText();
+  }
+  if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
+  _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+  if (console) _context.events.record({CoarseClock::nowMs(), peer, _slot->listener, false, _closeReason});
+  if (log.information()) {
+    logInformation(log, Poco::format("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
+                                     static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut)));
+  }
+}
+
+void EchoConnection::serve() {
+  std::size_t drainBudget = kDrainBudget;
+  for (;;) {
+    // read → feed → write → check: every way out goes through end().
+    const int received = _registry.aborting() ? 0 : _socket.receiveBytes(_input, static_cast<int>(_inputSize));
+    if (received <= 0) return end(whyEndOfStream());
+    const auto size = static_cast<std::size_t>(received);
+    _bytesIn += size;
+    _metrics.count(_metrics.bytesReceived, size);
+    process(std::string_view(_input, size));
+    if (const auto ending = afterRead(size, drainBudget)) return end(*ending);
+  }
+}
+
+bool EchoConnection::handshake() {
+  auto handshake = tlsHandshake(_socket, *_slot, _context.options.tlsHandshakeTimeout);
+  _metrics.count(_metrics.tlsHandshakes[static_cast<std::size_t>(handshake.result)]);
+  _ssl = handshake.ssl;
+  if (handshake.result != ServerMetrics::Handshake::Ok) _closeReason = std::move(handshake.closeReason);
+  return handshake.result == ServerMetrics::Handshake::Ok;
+}
+
+std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size, std::size_t& drainBudget) {
+  _slot->bytesIn.store(_bytesIn, std::memory_order_relaxed);
+  _slot->bytesOut.store(_bytesOut, std::memory_order_relaxed);
+  if (_session.echoed() != _echoedCounted) {
+    // Idle means no complete message: an unfinished line does not count.
+    _registry.touch(*_slot);
+    _slot->messages.store(_session.echoed(), std::memory_order_relaxed);
+    _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+    _echoedCounted = _session.echoed();
+  }
+  if (_session.verdict() != Verdict::Continue) return Ending::SessionEnded;
+  if (_registry.draining()) {
+    // A client that keeps sending cannot hold the drain open.
+    drainBudget -= std::min(drainBudget, size);
+    if (drainBudget == 0) return Ending::Drained;
+  }
+  return std::nullopt;
+}
+
+EchoConnection::Ending EchoConnection::whyEndOfStream() const {
+  // End of stream: the client half-closed, or someone shut our receive side.
+  if (_registry.aborting()) return Ending::Aborted;
+  switch (_slot->wake.load(std::memory_order_acquire)) {
+    case ConnectionSlot::Wake::IdleTimeout:
+      return Ending::IdleTimeout;
+    case ConnectionSlot::Wake::IdleUnderLoad:
+      return Ending::IdleUnderLoad;
+    case ConnectionSlot::Wake::Drain:
+      return Ending::Drained;
+    case ConnectionSlot::Wake::HandshakeTimeout:  // woken just as the handshake finished
+      return Ending::HandshakeTimeout;
+    case ConnectionSlot::Wake::None:
+      break;
+  }
+  return Ending::PeerClosed;
+}
+
+void EchoConnection::end(Ending ending) {
+  switch (ending) {
+    case Ending::SessionEnded:  // FIN or ERR is already written
+      _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
+      return;
+    case Ending::PeerClosed:
+      _peerClosed = true;
+      _session.endOfInput(_output);
+      _closeReason = "closed by client";
+      break;
+    case Ending::IdleTimeout:
+      _session.fail(ErrorReason::IdleTimeout, _output);
+      _closeReason = "idle timeout";
+      break;
+    case Ending::IdleUnderLoad:
+      _session.fail(ErrorReason::IdleTimeout, _output);
+      _closeReason = "idle timeout under load";
+      break;
+    case Ending::Drained:
+      _session.shutdown(_output);
+      _closeReason = "drained at shutdown";
+      break;
+    case Ending::Aborted:
+      _session.fail(ErrorReason::ShuttingDown, _output);
+      _closeReason = "aborted at shutdown";
+      break;
+    case Ending::HandshakeTimeout:
+      _closeReason = "closed: TLS handshake timeout";
+      return;
+  }
+  flush();
+}
+
+void EchoConnection::process(std::string_view received) {
+  // All replies of one read leave in one write, unless they outgrow kOutputFlush.
+  while (!received.empty() && _session.verdict() == Verdict::Continue) {
+    received.remove_prefix(_session.feed(received, _output, kOutputFlush));
+    flush();
+  }
+}
+
+void EchoConnection::flush() {
+  if (_output.empty()) return;
+  if (!sendAll(_output)) throw Poco::TimeoutException("peer stopped reading");
+  _output.clear();
+}
+
+bool EchoConnection::sendAll(std::string_view bytes) {
+  // The clock is read only once a write stalls: the common path is one send().
+  std::optional<Poco::Stopwatch> stalled;
+  // The session's last bytes (its FIN or ERR line, or the replies before a
+  // half-close): held back for the FIN that lingeringClose() sends right
+  // after, so both leave in one segment, one packet and one wake-up less for
+  // the client. shutdown() pushes them; so would close(), or at worst the
+  // kernel's cork timer.
+  const int lastWrite = _ssl == nullptr && _session.verdict() != Verdict::Continue ? MSG_MORE : 0;
+  while (!bytes.empty()) {
+    try {
+      const int sent = _socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL | lastWrite);
+      if (sent <= 0) throw Poco::TimeoutException("no progress");  // TLS: wants a retry of the same bytes
+      bytes.remove_prefix(static_cast<std::size_t>(sent));
+      _bytesOut += static_cast<std::size_t>(sent);
+      _metrics.count(_metrics.bytesSent, static_cast<std::uint64_t>(sent));
+      stalled.reset();
+    } catch (const Poco::Exception& e) {
+      if (!sendTimedOut(e)) throw;
+      // The peer is not reading. Give up at the idle timeout, or at once when aborting.
+      if (!stalled) {
+        stalled.emplace();
+        stalled->start();
+      }
+      const auto idleUs = _context.options.idleTimeout.totalMicroseconds();
+      const bool idleOver = idleUs > 0 && stalled->elapsed() >= idleUs;
+      if (idleOver || _registry.aborting()) return false;
+    }
+  }
+  return true;
+}
+
+void EchoConnection::lingeringClose() {
+  // Our FIN goes out right behind the last reply (on TLS, after close_notify).
+  // Closing while the client's bytes still arrive would make the kernel
+  // answer them with RST, and an RST can destroy that reply before the client
+  // reads it; checking for pending input first leaves a race with bytes still
+  // in flight. So read and discard until the client closes too, within a time
+  // and byte bound. A client that already half-closed can send nothing more:
+  // close at once. System calls on the descriptor itself: POCO's TLS socket
+  // has no half-close, and what follows close_notify is not read as TLS.
+  // On the plain listener the housekeeper does the waiting (LingeringCloses),
+  // and this worker is free at once.
+  const int fd = _socket.impl()->sockfd();
+  if (_ssl != nullptr) tls::sendCloseNotify(_ssl);
+  ::shutdown(fd, SHUT_WR);
+  if (_peerClosed) return;
+  if (_ssl == nullptr &&
+      _context.lingering.adopt(fd, CoarseClock::nowMs() + kLingerTime.totalMilliseconds(), kLingerBytes)) {
+    return;
+  }
+  lingerOnThisThread(_socket, kLingerTime, kLingerBytes, _input, _inputSize);
+}
+
+}  // namespace echod

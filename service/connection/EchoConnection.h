@@ -1,0 +1,85 @@
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/EchoSession.h"
+#include "service/connection/ConnectionContext.h"
+
+struct ssl_st;
+
+namespace echod {
+
+/// One client connection on a worker thread (EchoWorker): reads, feeds the EchoSession,
+/// writes what it returns, and stamps each complete message in the registry:
+/// serve() is the loop, end() the one way out.
+/// Reads block with no timer: the Housekeeper wakes a connection that is idle
+/// or must make room, and a drain wakes them all, by shutting down the receive
+/// side; the registry's wake reason then picks the reply. The protocol itself
+/// lives in EchoSession. SO_SNDTIMEO = kSendSlice comes from the listening socket.
+class EchoConnection {
+ public:
+  /// Bytes asked of one read in line framing.
+  static constexpr std::size_t kLineReadSize = 16 * 1024;
+  /// How often a write blocked on a peer that does not read looks up.
+  static inline const Poco::Timespan kSendSlice{0, 200000};
+  /// After our FIN: how long we wait for the client's close, and how many of its bytes we discard meanwhile.
+  static inline const Poco::Timespan kLingerTime{1, 0};
+  static constexpr std::size_t kLingerBytes = 1024 * 1024;
+
+  /// `slot` is the socket's registry entry, attached (running).
+  EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const ConnectionContext& context);
+  /// Releases the registry entry, then closes the socket.
+  ~EchoConnection();
+  EchoConnection(const EchoConnection&) = delete;
+  EchoConnection& operator=(const EchoConnection&) = delete;
+
+  /// Serves the connection to its end.
+  void run();
+
+ private:
+  /// How a connection ends.
+  enum class Ending { SessionEnded, PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted, HandshakeTimeout };
+
+  /// The TLS handshake (TlsHandshake.h). False when it failed: counted, and
+  /// the connection ends without a word.
+  bool handshake();
+
+  void serve();
+  /// After a read was answered: how the connection ends now, if it does.
+  std::optional<Ending> afterRead(std::size_t size, std::size_t& drainBudget);
+  /// The one way out of serve(): the last reply for `ending`, written.
+  void end(Ending ending);
+  Ending whyEndOfStream() const;
+  void process(std::string_view received);
+  bool sendAll(std::string_view bytes);
+  void flush();
+  void lingeringClose();
+
+  Poco::Net::StreamSocket _socket;
+  const ConnectionContext& _context;
+  ConnectionRegistry& _registry;
+  ServerMetrics& _metrics;
+  ConnectionSlot* _slot;  ///< ours until release()
+  EchoSession _session;
+  std::size_t _inputSize;  ///< of _input used per read: 1024 in raw framing
+  /// On the worker's stack with the rest of this object (not zeroed: only
+  /// what a read fills is touched), beside the lines it holds: one less heap
+  /// page per connection for the caches to keep warm.
+  char _input[kLineReadSize];
+  std::string _output;
+  std::uint64_t _bytesIn = 0;
+  std::uint64_t _bytesOut = 0;
+  std::uint64_t _echoedCounted = 0;  ///< of _session.echoed(), already in the metrics
+  std::string _closeReason = "closed by client";
+  ssl_st* _ssl = nullptr;    ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
+  bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
+};
+
+}  // namespace echod

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace echod {
+
+/// Options every accepted connection inherits from the listening socket
+/// (Linux copies them at accept), so no connection pays a system call for them.
+struct InheritedOptions {
+  Poco::Timespan sendTimeout;  ///< SO_SNDTIMEO; zero: none
+  bool noDelay = false;        ///< TCP_NODELAY (Linux passes it on to accepted sockets)
+};
+
+/// A socket bound to host:port and listening, for the echo and the admin
+/// endpoints alike. An IPv6 host ("::") also takes IPv4 clients.
+/// Its poll() is one poll(2) call: POCO 1.11's creates, fills and closes an
+/// epoll instance on every call, which TCPServer makes once per connection.
+Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,
+                                        const InheritedOptions& inherited = {});
+
+/// The same for the TLS listener: accepted sockets are POCO TLS sockets whose
+/// handshake has not started; it runs where they are first used (a worker).
+Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint16_t port, int backlog,
+                                              const InheritedOptions& inherited,
+                                              const Poco::Net::Context::Ptr& context);
+
+/// The peer's address: kept from accept(2) for sockets accepted by
+/// listeningSocket() (no system call), asked of the kernel otherwise
+/// (getpeername; throws once the peer is gone).
+Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket);
+
+/// The peer's address when it was kept from accept(2); nothing otherwise
+/// (TLS sockets): never a system call.
+std::optional<Poco::Net::SocketAddress> knownPeerOf(const Poco::Net::StreamSocket& socket);
+
+}  // namespace echod

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "protocol/Replies.h"
+#include "service/connection/ConnectionSlot.h"
+
+namespace echod {
+
+/// The server's counters, for /metrics. Relaxed atomics, added to once per
+/// read (never per line) and per connection: no lock on the line path.
+struct ServerMetrics {
+  using Counter = std::atomic<std::uint64_t>;
+  /// One slot per ErrorReason: the last enumerator plus one.
+  static constexpr std::size_t kReasons = static_cast<std::size_t>(kLastErrorReason) + 1;
+
+  Counter connectionsOpened{0};
+  Counter messages{0};  ///< lines (raw: chunks) answered with an echo
+  Counter bytesReceived{0};
+  Counter bytesSent{0};
+  std::array<Counter, kReasons> refused{};  ///< never served: busy (incl. queue deadline), too many, shutting down
+  std::array<Counter, kReasons> errors{};   ///< ERR lines sent on open connections
+  Counter idleWoken{0};                     ///< connections the housekeeper woke for the idle timeout
+  Counter evictedUnderLoad{0};              ///< idle connections closed to make room for waiting ones
+  Counter queueTimeouts{0};                 ///< queued connections answered `ERR server busy` at the deadline
+  Counter threadStartFailures{0};           ///< queued connections refused because no thread could start
+
+  /// Connections served, by listener (ConnectionSlot::Listener).
+  std::array<Counter, ConnectionSlot::kListeners> connectionsByListener{};
+  /// How TLS handshakes ended.
+  enum class Handshake : std::uint8_t { Ok, Timeout, NotTls, Closed, Failed };
+  static constexpr std::size_t kHandshakeResults = static_cast<std::size_t>(Handshake::Failed) + 1;
+  static constexpr std::array<const char*, kHandshakeResults> kHandshakeNames{"ok", "timeout", "not_tls", "closed",
+                                                                              "failed"};
+  std::array<Counter, kHandshakeResults> tlsHandshakes{};
+
+  static std::size_t slot(ErrorReason reason) { return static_cast<std::size_t>(reason); }
+  void count(Counter& counter, std::uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
+};
+
+}  // namespace echod

@@ -1,0 +1,70 @@
+#include "service/connection/TlsHandshake.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureStreamSocket.h>
+
+#include "service/connection/CoarseClock.h"
+#include "tls/TlsContext.h"
+
+namespace echod {
+namespace {
+
+/// Which way a failed handshake went, from OpenSSL's reason.
+ServerMetrics::Handshake classify(const Poco::Exception& e) {
+  const std::string text = e.displayText();
+  for (const char* notTls : {"wrong version number", "http request", "https proxy request", "packet length too long",
+                             "unknown protocol", "record layer failure"}) {
+    if (text.find(notTls) != std::string::npos) return ServerMetrics::Handshake::NotTls;
+  }
+  if (text.find("unexpected eof") != std::string::npos || text.find("nexpectedly closed") != std::string::npos ||
+      dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) != nullptr) {
+    return ServerMetrics::Handshake::Closed;
+  }
+  if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) return ServerMetrics::Handshake::Timeout;
+  return ServerMetrics::Handshake::Failed;
+}
+
+}  // namespace
+
+TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const Poco::Timespan& timeout) {
+  using Handshake = ServerMetrics::Handshake;
+  slot.handshakeDeadlineMs.store(CoarseClock::nowMs() + timeout.totalMilliseconds(), std::memory_order_relaxed);
+  TlsHandshakeResult out;
+  std::string detail;
+  tls::clearThreadErrors();
+  try {
+    Poco::Net::SecureStreamSocket secure(socket);
+    if (secure.completeHandshake() != 1) out.result = Handshake::Closed;
+  } catch (const Poco::Exception& e) {
+    out.result = classify(e);
+    detail = e.displayText();
+  }
+  slot.handshakeDeadlineMs.store(0, std::memory_order_relaxed);
+  const auto wake = slot.wake.load(std::memory_order_acquire);
+  if (out.result != Handshake::Ok && wake != ConnectionSlot::Wake::None) {
+    // Woken by the housekeeper (the handshake deadline, or the idle timeout
+    // when that is shorter), or by the drain.
+    out.result = wake == ConnectionSlot::Wake::Drain ? Handshake::Closed : Handshake::Timeout;
+  }
+  switch (out.result) {
+    case Handshake::Ok:
+      out.ssl = tls::handleOf(socket);
+      break;
+    case Handshake::Timeout:
+      out.closeReason = "closed: no TLS handshake in time";
+      break;
+    case Handshake::NotTls:
+      out.closeReason = "closed: not TLS (" + detail + ")";
+      break;
+    case Handshake::Closed:
+      out.closeReason = "closed by client during the TLS handshake";
+      break;
+    case Handshake::Failed:
+      out.closeReason = "closed: TLS handshake failed (" + detail + ")";
+      break;
+  }
+  return out;
+}
+
+}  // namespace echod

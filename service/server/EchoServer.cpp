@@ -1,0 +1,165 @@
+#include "service/server/EchoServer.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/TCPServerParams.h>
+#include <Poco/Stopwatch.h>
+
+#include "tls/TlsContext.h"
+
+#include "service/connection/AdmissionFilter.h"
+#include "service/connection/EchoConnection.h"
+#include "service/connection/EchoWorkerFactory.h"
+#include "service/connection/ListeningSocket.h"
+#include "service/connection/WorkerHandOff.h"
+
+#include <algorithm>
+
+namespace echod {
+namespace {
+
+constexpr int kListenBacklog = 4096;     ///< the kernel caps it at net.core.somaxconn
+constexpr int kPoolSpareThreads = 4;     ///< slack for a dispatcher thread that is still returning to the pool
+const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR lines to go out
+/// Idle pooled threads live this long. POCO's ThreadPool scans and, every
+/// 32nd hand-out, housekeeps all of its threads: after a burst, a short life
+/// shrinks the pool back, so hand-outs do not stay slow for a minute.
+constexpr int kPoolIdleSeconds = 2;
+/// A queued connection this old while the pool has room got no thread: the
+/// housekeeper checks whether the system refuses one.
+constexpr std::int64_t kStrandedMs = 200;
+/// At most this many finished connections linger with the housekeeper at
+/// once; beyond, a worker lingers on its own thread.
+constexpr std::size_t kLingeringMax = 1024;
+
+Poco::Net::Context::Ptr tlsContext(const ServerSettings& settings) {
+  const auto& specs = ServerSettings::specs();
+  try {
+    return tls::serverContext(settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"),
+                              settings.tlsPrivateKey, settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion);
+  } catch (const tls::FileError& e) {
+    throw SettingsError(e.what());
+  }
+}
+
+PoolSize sizePool(const ServerSettings& settings) {
+  if (settings.maxThreads > 0) return PoolSize{settings.maxThreads, "echo.maxThreads", ""};
+  return PoolSizing::fromLimits(readMachineLimits(), settings.maxQueued);
+}
+
+std::int64_t ms(const Poco::Timespan& t) { return t.totalMilliseconds(); }
+
+ConnectionOptions connectionOptions(const ServerSettings& s) {
+  return ConnectionOptions{s.session, s.idleTimeout, s.tlsHandshakeTimeout, s.workerScheduling, s.console};
+}
+
+}  // namespace
+
+EchoServer::EchoServer(const ServerSettings& settings)
+    : _poolSize(sizePool(settings)),
+      _settings(settings.withPool(_poolSize.threads)),
+      _registry(static_cast<std::size_t>(_settings.maxThreads) + static_cast<std::size_t>(_settings.maxQueued),
+                static_cast<std::size_t>(_settings.maxConnectionsPerAddress)),
+      _lingering(kLingeringMax),
+      _context{connectionOptions(_settings), _registry, _lingering, _events, _metrics},
+      _housekeeper(_registry, _lingering, _metrics,
+                   ConnectionRegistry::SweepRules{ms(_settings.idleTimeout), ms(_settings.idleTimeoutUnderLoad),
+                                                  ms(_settings.queueTimeout), kStrandedMs,
+                                                  static_cast<std::size_t>(_settings.maxThreads)},
+                   _settings.threadStackSize),
+      // Our own pool, not POCO's default one: our stack size, minThreads
+      // created now, joinAll() at shutdown, and no sharing with the admin
+      // server. Creating a thread makes POCO's acceptor wait until it runs,
+      // which under a saturated CPU delays every accept behind it.
+      _pool("echo", _settings.minThreads, _settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds,
+            _settings.threadStackSize),
+      // Accepted sockets inherit the send timeout and TCP_NODELAY (POCO sets
+      // the latter only on what it dispatches; handed-over sockets skip that):
+      // no set-up call per connection.
+      // Reads have no timeout: the housekeeper keeps time.
+      _socket(listeningSocket(_settings.host, _settings.port, kListenBacklog,
+                              InheritedOptions{EchoConnection::kSendSlice, true})) {
+  Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
+  params->setMaxThreads(_settings.maxThreads);
+  // The registry enforces maxQueued with a clear reply; POCO's queue must never
+  // be the one to refuse, since it closes sockets without a word. Connections
+  // answered while queued stay in POCO's queue until a worker skips them.
+  params->setMaxQueued(2 * (_settings.maxThreads + _settings.maxQueued) + 1);
+  _server = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, _socket, params);
+  _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
+  if (_settings.tlsEnabled()) {
+    _tlsSocket = std::make_unique<Poco::Net::ServerSocket>(
+        secureListeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.tlsPort), kListenBacklog,
+                              InheritedOptions{EchoConnection::kSendSlice, true}, tlsContext(_settings)));
+    _tlsServer = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, *_tlsSocket, params);
+    _tlsServer->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
+  }
+  const int slots = sizeFutexHash(_settings.maxThreads + kPoolSpareThreads);
+  Poco::Logger::get("echod.server").debug("futex hash: %d slots (0: the kernel's global hash)", slots);
+}
+
+EchoServer::~EchoServer() {
+  if (!_stopped) {
+    try {
+      shutdown();
+    } catch (...) {
+      // A destructor must not throw; shutdown() already logged what it could.
+    }
+  }
+}
+
+void EchoServer::start() {
+  _housekeeper.start();
+  _server->start();
+  if (_tlsServer) _tlsServer->start();
+}
+
+EchoServer::Gauges EchoServer::gauges() const {
+  const auto counts = _registry.counts();
+  return Gauges{counts.running + counts.queued, counts.running, counts.queued, _settings.maxThreads, _pool.allocated(),
+                _registry.draining(),           counts.open};
+}
+
+Poco::Net::SocketAddress EchoServer::address() const { return _socket.address(); }
+
+Poco::Net::SocketAddress EchoServer::tlsAddress() const {
+  if (!_tlsSocket) throw Poco::IllegalStateException("the TLS listener is off (echo.tlsPort)");
+  return _tlsSocket->address();
+}
+
+bool EchoServer::shutdown() {
+  if (_stopped) return true;
+  _stopped = true;
+  Poco::Stopwatch draining;
+  draining.start();
+  auto& log = Poco::Logger::get("echod.server");
+  log.notice("draining %z connection(s), at most %ld ms", _registry.size(),
+             static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
+  const std::size_t queued = _registry.beginDrain();
+  _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ShuttingDown)], queued);
+  if (queued > 0) log.notice("%z queued connection(s) answered ERR shutting down", queued);
+  bool finished = _registry.waitUntilEmpty(_settings.drainTimeout);
+  if (!finished) {
+    log.warning("%z connection(s) still open after the drain time: sending ERR shutting down", _registry.size());
+    _registry.abortAll();
+    _registry.waitUntilEmpty(kAbortGrace);
+  }
+  _server->stop();  // stops the acceptor and drops anything still queued
+  _socket.close();  // from now on a connect is refused, not left in the backlog
+  if (_tlsServer) {
+    _tlsServer->stop();
+    _tlsSocket->close();
+  }
+  _pool.joinAll();
+  // Finished connections still waiting for their client's close (each within
+  // EchoConnection::kLingerTime), inside the bound the drain promised; then
+  // whatever is left is closed.
+  const std::int64_t promisedMs = ms(_settings.drainTimeout) + ms(kAbortGrace);
+  const std::int64_t lingerMs = EchoConnection::kLingerTime.totalMilliseconds() + 2 * Housekeeper::kTickMs;
+  _lingering.waitUntilEmpty(std::clamp<std::int64_t>(promisedMs - draining.elapsed() / 1000, 0, lingerMs));
+  _housekeeper.stop();
+  _lingering.closeAll();
+  log.notice("stopped");
+  return finished;
+}
+
+}  // namespace echod

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/ThreadPool.h>
+
+#include <memory>
+
+#include "service/connection/ConnectionContext.h"
+#include "service/connection/ConnectionEvents.h"
+#include "service/connection/ConnectionRegistry.h"
+#include "service/connection/LingeringCloses.h"
+#include "service/connection/ServerMetrics.h"
+#include "service/server/Housekeeper.h"
+#include "service/server/PoolSizing.h"
+#include "service/server/ServerSettings.h"
+
+namespace echod {
+
+/// The echo service as one object, and the composition root of the
+/// connection path: the listening sockets (plain, and TLS when configured),
+/// each with a POCO TCPServer acceptor; one worker pool (sized from the
+/// machine's limits unless maxThreads is given) shared by both; admission;
+/// the registry of open connections; the housekeeper that keeps their time;
+/// the lingering closes; the events and metrics. It owns every one of them
+/// and hands the connection path a ConnectionContext, so nothing below reads
+/// ServerSettings. EchoServerApp runs one; integration tests run one
+/// in-process on port 0.
+///
+/// Shutdown, in this order (shutdown(); docs/architecture.md, "Shutdown"):
+///  1. the registry drains: admission answers `ERR shutting down`, queued
+///     connections get it at once, parked workers go back to POCO, running
+///     ones are woken (shutdown of their receive side) to finish and send FIN;
+///  2. wait up to drainTimeout for the registry to empty; if not, abortAll()
+///     and wait kAbortGrace for the `ERR shutting down` lines to go out;
+///  3. stop the acceptors and close the listening sockets (a connect is now refused);
+///  4. join the worker pool;
+///  5. wait for lingering closes within what is left of the promised bound;
+///  6. stop the housekeeper (joined), then close the sockets still lingering.
+class EchoServer {
+ public:
+  /// Binds and listens; throws Poco::Exception when the address is unusable,
+  /// SettingsError when minThreads exceeds the pool sized from the machine or
+  /// a TLS certificate or key file cannot be used.
+  explicit EchoServer(const ServerSettings& settings);
+  ~EchoServer();
+
+  EchoServer(const EchoServer&) = delete;
+  EchoServer& operator=(const EchoServer&) = delete;
+
+  void start();
+
+  /// The address actually bound (the real port when the settings said 0).
+  Poco::Net::SocketAddress address() const;
+  /// The TLS listener's address; throws Poco::IllegalStateException when TLS is off.
+  Poco::Net::SocketAddress tlsAddress() const;
+
+  /// Stops as docs/protocol.md "Shutdown" says: refuse new connections, let
+  /// open ones finish and get FIN, `ERR shutting down` to the rest after
+  /// drainTimeout, then join every thread. True when all finished in time.
+  bool shutdown();
+
+  /// What /metrics and /healthz show besides the counters.
+  struct Gauges {
+    std::size_t openConnections;  ///< admitted: running plus queued
+    std::size_t busyThreads;      ///< connections being served by a worker now
+    std::size_t queued;           ///< waiting for a worker
+    int maxThreads;
+    int poolThreads;  ///< threads the pool has started
+    bool draining;
+    std::array<std::size_t, ConnectionSlot::kListeners> openByListener;
+  };
+  Gauges gauges() const;
+  const ServerMetrics& metrics() const { return _metrics; }
+  /// Open connections, for the console and tests.
+  const ConnectionRegistry& registry() const { return _registry; }
+  /// Connections opened and closed lately, for the console.
+  const ConnectionEvents& events() const { return _events; }
+  /// Finished connections waiting for their client's close.
+  const LingeringCloses& lingering() const { return _lingering; }
+  /// The settings in force: maxThreads and minThreads resolved.
+  const ServerSettings& settings() const { return _settings; }
+  /// How the pool was sized; decidedBy is "echo.maxThreads" when it was given.
+  const PoolSize& poolSize() const { return _poolSize; }
+
+ private:
+  const PoolSize _poolSize;
+  const ServerSettings _settings;
+  ServerMetrics _metrics;
+  ConnectionEvents _events;
+  ConnectionRegistry _registry;
+  LingeringCloses _lingering;
+  const ConnectionContext _context;
+  Housekeeper _housekeeper;
+  Poco::ThreadPool _pool;
+  Poco::Net::ServerSocket _socket;
+  std::unique_ptr<Poco::Net::TCPServer> _server;
+  // The TLS listener, when echo.tlsPort is set: its own acceptor, the same pool and registry.
+  std::unique_ptr<Poco::Net::ServerSocket> _tlsSocket;
+  std::unique_ptr<Poco::Net::TCPServer> _tlsServer;
+  bool _stopped = false;
+};
+
+}  // namespace echod

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <Poco/Event.h>
+#include <Poco/Runnable.h>
+#include <Poco/Thread.h>
+
+#include <cstdint>
+
+#include "service/connection/ConnectionRegistry.h"
+#include "service/connection/LingeringCloses.h"
+#include "service/connection/ServerMetrics.h"
+#include "service/logging/LogThrottle.h"
+
+namespace echod {
+
+/// One thread that keeps time for every connection, so no read arms a timer.
+/// Every kTickMs it: closes the lingering sockets that are done
+/// (LingeringCloses::sweep); sweeps the registry for the idle timeout, the
+/// idle timeout under load, the queue deadline and the TLS handshake
+/// deadline; and, when a queued connection got no thread while the pool had
+/// room, tries to start one and answers `ERR server busy` if the system
+/// refuses. It counts what it did in the metrics.
+class Housekeeper : public Poco::Runnable {
+ public:
+  /// The clock's resolution: a deadline fires at most two ticks late, never early.
+  static constexpr long kTickMs = 50;
+
+  Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingering, ServerMetrics& metrics,
+              const ConnectionRegistry::SweepRules& rules, int threadStackSize);
+  ~Housekeeper() override;
+
+  Housekeeper(const Housekeeper&) = delete;
+  Housekeeper& operator=(const Housekeeper&) = delete;
+
+  void start();
+  void stop();
+  void run() override;
+
+ private:
+  void tick();
+
+  ConnectionRegistry& _registry;
+  LingeringCloses& _lingering;
+  ServerMetrics& _metrics;
+  const ConnectionRegistry::SweepRules _rules;
+  const int _threadStackSize;
+  Poco::Thread _thread{"housekeeper"};
+  Poco::Event _stop;
+  bool _started = false;        ///< start() and stop() are called by the owner's thread only
+  LogThrottle _threadRefusals;  ///< the housekeeper thread's only
+};
+
+}  // namespace echod
