@@ -59,9 +59,6 @@ class ReplyReader {
   /// The reason of the ERR line (meaningful when end() is Error).
   const std::string& errorReason() const noexcept { return _errorReason; }
 
-  /// The largest reply this reader holds before giving up on it.
-  std::size_t maxReplySize() const noexcept { return _maxReplySize; }
-
  private:
   Reply classifyLine(std::string_view line);
   /// Raw framing: the first reply in `_pending` and its size, or false while more bytes are needed.

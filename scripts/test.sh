@@ -9,7 +9,8 @@
 #      and C10K on the defaults (10,000 connections, zero errors, RSS under 256 MiB);
 #   7. the Kubernetes manifests, parsed and checked field by field;
 #   8. the container tests (Docker image, compose, netcat, stop, scale-out);
-#   9. lint: clang-format on every C++ file, clang-tidy (warnings are errors) on the product's sources.
+#   9. lint: clang-format on every C++ file, clang-tidy (warnings are errors) on the product's sources,
+#      and the direction of includes between service/'s rooms (docs/architecture.md).
 #  10. the web console in headless Chromium driven by Selenium (tests/browser/console_test.py).
 # Installs what is missing. With CI=true every part must run: a skip fails.
 # ECHOD_TEST_PARTS="lint unit browser tsan asan fuzz soak bench deploy container" picks parts (default: all).
@@ -67,6 +68,20 @@ for part in $parts; do
         >build/test/tidy.log 2>&1; then
         grep -E 'warning:|error:' build/test/tidy.log | sort -u | head -40
         echo "=== lint: clang-tidy found the above (log: build/test/tidy.log)"
+        lint_ok=false
+      fi
+      # The direction of includes (docs/architecture.md, "The house"): nothing
+      # includes a room above its own, and the connection path never reads ServerSettings.
+      upward=$( {
+        grep -rnE '#include "service/(admin|server)/' service/connection service/logging
+        grep -rnE '#include "service/connection/' service/logging
+        grep -rn '#include "service/admin/' service/server
+        grep -rn '#include "service/' protocol settings tls client
+        grep -rn '#include "service/EchoServerApp.h"' service | grep -v '^service/main.cpp:'
+      } || true)
+      if [ -n "$upward" ]; then
+        echo "$upward"
+        echo "=== lint: the includes above point up the house (docs/architecture.md, \"The house\")"
         lint_ok=false
       fi
       if $lint_ok; then summary+=("lint: passed"); else failed+=("lint"); fi ;;

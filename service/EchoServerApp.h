@@ -13,7 +13,7 @@ namespace echod {
 
 /// The echo-server program, in POCO's ServerApplication shape: options and
 /// configuration layers → settings → logging → build → start → wait for
-/// SIGTERM/SIGINT → drain and stop (docs/reliability.md, "Shutdown").
+/// SIGTERM/SIGINT → drain and stop (docs/architecture.md, "Shutdown").
 class EchoServerApp : public Poco::Util::ServerApplication {
  protected:
   void initialize(Poco::Util::Application& self) override;

@@ -12,6 +12,10 @@
 
 namespace echod {
 
+// The listening sockets of the echo, TLS and admin ports: bound, listening,
+// their accept loop one poll(2) and one accept(2) per connection, and each
+// accepted plain socket keeping its peer's address from accept(2).
+
 /// Options every accepted connection inherits from the listening socket
 /// (Linux copies them at accept), so no connection pays a system call for them.
 struct InheritedOptions {

@@ -57,14 +57,14 @@ def mebibytes(quantity):
 
 env_names = {e["name"] for e in container.get("env", [])}
 check("no ECHO_MAX_THREADS: the pool is sized from the pod's limits", "ECHO_MAX_THREADS" not in env_names)
-# The server's variables, read from its settings table (service/ServerSettings.cpp),
+# The server's variables, read from its settings table (service/server/ServerSettings.cpp),
 # plus the two known names that are not server settings (the file's and the client's).
-settings_source = (root.parents[1] / "service" / "ServerSettings.cpp").read_text()
+settings_source = (root.parents[1] / "service" / "server" / "ServerSettings.cpp").read_text()
 known = set(re.findall(r'"(ECHO_[A-Z_]+)"', settings_source)) | {"ECHO_CONFIG_FILE", "ECHO_TIMEOUT"}
 check(f"every env name is a setting the server knows ({len(known)} known)", len(known) > 10 and env_names <= known)
 for name in sorted(env_names - known):
     print(f"        unknown: {name}")
-# service/PoolSizing.h: (memory - 32 MiB reserved) / 64 KiB a connection.
+# service/server/PoolSizing.h: (memory - 32 MiB reserved) / 64 KiB a connection.
 pool = int((mebibytes(res["limits"]["memory"]) - 32) * 1024 / 64)
 check(f"memory limit {res['limits']['memory']} sizes a pool of {pool} >= 10,000 connections", pool >= 10000)
 psc = pod["securityContext"]
