@@ -77,7 +77,7 @@ for part in $parts; do
         grep -rnE '#include "service/connection/' service/logging
         grep -rn '#include "service/admin/' service/server
         grep -rn '#include "service/' protocol settings tls client
-        grep -rn '#include "service/EchoServerApp.h"' service | grep -v '^service/main.cpp:'
+        grep -rn '#include "service/EchoServerApp.h"' service | grep -v -e '^service/main.cpp:' -e '^service/EchoServerApp.cpp:'
       } || true)
       if [ -n "$upward" ]; then
         echo "$upward"

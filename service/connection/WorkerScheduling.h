@@ -1,11 +1,9 @@
 #pragma once
 
-#include <cstdint>
-
 namespace echod {
 
 /// How the kernel schedules worker threads (echo.workerScheduling in docs/configuration.md).
-enum class WorkerScheduling : std::uint8_t {
+enum class WorkerScheduling {
   Batch,   ///< SCHED_BATCH: a woken worker does not preempt a running one
   Normal,  ///< SCHED_OTHER, the kernel's default
 };
