@@ -3,7 +3,7 @@
 #   1. unit and integration tests (GoogleTest under CTest), plain build;
 #   2. the same suite built with -fsanitize=thread;
 #   3. the same suite built with -fsanitize=address,undefined;
-#   4. the libFuzzer targets of the protocol core (server and client halves), ECHOD_FUZZ_SECONDS (60) shared;
+#   4. the libFuzzer targets of the protocol core (server and client halves, the PROXY header), ECHOD_FUZZ_SECONDS (90) shared;
 #   5. the soak test: mixed traffic for ECHOD_SOAK_SECONDS (60), then fds and RSS;
 #   6. the benchmark as a smoke test (every case runs, zero errors; no timing thresholds),
 #      and C10K on the defaults (10,000 connections, zero errors, RSS under 256 MiB);
@@ -115,13 +115,14 @@ for part in $parts; do
       echo "=== fuzz: build (build/fuzz, clang + libFuzzer)"
       cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DECHOD_BUILD_TESTS=OFF -DECHOD_BUILD_FUZZ=ON "-DECHOD_SANITIZE=address,undefined,fuzzer-no-link" >/dev/null
-      if cmake --build build/fuzz --target echo_session_fuzz reply_reader_fuzz -j "$jobs" >build/fuzz/build.log 2>&1; then
-        # The time is shared between the two halves of the protocol core.
-        share=$(( ${ECHOD_FUZZ_SECONDS:-60} / 2 ))
+      fuzz_targets=(echo_session_fuzz reply_reader_fuzz proxy_header_fuzz)
+      if cmake --build build/fuzz --target "${fuzz_targets[@]}" -j "$jobs" >build/fuzz/build.log 2>&1; then
+        # The time is shared between the parsers of the protocol core; each has its seed corpus.
+        share=$(( ${ECHOD_FUZZ_SECONDS:-90} / ${#fuzz_targets[@]} ))
         fuzz_failed=()
-        for target in echo_session_fuzz reply_reader_fuzz; do
+        for target in "${fuzz_targets[@]}"; do
           corpus=$(mktemp -d)
-          cp tests/fuzz/corpus/* "$corpus/"
+          if [ "$target" = proxy_header_fuzz ]; then cp tests/fuzz/proxy-corpus/* "$corpus/"; else cp tests/fuzz/corpus/* "$corpus/"; fi
           echo "=== fuzz: $target, ${share} s"
           fuzz_rc=0
           (cd build/fuzz && "./tests/fuzz/$target" -max_total_time="$share" \
@@ -135,7 +136,7 @@ for part in $parts; do
           rm -rf "$corpus"
         done
         if [ ${#fuzz_failed[@]} -eq 0 ]; then
-          summary+=("fuzz: passed, no finding (echo_session_fuzz, reply_reader_fuzz)")
+          summary+=("fuzz: passed, no finding (${fuzz_targets[*]})")
         else
           failed+=("fuzz: ${fuzz_failed[*]} (the failing input is in build/fuzz/)")
         fi
