@@ -14,6 +14,10 @@ std::string_view errorReply(ErrorReason reason) noexcept {
       return "ERR too many connections\n";
     case ErrorReason::ShuttingDown:
       return "ERR shutting down\n";
+    case ErrorReason::BadProxyHeader:
+      return "ERR bad proxy header\n";
+    case ErrorReason::ProxyNotAllowed:
+      return "ERR proxy not allowed\n";
   }
   return "ERR\n";
 }

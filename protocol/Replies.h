@@ -7,11 +7,19 @@
 namespace echod {
 
 /// Why the server ends a connection with an `ERR` line.
-enum class ErrorReason { LineTooLong, IdleTimeout, ServerBusy, TooManyConnections, ShuttingDown };
+enum class ErrorReason {
+  LineTooLong,
+  IdleTimeout,
+  ServerBusy,
+  TooManyConnections,
+  ShuttingDown,
+  BadProxyHeader,   ///< the PROXY listener: no valid header in time
+  ProxyNotAllowed,  ///< the PROXY listener: a peer outside echo.proxyFrom
+};
 /// The last ErrorReason: arrays indexed by reason are sized from it. A new
 /// reason goes before it or replaces it here; the switches in Replies.cpp
 /// (warnings are errors) catch one that is not handled.
-inline constexpr ErrorReason kLastErrorReason = ErrorReason::ShuttingDown;
+inline constexpr ErrorReason kLastErrorReason = ErrorReason::ProxyNotAllowed;
 
 /// The whole error line for a reason, `ERR <reason>\n`.
 std::string_view errorReply(ErrorReason reason) noexcept;

@@ -8,7 +8,7 @@ set -euo pipefail
 
 want=(g++ cmake make libpoco-dev)
 case "${1:-build}" in
-  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev clang-tidy clang-format procps libboost-dev golang-go python3-yaml openssl ncat chromium chromium-driver python3-selenium) ;;
+  test) want+=(googletest libgtest-dev netcat-openbsd clang libclang-rt-dev clang-tidy clang-format procps libboost-dev golang-go python3-yaml openssl ncat haproxy curl chromium chromium-driver python3-selenium) ;;
   bench) want+=(libboost-dev golang-go openssl) ;;
 esac
 

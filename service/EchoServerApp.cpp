@@ -93,6 +93,10 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
     log.notice("listening for TLS on %s (certificate %s)", echo.tlsAddress().toString(),
                echo.settings().tlsCertificate);
   }
+  if (echo.settings().proxyEnabled()) {
+    log.notice("listening for PROXY protocol on %s (from %s)", echo.proxyAddress().toString(),
+               echo.settings().proxyFrom);
+  }
   if (servers.admin) {
     servers.admin->start();
     log.notice("admin endpoint (/healthz, /metrics) on http://%s", servers.admin->address().toString());

@@ -41,10 +41,11 @@ std::string consoleState(const EchoServer& echo, const Poco::Net::SocketAddress&
   for (std::size_t i = 0; i < views.size(); ++i) {
     const auto& v = views[i];
     if (i > 0) out += ',';
-    out += "{\"peer\":" + Poco::toJSON(shown(v.peer)) + ",\"listener\":\"" + ConnectionSlot::listenerName(v.listener) +
-           "\",\"ageMs\":" + std::to_string(v.ageMs) + ",\"messages\":" + std::to_string(v.messages) +
-           ",\"bytesIn\":" + std::to_string(v.bytesIn) + ",\"bytesOut\":" + std::to_string(v.bytesOut) +
-           ",\"state\":\"" + v.state + "\"}";
+    out += "{\"peer\":" + Poco::toJSON(shown(v.peer)) +
+           ",\"proxy\":" + (v.proxy.empty() ? std::string("null") : Poco::toJSON(shown(v.proxy))) + ",\"listener\":\"" +
+           ConnectionSlot::listenerName(v.listener) + "\",\"ageMs\":" + std::to_string(v.ageMs) +
+           ",\"messages\":" + std::to_string(v.messages) + ",\"bytesIn\":" + std::to_string(v.bytesIn) +
+           ",\"bytesOut\":" + std::to_string(v.bytesOut) + ",\"state\":\"" + v.state + "\"}";
   }
   out += "],\"events\":[";
   const auto events = echo.events().list();

@@ -63,13 +63,25 @@ std::string metricsText(const EchoServer& echo) {
          "TLS handshakes, by result: ok, timeout (stalled past echo.tlsHandshakeTimeout), not_tls (plain text on "
          "the TLS port), closed (by the client), failed.",
          "result", ServerMetrics::kHandshakeNames.data(), m.tlsHandshakes);
+  out << "# HELP echod_proxy_headers_total PROXY protocol headers on the PROXY listener, by version (1, 2, none: "
+         "not a header) and result: proxied, local (LOCAL or UNKNOWN), bad, timeout (incomplete at "
+         "echo.proxyHeaderTimeout), closed (before a complete header), not_allowed (outside echo.proxyFrom).\n"
+      << "# TYPE echod_proxy_headers_total counter\n";
+  for (std::size_t v = 0; v < ServerMetrics::kProxyVersions; ++v) {
+    for (std::size_t r = 0; r < ServerMetrics::kProxyResults; ++r) {
+      out << "echod_proxy_headers_total{version=\"" << ServerMetrics::kProxyVersionNames[v] << "\",result=\""
+          << ServerMetrics::kProxyResultNames[r] << "\"} " << m.proxyHeaders[v][r].load() << '\n';
+    }
+  }
   byReason(out, "echod_connections_refused_total", "Connections refused at admission, by reply.", m.refused,
-           {ErrorReason::ServerBusy, ErrorReason::TooManyConnections, ErrorReason::ShuttingDown});
+           {ErrorReason::ServerBusy, ErrorReason::TooManyConnections, ErrorReason::ShuttingDown,
+            ErrorReason::ProxyNotAllowed});
   counter(out, "echod_messages_total", "Messages answered with an echo.", m.messages.load());
   counter(out, "echod_received_bytes_total", "Bytes received from clients.", m.bytesReceived.load());
   counter(out, "echod_sent_bytes_total", "Bytes sent to clients.", m.bytesSent.load());
   byReason(out, "echod_errors_total", "ERR replies sent on open connections, by reason.", m.errors,
-           {ErrorReason::LineTooLong, ErrorReason::IdleTimeout, ErrorReason::ShuttingDown});
+           {ErrorReason::LineTooLong, ErrorReason::IdleTimeout, ErrorReason::ShuttingDown, ErrorReason::BadProxyHeader,
+            ErrorReason::TooManyConnections});
   counter(out, "echod_idle_timeouts_total", "Connections woken for completing no message within the idle timeout.",
           m.idleWoken.load());
   counter(out, "echod_idle_evictions_under_load_total",

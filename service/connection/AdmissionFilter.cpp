@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
+#include "service/connection/ListeningSocket.h"
 #include "service/connection/SocketEndings.h"
 
 namespace echod {
@@ -10,7 +11,12 @@ namespace echod {
 bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
   ConnectionRegistry::Admission admission;
   try {
-    admission = _registry.admit(socket);
+    if (_proxySources && !_proxySources->allows(peerOf(socket).host())) {
+      admission.refusal = ErrorReason::ProxyNotAllowed;
+      _metrics.countProxyHeader(ServerMetrics::ProxyVersion::None, ServerMetrics::ProxyResult::NotAllowed);
+    } else {
+      admission = _registry.admit(socket, _listener);
+    }
   } catch (const Poco::Exception& e) {
     Poco::Logger::get("echod.server").debug("dropped a connection gone before admission: %s", e.displayText());
     return false;

@@ -16,6 +16,7 @@ struct ConnectionOptions {
   SessionOptions session;      ///< framing, prefix, maxLineLength
   Poco::Timespan idleTimeout;  ///< also bounds a write to a client that stopped reading
   Poco::Timespan tlsHandshakeTimeout;
+  Poco::Timespan proxyHeaderTimeout;  ///< the PROXY listener: a complete header within this
   WorkerScheduling workerScheduling = WorkerScheduling::Normal;
   bool console = false;  ///< record opened/closed events for the web console
 };

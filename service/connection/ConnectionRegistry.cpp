@@ -17,19 +17,22 @@ ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddr
   _entries.reserve(std::min<std::size_t>(capacity, 1024));
 }
 
-ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket) {
+ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket, Listener listener) {
+  // The PROXY listener's peer is the proxy: its client is counted once the header names it.
+  const bool countAddress = _perAddressLimit > 0 && listener != Listener::Proxy;
   std::string address;
-  if (_perAddressLimit > 0) address = peerOf(socket).host().toString();
+  if (countAddress) address = peerOf(socket).host().toString();
   std::unique_lock<std::mutex> lock(_mutex);
   _released.clear();
   if (_draining.load(std::memory_order_relaxed)) return {ErrorReason::ShuttingDown};
   if (_entries.size() >= _capacity) return {ErrorReason::ServerBusy};
-  if (_perAddressLimit > 0) {
+  if (countAddress) {
     auto& count = _perAddress[address];
     if (count >= _perAddressLimit) return {ErrorReason::TooManyConnections};
     ++count;
   }
-  Slot& slot = _entries.try_emplace(socket.impl(), socket, std::move(address), CoarseClock::nowMs()).first->second;
+  Slot& slot =
+      _entries.try_emplace(socket.impl(), socket, std::move(address), listener, CoarseClock::nowMs()).first->second;
   ++_open[static_cast<std::size_t>(slot.listener)];
   slot.older = _newest;
   (_newest != nullptr ? _newest->newer : _oldest) = &slot;
@@ -64,6 +67,18 @@ ConnectionRegistry::Slot* ConnectionRegistry::park(Poco::Net::StreamSocket& next
   return _handOff.park(lock, next, timeoutMs);
 }
 
+bool ConnectionRegistry::claimClient(Slot& slot, std::string host, std::string client) {
+  std::lock_guard<std::mutex> lock(_mutex);
+  if (_perAddressLimit > 0) {
+    auto& count = _perAddress[host];
+    if (count >= _perAddressLimit) return false;
+    ++count;
+    slot.address = std::move(host);
+  }
+  slot.proxiedClient = std::move(client);
+  return true;
+}
+
 ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSocket& socket) {
   std::lock_guard<std::mutex> lock(_mutex);
   const auto it = _entries.find(socket.impl());
@@ -75,7 +90,7 @@ ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSock
 
 Poco::Net::StreamSocket ConnectionRegistry::forgetLocked(Map::iterator it) {
   Slot& slot = it->second;
-  if (_perAddressLimit > 0) {
+  if (_perAddressLimit > 0 && !slot.address.empty()) {
     const auto count = _perAddress.find(slot.address);
     if (count != _perAddress.end() && --count->second == 0) _perAddress.erase(count);
   }
@@ -252,9 +267,10 @@ std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t l
                           : slot->handshakeDeadlineMs.load(std::memory_order_relaxed) != 0 ? "handshake"
                           : slot->wake.load(std::memory_order_relaxed) != Wake::None       ? "closing"
                                                                                            : "open";
-      views.push_back(
-          View{std::string(), slot->listener, now - slot->admittedMs, slot->messages.load(std::memory_order_relaxed),
-               slot->bytesIn.load(std::memory_order_relaxed), slot->bytesOut.load(std::memory_order_relaxed), state});
+      views.push_back(View{slot->proxiedClient, std::string(), slot->listener, now - slot->admittedMs,
+                           slot->messages.load(std::memory_order_relaxed),
+                           slot->bytesIn.load(std::memory_order_relaxed),
+                           slot->bytesOut.load(std::memory_order_relaxed), state});
       peers.push_back(knownPeerOf(slot->socket));  // kept from accept(2): no system call
       if (!peers.back()) askKernel.emplace_back(views.size() - 1, slot->socket);
     }
@@ -271,7 +287,14 @@ std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t l
     for (auto& entry : askKernel) _released.push_back(entry.second);
     askKernel.clear();
   }
-  for (std::size_t i = 0; i < views.size(); ++i) views[i].peer = peers[i] ? peers[i]->toString() : "(gone)";
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    std::string peer = peers[i] ? peers[i]->toString() : "(gone)";
+    if (views[i].peer.empty()) {
+      views[i].peer = std::move(peer);
+    } else {
+      views[i].proxy = std::move(peer);  // a proxied client: the socket's peer is its proxy
+    }
+  }
   return views;
 }
 

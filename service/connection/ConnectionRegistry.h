@@ -60,7 +60,8 @@ class ConnectionRegistry {
 
   /// One open connection, as the console's live view shows it.
   struct View {
-    std::string peer;  ///< host:port; "(gone)" if it is not known and the peer already left
+    std::string peer;   ///< the client's host:port; "(gone)" if it is not known and the peer already left
+    std::string proxy;  ///< PROXY listener: the proxy's host:port (the socket's peer); empty otherwise
     Listener listener;
     std::int64_t ageMs;
     std::uint64_t messages, bytesIn, bytesOut;
@@ -74,7 +75,15 @@ class ConnectionRegistry {
   /// a worker is parked, the socket goes straight to it (the most recently
   /// parked, whose stack is warm): one lock and one wake-up, where POCO's
   /// dispatcher would take a pooled thread in a scan over the whole pool.
-  Admission admit(const Poco::Net::StreamSocket& socket);
+  /// On the PROXY listener the per-address limit waits for the header's
+  /// client (claimClient()).
+  Admission admit(const Poco::Net::StreamSocket& socket, Listener listener);
+
+  /// PROXY listener, after the header: `host` (and "ip:port" `client`, when
+  /// the header named one) is this connection's client from now on. False
+  /// when that host already holds the per-address limit: answer `ERR too many
+  /// connections` and end.
+  bool claimClient(Slot& slot, std::string host, std::string client);
 
   /// A worker that finished a connection takes the next: the longest-waiting
   /// queued one at once if there is one (its entry in POCO's queue is then

@@ -20,23 +20,25 @@ struct ConnectionSlot {
   enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain, HandshakeTimeout };
 
   /// Which listening socket a connection came through.
-  enum class Listener : std::uint8_t { Plain, Tls };
-  static constexpr std::size_t kListeners = 2;
-  static constexpr std::array<const char*, kListeners> kListenerNames{"plain", "tls"};  ///< in /metrics and the console
+  enum class Listener : std::uint8_t { Plain, Tls, Proxy };
+  static constexpr std::size_t kListeners = 3;
+  /// In /metrics, the console and `who`.
+  static constexpr std::array<const char*, kListeners> kListenerNames{"plain", "tls", "proxy"};
   static const char* listenerName(Listener listener) { return kListenerNames[static_cast<std::size_t>(listener)]; }
 
-  ConnectionSlot(const Poco::Net::StreamSocket& s, std::string a, std::int64_t now)
-      : socket(s),
-        address(std::move(a)),
-        listener(s.secure() ? Listener::Tls : Listener::Plain),
-        admittedMs(now),
-        lastMessageMs(now) {}
+  ConnectionSlot(const Poco::Net::StreamSocket& s, std::string a, Listener l, std::int64_t now)
+      : socket(s), address(std::move(a)), listener(l), admittedMs(now), lastMessageMs(now) {}
   Poco::Net::StreamSocket socket;
-  std::string address;  ///< peer host, only with a per-address limit
+  /// The client's host, only with a per-address limit: the socket's peer, or
+  /// on the PROXY listener the header's source once it is read (guarded by the registry's mutex).
+  std::string address;
+  /// PROXY listener: the header's source as "ip:port", once read; empty
+  /// otherwise (guarded by the registry's mutex: the console reads it).
+  std::string proxiedClient;
   const Listener listener;
   const std::int64_t admittedMs;            ///< CoarseClock
   std::atomic<std::int64_t> lastMessageMs;  ///< CoarseClock at its last complete message
-  /// While a TLS handshake runs: the CoarseClock time by which it must end; 0 otherwise.
+  /// While a TLS handshake or a PROXY header read runs: the CoarseClock time by which it must end; 0 otherwise.
   std::atomic<std::int64_t> handshakeDeadlineMs{0};
   // For the console's live view: stored (not added) by the connection's worker after each read.
   std::atomic<std::uint64_t> messages{0};

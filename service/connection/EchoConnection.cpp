@@ -12,6 +12,8 @@
 #include <optional>
 
 #include "service/connection/ConnectionLog.h"
+#include "service/connection/ListeningSocket.h"
+#include "service/connection/ProxyHeaderRead.h"
 #include "service/connection/SocketEndings.h"
 #include "service/connection/TlsHandshake.h"
 #include "tls/TlsContext.h"
@@ -45,20 +47,21 @@ void EchoConnection::run() {
   // The peer's name costs a system call: only when it is logged or shown.
   auto& log = connectionLogger();
   const bool console = _context.options.console;
-  const std::string peer = log.information() || console ? peerName(_socket) : std::string();
-  if (console) _context.events.record({CoarseClock::nowMs(), peer, _slot->listener, true, std::string()});
+  std::string peer = log.information() || console ? peerName(_socket) : std::string();
   _metrics.count(_metrics.connectionsOpened);
   _metrics.count(_metrics.connectionsByListener[static_cast<std::size_t>(_slot->listener)]);
-  const bool tls = _slot->listener == ConnectionSlot::Listener::Tls;
-  if (log.information())
-    logInformation(log, Poco::format("%s from %s opened", std::string(tls ? "TLS connection" : "connection"), peer));
+  const auto listener = _slot->listener;
+  // A proxied connection is announced once its header names the client.
+  if (listener != ConnectionSlot::Listener::Proxy) announce(peer);
   try {
-    if (!tls || handshake()) {
-      serve();
-      if (_session.verdict() != Verdict::Continue) lingeringClose();
-    }
+    std::string first;  // the PROXY listener: bytes behind the header
+    const bool ready = listener != ConnectionSlot::Listener::Proxy || proxyHeader(peer, first);
+    announce(peer);
+    if (ready && (listener != ConnectionSlot::Listener::Tls || handshake())) serve(first);
+    if (_session.verdict() != Verdict::Continue) lingeringClose();
   } catch (const Poco::Exception& e) {
     // A reset or vanished peer ends only this connection.
+    announce(peer);
     _closeReason = "ended: " + e.displayText();
   }
   if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
@@ -70,8 +73,27 @@ void EchoConnection::run() {
   }
 }
 
-void EchoConnection::serve() {
+void EchoConnection::announce(const std::string& peer) {
+  if (_announced) return;
+  _announced = true;
+  if (_context.options.console) {
+    _context.events.record({CoarseClock::nowMs(), peer, _slot->listener, true, std::string()});
+  }
+  auto& log = connectionLogger();
+  if (log.information()) {
+    const char* kind = _slot->listener == ConnectionSlot::Listener::Tls     ? "TLS connection"
+                       : _slot->listener == ConnectionSlot::Listener::Proxy ? "proxied connection"
+                                                                            : "connection";
+    logInformation(log, Poco::format("%s from %s opened", std::string(kind), peer));
+  }
+}
+
+void EchoConnection::serve(std::string_view first) {
   std::size_t drainBudget = kDrainBudget;
+  if (!first.empty()) {
+    process(first);
+    if (const auto ending = afterRead(first.size(), drainBudget)) return end(*ending);
+  }
   for (;;) {
     // read → feed → write → check: every way out goes through end().
     const int received = _registry.aborting() ? 0 : _socket.receiveBytes(_input, static_cast<int>(_inputSize));
@@ -82,6 +104,45 @@ void EchoConnection::serve() {
     process(std::string_view(_input, size));
     if (const auto ending = afterRead(size, drainBudget)) return end(*ending);
   }
+}
+
+bool EchoConnection::proxyHeader(std::string& peer, std::string& first) {
+  using Result = ServerMetrics::ProxyResult;
+  ProxyHeaderRead read = readProxyHeader(_socket, *_slot, _context.options.proxyHeaderTimeout, _input, _inputSize);
+  _bytesIn += read.bytesRead;
+  _metrics.count(_metrics.bytesReceived, read.bytesRead);
+  if (read.drained) {
+    _closeReason = std::move(read.closeReason);
+    _session.fail(ErrorReason::ShuttingDown, _output);
+    flush();
+    return false;
+  }
+  _metrics.countProxyHeader(read.version, read.result);
+  if (!read.ok()) {
+    _closeReason = std::move(read.closeReason);
+    if (read.result == Result::Closed && read.bytesRead == 0) return false;  // a health check that only connected
+    _session.fail(ErrorReason::BadProxyHeader, _output);
+    flush();
+    return false;
+  }
+  // The header's client, when it names one (PROXY over IPv4 or IPv6);
+  // otherwise (LOCAL, UNKNOWN, an unspecified or Unix family) the socket's own peer.
+  const auto& source = read.header.source;
+  const bool named = source && source->family != ProxyAddress::Family::Unix;
+  const std::string proxy = peerName(_socket);
+  std::string host = named ? source->ipText() : peerOf(_socket).host().toString();
+  std::string client = named ? source->text() : std::string();
+  if (named) peer = client + " via " + proxy;
+  if (!_registry.claimClient(*_slot, std::move(host), std::move(client))) {
+    announce(peer);
+    _closeReason = "refused: too many connections from this client";
+    _session.fail(ErrorReason::TooManyConnections, _output);
+    flush();
+    return false;
+  }
+  _proxy = std::move(read.header);
+  first = std::move(read.after);
+  return true;
 }
 
 bool EchoConnection::handshake() {
@@ -155,7 +216,12 @@ void EchoConnection::end(Ending ending) {
       _session.fail(ErrorReason::ShuttingDown, _output);
       _closeReason = "aborted at shutdown";
       break;
-    case Ending::HandshakeTimeout:
+    case Ending::HandshakeTimeout:  // woken for its deadline just as the handshake or the header finished
+      if (_slot->listener == ConnectionSlot::Listener::Proxy) {
+        _session.fail(ErrorReason::BadProxyHeader, _output);
+        _closeReason = "closed: no complete PROXY header in time";
+        break;
+      }
       _closeReason = "closed: TLS handshake timeout";
       return;
   }

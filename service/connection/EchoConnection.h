@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "protocol/EchoSession.h"
+#include "protocol/ProxyHeader.h"
 #include "service/connection/ConnectionContext.h"
 
 struct ssl_st;
@@ -50,8 +51,17 @@ class EchoConnection {
   /// The TLS handshake (TlsHandshake.h). False when it failed: counted, and
   /// the connection ends without a word.
   bool handshake();
+  /// The PROXY listener's header (ProxyHeaderRead.h): counted; on success the
+  /// header's client becomes `peer` and claims its per-address place, and
+  /// `first` gets the bytes that came behind it. False when the connection
+  /// ends here (with `ERR bad proxy header`, `ERR too many connections` or
+  /// `ERR shutting down` written, or quietly when the proxy only connected).
+  bool proxyHeader(std::string& peer, std::string& first);
+  /// The connection's "opened" log line and console event, once.
+  void announce(const std::string& peer);
 
-  void serve();
+  /// Serves the connection to its end; `first` was received before (behind a PROXY header).
+  void serve(std::string_view first);
   /// After a read was answered: how the connection ends now, if it does.
   std::optional<Ending> afterRead(std::size_t size, std::size_t& drainBudget);
   /// The one way out of serve(): the last reply for `ending`, written.
@@ -78,8 +88,10 @@ class EchoConnection {
   std::uint64_t _bytesOut = 0;
   std::uint64_t _echoedCounted = 0;  ///< of _session.echoed(), already in the metrics
   std::string _closeReason = "closed by client";
+  std::optional<ProxyHeader> _proxy;  ///< the PROXY listener: the header this connection came with
   ssl_st* _ssl = nullptr;    ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
   bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
+  bool _announced = false;
 };
 
 }  // namespace echod

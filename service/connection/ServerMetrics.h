@@ -36,6 +36,26 @@ struct ServerMetrics {
                                                                               "failed"};
   std::array<Counter, kHandshakeResults> tlsHandshakes{};
 
+  /// PROXY headers (the PROXY listener), by version and result.
+  enum class ProxyVersion : std::uint8_t { V1, V2, None };  ///< None: not a header of either version
+  static constexpr std::size_t kProxyVersions = static_cast<std::size_t>(ProxyVersion::None) + 1;
+  static constexpr std::array<const char*, kProxyVersions> kProxyVersionNames{"1", "2", "none"};
+  enum class ProxyResult : std::uint8_t {
+    Proxied,     ///< a client's addresses: PROXY (v2), TCP4 or TCP6 (v1)
+    Local,       ///< LOCAL (v2) or UNKNOWN (v1): the proxy's own connection, a health check
+    Bad,         ///< malformed, a wrong CRC, or not a header
+    Timeout,     ///< incomplete at echo.proxyHeaderTimeout
+    Closed,      ///< the peer closed before a complete header
+    NotAllowed,  ///< a peer outside echo.proxyFrom, refused at admission
+  };
+  static constexpr std::size_t kProxyResults = static_cast<std::size_t>(ProxyResult::NotAllowed) + 1;
+  static constexpr std::array<const char*, kProxyResults> kProxyResultNames{"proxied", "local",  "bad",
+                                                                            "timeout", "closed", "not_allowed"};
+  std::array<std::array<Counter, kProxyResults>, kProxyVersions> proxyHeaders{};
+  void countProxyHeader(ProxyVersion version, ProxyResult result) {
+    count(proxyHeaders[static_cast<std::size_t>(version)][static_cast<std::size_t>(result)]);
+  }
+
   static std::size_t slot(ErrorReason reason) { return static_cast<std::size_t>(reason); }
   void count(Counter& counter, std::uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
 };

@@ -10,6 +10,7 @@
 #include "service/connection/EchoConnection.h"
 #include "service/connection/EchoWorkerFactory.h"
 #include "service/connection/ListeningSocket.h"
+#include "service/connection/ProxySources.h"
 #include "service/connection/WorkerHandOff.h"
 
 #include <algorithm>
@@ -49,7 +50,8 @@ PoolSize sizePool(const ServerSettings& settings) {
 std::int64_t ms(const Poco::Timespan& t) { return t.totalMilliseconds(); }
 
 ConnectionOptions connectionOptions(const ServerSettings& s) {
-  return ConnectionOptions{s.session, s.idleTimeout, s.tlsHandshakeTimeout, s.workerScheduling, s.console};
+  return ConnectionOptions{s.session,          s.idleTimeout, s.tlsHandshakeTimeout, s.proxyHeaderTimeout,
+                           s.workerScheduling, s.console};
 }
 
 }  // namespace
@@ -85,13 +87,24 @@ EchoServer::EchoServer(const ServerSettings& settings)
   // answered while queued stay in POCO's queue until a worker skips them.
   params->setMaxQueued(2 * (_settings.maxThreads + _settings.maxQueued) + 1);
   _server = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, _socket, params);
-  _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
+  _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics, ConnectionSlot::Listener::Plain));
   if (_settings.tlsEnabled()) {
     _tlsSocket = std::make_unique<Poco::Net::ServerSocket>(
         secureListeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.tlsPort), kListenBacklog,
                               InheritedOptions{EchoConnection::kSendSlice, true}, tlsContext(_settings)));
     _tlsServer = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, *_tlsSocket, params);
-    _tlsServer->setConnectionFilter(new AdmissionFilter(_registry, _metrics));
+    _tlsServer->setConnectionFilter(new AdmissionFilter(_registry, _metrics, ConnectionSlot::Listener::Tls));
+  }
+  if (_settings.proxyEnabled()) {
+    _proxySocket = std::make_unique<Poco::Net::ServerSocket>(
+        listeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.proxyPort), kListenBacklog,
+                        InheritedOptions{EchoConnection::kSendSlice, true}));
+    _proxyServer =
+        std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, *_proxySocket, params);
+    auto sources = ProxySources::parse(_settings.proxyFrom);
+    _proxyServer->setConnectionFilter(
+        new AdmissionFilter(_registry, _metrics, ConnectionSlot::Listener::Proxy,
+                            sources.any() ? std::nullopt : std::optional<ProxySources>(std::move(sources))));
   }
   const int slots = sizeFutexHash(_settings.maxThreads + kPoolSpareThreads);
   Poco::Logger::get("echod.server").debug("futex hash: %d slots (0: the kernel's global hash)", slots);
@@ -111,6 +124,7 @@ void EchoServer::start() {
   _housekeeper.start();
   _server->start();
   if (_tlsServer) _tlsServer->start();
+  if (_proxyServer) _proxyServer->start();
 }
 
 EchoServer::Gauges EchoServer::gauges() const {
@@ -124,6 +138,11 @@ Poco::Net::SocketAddress EchoServer::address() const { return _socket.address();
 Poco::Net::SocketAddress EchoServer::tlsAddress() const {
   if (!_tlsSocket) throw Poco::IllegalStateException("the TLS listener is off (echo.tlsPort)");
   return _tlsSocket->address();
+}
+
+Poco::Net::SocketAddress EchoServer::proxyAddress() const {
+  if (!_proxySocket) throw Poco::IllegalStateException("the PROXY listener is off (echo.proxyPort)");
+  return _proxySocket->address();
 }
 
 bool EchoServer::shutdown() {
@@ -148,6 +167,10 @@ bool EchoServer::shutdown() {
   if (_tlsServer) {
     _tlsServer->stop();
     _tlsSocket->close();
+  }
+  if (_proxyServer) {
+    _proxyServer->stop();
+    _proxySocket->close();
   }
   _pool.joinAll();
   // Finished connections still waiting for their client's close (each within

@@ -55,6 +55,8 @@ class EchoServer {
   Poco::Net::SocketAddress address() const;
   /// The TLS listener's address; throws Poco::IllegalStateException when TLS is off.
   Poco::Net::SocketAddress tlsAddress() const;
+  /// The PROXY listener's address; throws Poco::IllegalStateException when it is off.
+  Poco::Net::SocketAddress proxyAddress() const;
 
   /// Stops as docs/protocol.md "Shutdown" says: refuse new connections, let
   /// open ones finish and get FIN, `ERR shutting down` to the rest after
@@ -99,6 +101,9 @@ class EchoServer {
   // The TLS listener, when echo.tlsPort is set: its own acceptor, the same pool and registry.
   std::unique_ptr<Poco::Net::ServerSocket> _tlsSocket;
   std::unique_ptr<Poco::Net::TCPServer> _tlsServer;
+  // The PROXY listener, when echo.proxyPort is set: the same again, plain sockets whose first bytes are a header.
+  std::unique_ptr<Poco::Net::ServerSocket> _proxySocket;
+  std::unique_ptr<Poco::Net::TCPServer> _proxyServer;
   bool _stopped = false;
 };
 

@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "service/connection/ProxySources.h"
 
 namespace echod {
 
@@ -61,6 +64,14 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
       {"echo.tlsHandshakeTimeout", "tls-handshake-timeout", "ECHO_TLS_HANDSHAKE_TIMEOUT", "SECONDS",
        "close a TLS client that has not finished its handshake this long after a worker took it",
        defaultSeconds(d.tlsHandshakeTimeout)},
+      {"echo.proxyPort", "proxy-port", "ECHO_PROXY_PORT", "N|off",
+       "PROXY protocol port: every connection starts with a v1 or v2 header from a load balancer; 0 picks a free one",
+       "off"},
+      {"echo.proxyHeaderTimeout", "proxy-header-timeout", "ECHO_PROXY_HEADER_TIMEOUT", "SECONDS",
+       "close a PROXY-port connection whose header is not complete this long after a worker took it",
+       defaultSeconds(d.proxyHeaderTimeout)},
+      {"echo.proxyFrom", "proxy-from", "ECHO_PROXY_FROM", "any|CIDR,...",
+       "peers allowed on the PROXY port, e.g. 10.0.0.0/8,fd00::/8; others get 'ERR proxy not allowed'", d.proxyFrom},
       {"echo.console", "console", "ECHO_CONSOLE", "on|off",
        "the web console at / on the admin port: a browser client and a live view of the threads",
        d.console ? "on" : "off"},
@@ -133,6 +144,18 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     }
     if (s.tlsCertificate.empty()) read.reject("echo.tlsCertificate", "", "a PEM file, required with echo.tlsPort");
     if (s.tlsPrivateKey.empty()) read.reject("echo.tlsPrivateKey", "", "a PEM file, required with echo.tlsPort");
+  }
+  const std::string proxyPort = read.text("echo.proxyPort", "off", 16);
+  if (proxyPort != "off") s.proxyPort = static_cast<int>(read.integer("echo.proxyPort", 0, 0, 65535));
+  if (s.proxyPort > 0 && (s.proxyPort == s.port || s.proxyPort == s.adminPort || s.proxyPort == s.tlsPort)) {
+    read.reject("echo.proxyPort", proxyPort, "a port other than echo.port, echo.adminPort and echo.tlsPort");
+  }
+  s.proxyHeaderTimeout = read.seconds("echo.proxyHeaderTimeout", s.proxyHeaderTimeout, 0.1, 3600);
+  s.proxyFrom = read.text("echo.proxyFrom", s.proxyFrom, 4096);
+  try {
+    ProxySources::parse(s.proxyFrom);
+  } catch (const std::invalid_argument& e) {
+    read.reject("echo.proxyFrom", s.proxyFrom, std::string("'any' or comma-separated CIDRs: ") + e.what());
   }
   s.console = read.choice("echo.console", s.console, {{"on", true}, {"off", false}});
   s.consoleSessions = static_cast<int>(read.integer("echo.consoleSessions", s.consoleSessions, 1, 256));

@@ -44,6 +44,12 @@ struct ServerSettings {
   tls::MinVersion tlsMinVersion = tls::MinVersion::Tls12;
   Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
+  // The PROXY protocol listener (docs/configuration.md "Behind a load balancer").
+  static constexpr int kProxyOff = -1;
+  int proxyPort = kProxyOff;                ///< kProxyOff: no PROXY listener; 0 picks a free port
+  Poco::Timespan proxyHeaderTimeout{5, 0};  ///< from a worker taking the connection to a complete header
+  std::string proxyFrom = "any";            ///< who may send a header: any, or CIDRs (ProxySources)
+  bool proxyEnabled() const { return proxyPort != kProxyOff; }
   // The web console on the admin port (docs/configuration.md "Web console").
   bool console = true;
   int consoleSessions = 8;            ///< console sessions at once; each holds a worker and an admin thread

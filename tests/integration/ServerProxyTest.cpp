@@ -1,0 +1,291 @@
+// The PROXY protocol listener over loopback (docs/protocol.md, "The PROXY
+// protocol listener"): both versions, split headers, the bytes behind a
+// header, the deadline, bad headers, trusted sources, LOCAL and UNKNOWN, the
+// per-address limit by real client, and HAProxy itself as the sender.
+#include <gtest/gtest.h>
+
+#include <Poco/File.h>
+#include <Poco/FileStream.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Stopwatch.h>
+#include <Poco/TemporaryFile.h>
+#include <Poco/Thread.h>
+
+#include <algorithm>
+#include <string>
+
+#include "ChildProcess.h"
+#include "Deadlines.h"
+#include "InProcessServer.h"
+#include "TestClient.h"
+#include "TlsSupport.h"
+#include "protocol/ProxyHeader.h"
+
+namespace echod {
+namespace {
+
+using test::ChildProcess;
+using test::InProcessServer;
+using test::TestClient;
+using Version = ServerMetrics::ProxyVersion;
+using Result = ServerMetrics::ProxyResult;
+
+ServerSettings proxySettings() {
+  ServerSettings s = test::testSettings();
+  s.proxyPort = 0;
+  return s;
+}
+
+std::uint16_t proxyPort(InProcessServer& server) { return server.server().proxyAddress().port(); }
+
+std::uint64_t headers(InProcessServer& server, Version version, Result result) {
+  return server.server()
+      .metrics()
+      .proxyHeaders[static_cast<std::size_t>(version)][static_cast<std::size_t>(result)]
+      .load();
+}
+
+/// Waits, within the test deadline, until `done` holds.
+template <typename Condition>
+bool eventually(Condition done) {
+  Poco::Stopwatch clock;
+  clock.start();
+  while (!done()) {
+    if (clock.elapsed() > test::kDeadline.totalMicroseconds()) return false;
+    Poco::Thread::sleep(5);  // polling a condition with a deadline, not ordering by sleep
+  }
+  return true;
+}
+
+/// The registry's open connections, as the console shows them.
+std::vector<ConnectionRegistry::View> connections(InProcessServer& server) {
+  std::size_t total = 0;
+  return server.server().registry().snapshot(10, total);
+}
+
+/// The registry's one open connection, as the console shows it.
+ConnectionRegistry::View onlyConnection(InProcessServer& server) {
+  auto views = connections(server);
+  EXPECT_EQ(views.size(), 1u);
+  return views.empty() ? ConnectionRegistry::View{} : views.front();
+}
+
+std::string localAddress(TestClient& client) { return client.socket().address().toString(); }
+
+const std::string kClientV1 = "PROXY TCP4 203.0.113.7 192.0.2.1 5555 4570\r\n";
+
+TEST(ServerProxy, AV1HeaderNamesTheClientAndTheBytesBehindItAreEchoed) {
+  InProcessServer server(proxySettings());
+  TestClient client(proxyPort(server));
+  client.send(kClientV1 + "hello\n");  // one segment: the header and the first line
+  EXPECT_EQ(client.readLine(), "echo : hello\n");
+  const auto view = onlyConnection(server);
+  EXPECT_EQ(view.peer, "203.0.113.7:5555");
+  EXPECT_EQ(view.proxy, localAddress(client));
+  EXPECT_EQ(view.listener, ConnectionSlot::Listener::Proxy);
+  client.send("exit\n");
+  EXPECT_EQ(client.readAll(), "FIN\n");
+  EXPECT_EQ(headers(server, Version::V1, Result::Proxied), 1u);
+}
+
+TEST(ServerProxy, AV2HeaderSentOneByteAtATimeIsGatheredAndItsIpv6ClientKept) {
+  InProcessServer server(proxySettings());
+  TestClient client(proxyPort(server));
+  const std::string header =
+      encodeProxyV2(ProxyAddress::fromText("2001:db8::7", 40000), ProxyAddress::fromText("2001:db8::1", 4570),
+                    {{0x02, "echo.example"}, {0x05, "id-1"}}, true);
+  for (const char byte : header) client.send(std::string(1, byte));
+  client.send("a\nb\n");
+  EXPECT_EQ(client.readLine(), "echo : a\n");
+  EXPECT_EQ(client.readLine(), "echo : b\n");
+  EXPECT_EQ(onlyConnection(server).peer, "[2001:db8::7]:40000");
+  EXPECT_EQ(headers(server, Version::V2, Result::Proxied), 1u);
+}
+
+TEST(ServerProxy, LocalAndUnknownAreServedWithTheSocketsOwnAddresses) {
+  InProcessServer server(proxySettings());
+  for (const std::string& header : {encodeProxyV2(std::nullopt, std::nullopt), std::string("PROXY UNKNOWN\r\n")}) {
+    TestClient client(proxyPort(server));
+    client.send(header + "health\n");
+    EXPECT_EQ(client.readLine(), "echo : health\n");
+    const auto view = onlyConnection(server);
+    EXPECT_EQ(view.peer, localAddress(client));
+    EXPECT_EQ(view.proxy, "");
+    client.send("exit\n");
+    EXPECT_EQ(client.readAll(), "FIN\n");
+    ASSERT_TRUE(eventually([&] { return server.server().registry().size() == 0; }));
+  }
+  EXPECT_EQ(headers(server, Version::V2, Result::Local), 1u);
+  EXPECT_EQ(headers(server, Version::V1, Result::Local), 1u);
+}
+
+TEST(ServerProxy, WhatIsNotAValidHeaderGetsErrBadProxyHeaderAndTheClose) {
+  InProcessServer server(proxySettings());
+  std::string wrongCrc =
+      encodeProxyV2(ProxyAddress::inet({10, 0, 0, 1}, 1), ProxyAddress::inet({10, 0, 0, 2}, 2), {}, true);
+  wrongCrc.back() ^= 1;
+  const std::string cases[] = {"hello\n", "GET / HTTP/1.1\r\n\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n",
+                               "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", wrongCrc};
+  for (const std::string& input : cases) {
+    TestClient client(proxyPort(server));
+    client.send(input);
+    EXPECT_EQ(client.readAll(), "ERR bad proxy header\n") << testing::PrintToString(input);
+  }
+  EXPECT_EQ(headers(server, Version::None, Result::Bad), 2u);
+  EXPECT_EQ(headers(server, Version::V1, Result::Bad), 2u);
+  EXPECT_EQ(headers(server, Version::V2, Result::Bad), 1u);
+  EXPECT_EQ(server.server().metrics().errors[ServerMetrics::slot(ErrorReason::BadProxyHeader)].load(), 5u);
+}
+
+TEST(ServerProxy, AnIncompleteHeaderAtTheDeadlineGetsErrBadProxyHeader) {
+  ServerSettings settings = proxySettings();
+  settings.proxyHeaderTimeout = Poco::Timespan(0, 400 * 1000);
+  InProcessServer server(settings);
+  Poco::Stopwatch sinceConnect;  // "never early" counts from before the server's start
+  sinceConnect.start();
+  TestClient client(proxyPort(server));
+  client.send("PROXY TCP4 203.0.113.7 ");
+  // The deadline starts when a worker begins the header: the registry shows it.
+  ASSERT_TRUE(eventually([&] {
+    const auto views = connections(server);
+    return views.size() == 1 && views[0].state == std::string("handshake");
+  }));
+  Poco::Stopwatch sinceReading;
+  sinceReading.start();
+  EXPECT_EQ(client.readAll(), "ERR bad proxy header\n");
+  EXPECT_GE(sinceConnect.elapsed() / 1000, 400);
+  EXPECT_LE(sinceReading.elapsed() / 1000, test::latestSeenMs(400));
+  EXPECT_EQ(headers(server, Version::V1, Result::Timeout), 1u);
+}
+
+TEST(ServerProxy, AProxyThatOnlyConnectsAndClosesIsNoError) {
+  InProcessServer server(proxySettings());
+  {
+    TestClient client(proxyPort(server));
+    ASSERT_TRUE(eventually([&] { return server.server().registry().size() == 1; }));
+  }
+  ASSERT_TRUE(eventually([&] { return headers(server, Version::None, Result::Closed) == 1; }));
+  EXPECT_EQ(server.server().metrics().errors[ServerMetrics::slot(ErrorReason::BadProxyHeader)].load(), 0u);
+}
+
+TEST(ServerProxy, PeersOutsideProxyFromAreRefusedAtOnce) {
+  ServerSettings settings = proxySettings();
+  settings.proxyFrom = "10.0.0.0/8, fd00::/8";
+  InProcessServer refusing(settings);
+  TestClient refused(proxyPort(refusing));
+  EXPECT_EQ(refused.readAll(), "ERR proxy not allowed\n");
+  EXPECT_EQ(refusing.server().metrics().refused[ServerMetrics::slot(ErrorReason::ProxyNotAllowed)].load(), 1u);
+  EXPECT_EQ(headers(refusing, Version::None, Result::NotAllowed), 1u);
+
+  settings.proxyFrom = "10.0.0.0/8,127.0.0.0/8";
+  InProcessServer allowing(settings);
+  TestClient allowed(proxyPort(allowing));
+  allowed.send(kClientV1 + "in\n");
+  EXPECT_EQ(allowed.readLine(), "echo : in\n");
+}
+
+TEST(ServerProxy, ThePerAddressLimitCountsTheHeadersClientNotTheProxy) {
+  ServerSettings settings = proxySettings();
+  settings.maxConnectionsPerAddress = 1;
+  InProcessServer server(settings);
+  TestClient first(proxyPort(server));
+  TestClient second(proxyPort(server));
+  first.send("PROXY TCP4 203.0.113.1 192.0.2.1 1000 4570\r\none\n");
+  second.send("PROXY TCP4 203.0.113.2 192.0.2.1 1000 4570\r\ntwo\n");
+  EXPECT_EQ(first.readLine(), "echo : one\n");  // two clients behind one proxy address
+  EXPECT_EQ(second.readLine(), "echo : two\n");
+  TestClient third(proxyPort(server));
+  third.send("PROXY TCP4 203.0.113.1 192.0.2.1 1001 4570\r\nthree\n");
+  EXPECT_EQ(third.readAll(), "ERR too many connections\n");
+  first.send("exit\n");
+  EXPECT_EQ(first.readAll(), "FIN\n");
+  ASSERT_TRUE(eventually([&] { return server.server().registry().size() == 1; }));
+  TestClient again(proxyPort(server));  // its place is free again
+  again.send("PROXY TCP4 203.0.113.1 192.0.2.1 1002 4570\r\nagain\n");
+  EXPECT_EQ(again.readLine(), "echo : again\n");
+}
+
+TEST(ServerProxy, ThePlainPortNeverLooksForAHeader) {
+  InProcessServer server(proxySettings());
+  TestClient client(server.port());
+  client.send(kClientV1);
+  EXPECT_EQ(client.readLine(), "echo : PROXY TCP4 203.0.113.7 192.0.2.1 5555 4570\n");
+  EXPECT_EQ(onlyConnection(server).proxy, "");
+}
+
+// ---- HAProxy, a real sender ----
+
+/// HAProxy in front of `backendPort`, sending `sendProxy` ("send-proxy" or
+/// "send-proxy-v2"), on a free loopback port; waits until it accepts.
+class Haproxy {
+ public:
+  Haproxy(std::uint16_t backendPort, const std::string& sendProxy) {
+    const std::string path = test::findProgram("haproxy").empty() ? "/usr/sbin/haproxy" : test::findProgram("haproxy");
+    if (!Poco::File(path).exists()) {
+      ADD_FAILURE() << "haproxy is not installed (scripts/install-deps.sh test installs it)";
+      return;
+    }
+    // A free port: the kernel picks one, HAProxy binds it a moment later; a
+    // port taken in between makes HAProxy exit, and the next try picks another.
+    for (int attempt = 0; attempt < 3 && !_process; ++attempt) {
+      _port = freePort();
+      Poco::FileOutputStream config(_config.path());
+      config << "global\n  maxconn 100\n"
+             << "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n"
+             << "frontend in\n  bind 127.0.0.1:" << _port << "\n  default_backend echod\n"
+             << "backend echod\n  server s1 127.0.0.1:" << backendPort << " " << sendProxy << "\n";
+      config.close();
+      auto process = std::make_unique<ChildProcess>(path, std::vector<std::string>{"-db", "-f", _config.path()});
+      if (eventually([&] { return accepts() || process->waitForExit(std::chrono::milliseconds(0)).has_value(); }) &&
+          accepts()) {
+        _process = std::move(process);
+      }
+    }
+    if (!_process) ADD_FAILURE() << "haproxy did not start";
+  }
+  std::uint16_t port() const { return _port; }
+  bool running() const { return _process != nullptr; }
+
+ private:
+  static std::uint16_t freePort() {
+    Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
+    return probe.address().port();
+  }
+  bool accepts() const {
+    try {
+      Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", _port));
+      return true;
+    } catch (const Poco::Exception&) {
+      return false;
+    }
+  }
+  Poco::TemporaryFile _config;
+  std::uint16_t _port = 0;
+  std::unique_ptr<ChildProcess> _process;
+};
+
+void throughHaproxy(const std::string& sendProxy, Version version) {
+  InProcessServer server(proxySettings());
+  Haproxy haproxy(proxyPort(server), sendProxy);
+  if (!haproxy.running()) return;
+  TestClient client(haproxy.port());
+  client.send("through haproxy\n");
+  EXPECT_EQ(client.readLine(), "echo : through haproxy\n");
+  // HAProxy's connections from the readiness probe above may still be open:
+  // this client's is the one whose header names this client's own address.
+  const auto views = connections(server);
+  const auto ours = std::find_if(views.begin(), views.end(),
+                                 [&](const ConnectionRegistry::View& v) { return v.peer == localAddress(client); });
+  ASSERT_NE(ours, views.end()) << "no connection names the client " << localAddress(client);
+  EXPECT_NE(ours->proxy, ours->peer) << "the socket's peer is HAProxy's own address";
+  EXPECT_GE(headers(server, version, Result::Proxied), 1u);
+  client.send("exit\n");
+  EXPECT_EQ(client.readAll(), "FIN\n");
+}
+
+TEST(ServerProxy, HaproxySendProxyIsReadAsV1) { throughHaproxy("send-proxy", Version::V1); }
+
+TEST(ServerProxy, HaproxySendProxyV2IsReadAsV2) { throughHaproxy("send-proxy-v2", Version::V2); }
+
+}  // namespace
+}  // namespace echod
