@@ -6,14 +6,14 @@
 namespace echod {
 namespace {
 
-/// Raw framing: `exit`, optionally followed by `\n` or `\r\n`, is the whole chunk.
-bool isRawExit(std::string_view chunk) {
+/// Raw framing: a command (`exit`, the who command) is the whole chunk, optionally followed by `\n` or `\r\n`.
+std::string_view rawCommand(std::string_view chunk) {
   if (chunk.size() >= 2 && chunk.substr(chunk.size() - 2) == "\r\n") {
     chunk.remove_suffix(2);
   } else if (!chunk.empty() && chunk.back() == '\n') {
     chunk.remove_suffix(1);
   }
-  return chunk == kExitMessage;
+  return chunk;
 }
 
 }  // namespace
@@ -62,22 +62,32 @@ bool EchoSession::answerLine(std::string_view line, std::string& out) {
     _verdict = Verdict::Fin;
     return false;
   }
+  ++_echoed;
+  if (!_options.whoCommand.empty() && line == _options.whoCommand) {
+    out.append(_whoReply);
+    out.push_back('\n');
+    return true;
+  }
   out.append(_options.prefix);
   out.append(line);
   out.push_back('\n');
-  ++_echoed;
   return true;
 }
 
 bool EchoSession::answerChunk(std::string_view chunk, std::string& out) {
-  if (isRawExit(chunk)) {
+  const std::string_view command = rawCommand(chunk);
+  if (command == kExitMessage) {
     out.append(kFin);
     _verdict = Verdict::Fin;
     return false;
   }
+  ++_echoed;
+  if (!_options.whoCommand.empty() && command == _options.whoCommand) {
+    out.append(_whoReply);
+    return true;
+  }
   out.append(_options.prefix);
   out.append(chunk);
-  ++_echoed;
   return true;
 }
 

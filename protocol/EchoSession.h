@@ -32,6 +32,9 @@ struct SessionOptions {
   Framing framing = Framing::Line;
   std::string prefix{kDefaultPrefix};
   std::size_t maxLineLength = 65536;
+  /// A message exactly equal to this (like `exit`) gets the who reply
+  /// (setWhoReply()) instead of an echo; empty: off.
+  std::string whoCommand;
 };
 
 /// The echo protocol of one connection, with no I/O: the bytes the client sent
@@ -61,10 +64,18 @@ class EchoSession {
   /// The transport gives up on the connection (idle timeout, drain timeout).
   void fail(ErrorReason reason, std::string& out);
 
+  /// What answers the who command on this connection (one line of JSON,
+  /// without its newline: line framing adds one, raw framing none). The
+  /// transport builds it once per connection.
+  void setWhoReply(std::string reply) { _whoReply = std::move(reply); }
+  /// This connection's prefix, when the transport filled in its placeholders.
+  void setPrefix(std::string prefix) { _options.prefix = std::move(prefix); }
+  const std::string& prefix() const noexcept { return _options.prefix; }
+
   Verdict verdict() const noexcept { return _verdict; }
   /// Why the session ended with Error (meaningful only then).
   ErrorReason error() const noexcept { return _error; }
-  /// Messages answered with an echo so far.
+  /// Messages answered so far: with an echo, or the who reply.
   std::uint64_t echoed() const noexcept { return _echoed; }
 
  private:
@@ -76,6 +87,7 @@ class EchoSession {
   Verdict _verdict = Verdict::Continue;
   ErrorReason _error = ErrorReason::LineTooLong;
   std::uint64_t _echoed = 0;
+  std::string _whoReply;
 };
 
 }  // namespace echod

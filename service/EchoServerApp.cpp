@@ -97,6 +97,12 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
     log.notice("listening for PROXY protocol on %s (from %s)", echo.proxyAddress().toString(),
                echo.settings().proxyFrom);
   }
+  if (!echo.settings().session.whoCommand.empty() || !echo.settings().banner.empty()) {
+    log.notice("who command: %s; banner: %s",
+               echo.settings().session.whoCommand.empty() ? std::string("off")
+                                                          : "'" + echo.settings().session.whoCommand + "'",
+               echo.settings().banner.empty() ? std::string("off") : "'" + echo.settings().banner + "'");
+  }
   if (servers.admin) {
     servers.admin->start();
     log.notice("admin endpoint (/healthz, /metrics) on http://%s", servers.admin->address().toString());

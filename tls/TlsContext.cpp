@@ -146,4 +146,13 @@ bool sendCloseNotify(ssl_st* ssl) {
 
 void clearThreadErrors() { ERR_clear_error(); }
 
+SessionFacts sessionFacts(ssl_st* ssl) {
+  SessionFacts facts;
+  if (ssl == nullptr) return facts;
+  facts.version = SSL_get_version(ssl);
+  if (const char* cipher = SSL_get_cipher_name(ssl)) facts.cipher = cipher;
+  if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) facts.sni = sni;
+  return facts;
+}
+
 }  // namespace echod::tls

@@ -56,6 +56,14 @@ ssl_st* handleOf(const Poco::Net::StreamSocket& socket);
 /// peer's close). False if it could not be sent.
 bool sendCloseNotify(ssl_st* ssl);
 
+/// What a finished handshake agreed, for `who`.
+struct SessionFacts {
+  std::string version;  ///< "TLSv1.3"
+  std::string cipher;   ///< "TLS_AES_256_GCM_SHA384"
+  std::string sni;      ///< the server name the client asked for; empty when none
+};
+SessionFacts sessionFacts(ssl_st* ssl);
+
 /// Empties this thread's OpenSSL error queue. A worker thread serves one
 /// connection after another: an error left by the last one would make
 /// OpenSSL misreport a plain end of stream on the next as a failure.

@@ -7,6 +7,7 @@
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
 #include "service/connection/ServerMetrics.h"
+#include "service/connection/WhoAnswer.h"
 #include "service/connection/WorkerScheduling.h"
 
 namespace echod {
@@ -19,6 +20,11 @@ struct ConnectionOptions {
   Poco::Timespan proxyHeaderTimeout;  ///< the PROXY listener: a complete header within this
   WorkerScheduling workerScheduling = WorkerScheduling::Normal;
   bool console = false;  ///< record opened/closed events for the web console
+  // Who answered (WhoAnswer.h): each connection is personalized once, only when one of these is on.
+  ServerIdentity identity;
+  std::string banner;               ///< sent first; empty: off
+  bool prefixPlaceholders = false;  ///< the prefix holds a placeholder
+  bool personalized() const { return prefixPlaceholders || !banner.empty() || !session.whoCommand.empty(); }
 };
 
 /// Everything a worker and its connections are handed, by EchoServer, which

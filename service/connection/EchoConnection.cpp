@@ -57,7 +57,10 @@ void EchoConnection::run() {
     std::string first;  // the PROXY listener: bytes behind the header
     const bool ready = listener != ConnectionSlot::Listener::Proxy || proxyHeader(peer, first);
     announce(peer);
-    if (ready && (listener != ConnectionSlot::Listener::Tls || handshake())) serve(first);
+    if (ready && (listener != ConnectionSlot::Listener::Tls || handshake())) {
+      if (_context.options.personalized()) personalize();
+      serve(first);
+    }
     if (_session.verdict() != Verdict::Continue) lingeringClose();
   } catch (const Poco::Exception& e) {
     // A reset or vanished peer ends only this connection.
@@ -103,6 +106,25 @@ void EchoConnection::serve(std::string_view first) {
     _metrics.count(_metrics.bytesReceived, size);
     process(std::string_view(_input, size));
     if (const auto ending = afterRead(size, drainBudget)) return end(*ending);
+  }
+}
+
+void EchoConnection::personalize() {
+  const ConnectionOptions& o = _context.options;
+  ConnectionFacts facts;
+  facts.listener = ConnectionSlot::listenerName(_slot->listener);
+  facts.local = _socket.address().toString();
+  facts.peer = peerName(_socket);
+  const bool named = _proxy && _proxy->source && _proxy->source->family != ProxyAddress::Family::Unix;
+  facts.client = named ? _proxy->source->text() : facts.peer;
+  facts.proxy = _proxy ? &*_proxy : nullptr;
+  if (_ssl != nullptr) facts.tls = tls::sessionFacts(_ssl);
+  if (o.prefixPlaceholders) _session.setPrefix(expandPlaceholders(o.session.prefix, o.identity, facts));
+  if (!o.session.whoCommand.empty()) _session.setWhoReply(whoJson(o.identity, facts));
+  if (!o.banner.empty()) {
+    _output = expandPlaceholders(o.banner, o.identity, facts);
+    if (o.session.framing == Framing::Line) _output += '\n';
+    flush();
   }
 }
 

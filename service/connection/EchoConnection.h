@@ -57,6 +57,9 @@ class EchoConnection {
   /// ends here (with `ERR bad proxy header`, `ERR too many connections` or
   /// `ERR shutting down` written, or quietly when the proxy only connected).
   bool proxyHeader(std::string& peer, std::string& first);
+  /// Who answered (WhoAnswer.h), once the connection is ready: the prefix's
+  /// placeholders filled in, the who reply built, the banner sent.
+  void personalize();
   /// The connection's "opened" log line and console event, once.
   void announce(const std::string& peer);
 

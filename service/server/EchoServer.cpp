@@ -50,8 +50,17 @@ PoolSize sizePool(const ServerSettings& settings) {
 std::int64_t ms(const Poco::Timespan& t) { return t.totalMilliseconds(); }
 
 ConnectionOptions connectionOptions(const ServerSettings& s) {
-  return ConnectionOptions{s.session,          s.idleTimeout, s.tlsHandshakeTimeout, s.proxyHeaderTimeout,
-                           s.workerScheduling, s.console};
+  ConnectionOptions o;
+  o.session = s.session;
+  o.idleTimeout = s.idleTimeout;
+  o.tlsHandshakeTimeout = s.tlsHandshakeTimeout;
+  o.proxyHeaderTimeout = s.proxyHeaderTimeout;
+  o.workerScheduling = s.workerScheduling;
+  o.console = s.console;
+  o.banner = s.banner;
+  o.prefixPlaceholders = hasPlaceholders(s.session.prefix);
+  if (o.personalized()) o.identity = ServerIdentity::fromEnvironment();
+  return o;
 }
 
 }  // namespace

@@ -72,6 +72,10 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        defaultSeconds(d.proxyHeaderTimeout)},
       {"echo.proxyFrom", "proxy-from", "ECHO_PROXY_FROM", "any|CIDR,...",
        "peers allowed on the PROXY port, e.g. 10.0.0.0/8,fd00::/8; others get 'ERR proxy not allowed'", d.proxyFrom},
+      {"echo.whoCommand", "who-command", "ECHO_WHO_COMMAND", "TEXT|off",
+       "a message equal to this gets one line of JSON: which replica, listener and addresses (who is usual)", "off"},
+      {"echo.banner", "banner", "ECHO_BANNER", "TEXT|off",
+       "a line sent first on every connection (server speaks first); {hostname} {pod} {client} {listener}", "off"},
       {"echo.console", "console", "ECHO_CONSOLE", "on|off",
        "the web console at / on the admin port: a browser client and a live view of the threads",
        d.console ? "on" : "off"},
@@ -156,6 +160,18 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     ProxySources::parse(s.proxyFrom);
   } catch (const std::invalid_argument& e) {
     read.reject("echo.proxyFrom", s.proxyFrom, std::string("'any' or comma-separated CIDRs: ") + e.what());
+  }
+  const std::string who = read.text("echo.whoCommand", "off", 256);
+  if (who != "off") {
+    if (who.empty() || who == "exit" || who.find_first_of("\r\n") != std::string::npos) {
+      read.reject("echo.whoCommand", who, "a word other than exit, on one line (who is usual), or off");
+    }
+    s.session.whoCommand = who;
+  }
+  const std::string banner = read.text("echo.banner", "off", 1024);
+  if (banner != "off") {
+    if (banner.find_first_of("\r\n") != std::string::npos) read.reject("echo.banner", banner, "one line, or off");
+    s.banner = banner;
   }
   s.console = read.choice("echo.console", s.console, {{"on", true}, {"off", false}});
   s.consoleSessions = static_cast<int>(read.integer("echo.consoleSessions", s.consoleSessions, 1, 256));

@@ -50,6 +50,8 @@ struct ServerSettings {
   Poco::Timespan proxyHeaderTimeout{5, 0};  ///< from a worker taking the connection to a complete header
   std::string proxyFrom = "any";            ///< who may send a header: any, or CIDRs (ProxySources)
   bool proxyEnabled() const { return proxyPort != kProxyOff; }
+  // Who answered (docs/protocol.md "Who answered"); the who command is session.whoCommand.
+  std::string banner;  ///< sent first on every connection; empty: off
   // The web console on the admin port (docs/configuration.md "Web console").
   bool console = true;
   int consoleSessions = 8;            ///< console sessions at once; each holds a worker and an admin thread

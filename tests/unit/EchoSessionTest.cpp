@@ -226,3 +226,49 @@ TEST(EchoSessionCounters, CountEchoesAndRememberTheErrorReason) {
 
 }  // namespace
 }  // namespace echod
+
+namespace echod {
+namespace {
+
+TEST(EchoSessionWho, TheWhoCommandGetsTheWhoReplyAndTheConnectionGoesOn) {
+  SessionOptions options;
+  options.whoCommand = "who";
+  EchoSession session(options);
+  session.setWhoReply(R"({"hostname":"a"})");
+  std::string out;
+  session.feed("who\r\nwho?\nwho\nexit\n", out);
+  EXPECT_EQ(out, "{\"hostname\":\"a\"}\necho : who?\n{\"hostname\":\"a\"}\nFIN\n");
+  EXPECT_EQ(session.echoed(), 3u);
+}
+
+TEST(EchoSessionWho, OffTheWhoCommandIsEchoedLikeAnyLine) {
+  EchoSession session(SessionOptions{});
+  session.setWhoReply("{}");
+  std::string out;
+  session.feed("who\n", out);
+  EXPECT_EQ(out, "echo : who\n");
+}
+
+TEST(EchoSessionWho, RawFramingAnswersAWhoChunkWithoutANewline) {
+  SessionOptions options;
+  options.framing = Framing::Raw;
+  options.whoCommand = "who";
+  EchoSession session(options);
+  session.setWhoReply("{}");
+  std::string out;
+  session.feed("who\r\n", out);
+  session.feed("who", out);
+  session.feed("who!", out);
+  EXPECT_EQ(out, "{}{}echo : who!");
+}
+
+TEST(EchoSessionWho, APrefixSetForTheConnectionIsUsed) {
+  EchoSession session(SessionOptions{});
+  session.setPrefix("replica-1: ");
+  std::string out;
+  session.feed("x\n", out);
+  EXPECT_EQ(out, "replica-1: x\n");
+}
+
+}  // namespace
+}  // namespace echod

@@ -1,0 +1,139 @@
+#include "service/connection/WhoAnswer.h"
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/Environment.h>
+#include <Poco/JSON/Object.h>
+
+#include <array>
+#include <sstream>
+#include <utility>
+
+namespace echod {
+namespace {
+
+using Poco::JSON::Object;
+
+constexpr std::array<const char*, 4> kPlaceholders{"{hostname}", "{pod}", "{client}", "{listener}"};
+
+std::optional<std::string> environment(const char* name) {
+  if (!Poco::Environment::has(name)) return std::nullopt;
+  return Poco::Environment::get(name);
+}
+
+Poco::Dynamic::Var orNull(const std::optional<std::string>& value) {
+  return value ? Poco::Dynamic::Var(*value) : Poco::Dynamic::Var();
+}
+
+Poco::Dynamic::Var address(const std::optional<ProxyAddress>& a) {
+  return a ? Poco::Dynamic::Var(a->text()) : Poco::Dynamic::Var();
+}
+
+Object::Ptr tlvsOf(const ProxyTlvs& t) {
+  Object::Ptr tlvs = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  if (t.alpn) tlvs->set("alpn", *t.alpn);
+  if (t.authority) tlvs->set("authority", *t.authority);
+  if (t.crc32c) {
+    std::ostringstream hex;
+    hex << std::hex << *t.crc32c;
+    tlvs->set("crc32c", hex.str());
+  }
+  if (t.uniqueId) tlvs->set("unique_id", toHex(*t.uniqueId));
+  if (t.ssl) {
+    Object::Ptr ssl = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    ssl->set("client", static_cast<int>(t.ssl->client));
+    ssl->set("verify", static_cast<Poco::UInt64>(t.ssl->verify));
+    const std::pair<const char*, const std::optional<std::string>*> named[] = {{"version", &t.ssl->version},
+                                                                               {"cn", &t.ssl->commonName},
+                                                                               {"cipher", &t.ssl->cipher},
+                                                                               {"sig_alg", &t.ssl->signatureAlgorithm},
+                                                                               {"key_alg", &t.ssl->keyAlgorithm}};
+    for (const auto& [key, value] : named) {
+      if (*value) ssl->set(key, **value);
+    }
+    for (const ProxyTlv& sub : t.ssl->other) ssl->set(proxyTlvKey(sub.type), toHex(sub.value));
+    tlvs->set("ssl", ssl);
+  }
+  if (t.netns) tlvs->set("netns", *t.netns);
+  if (t.awsVpceId) tlvs->set("aws_vpce_id", *t.awsVpceId);
+  for (const ProxyTlv& other : t.other) tlvs->set(proxyTlvKey(other.type), toHex(other.value));
+  return tlvs;
+}
+
+}  // namespace
+
+ServerIdentity ServerIdentity::fromEnvironment() {
+  ServerIdentity identity;
+  identity.hostname = Poco::Environment::nodeName();
+  identity.pod = environment("POD_NAME");
+  identity.podNamespace = environment("POD_NAMESPACE");
+  identity.node = environment("NODE_NAME");
+  return identity;
+}
+
+std::string whoJson(const ServerIdentity& identity, const ConnectionFacts& facts) {
+  Object who(Poco::JSON_PRESERVE_KEY_ORDER);
+  who.set("hostname", identity.hostname);
+  who.set("pod", orNull(identity.pod));
+  who.set("namespace", orNull(identity.podNamespace));
+  who.set("node", orNull(identity.node));
+  who.set("listener", std::string(facts.listener));
+  who.set("local", facts.local);
+  who.set("peer", facts.peer);
+  who.set("client", facts.client);
+  if (facts.proxy != nullptr) {
+    const ProxyHeader& h = *facts.proxy;
+    Object::Ptr proxy = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    proxy->set("version", h.version);
+    proxy->set("command", std::string(h.local ? "LOCAL" : "PROXY"));
+    proxy->set("source", address(h.source));
+    proxy->set("destination", address(h.destination));
+    proxy->set("tlvs", tlvsOf(h.tlvs));
+    who.set("proxy", proxy);
+  } else {
+    who.set("proxy", Poco::Dynamic::Var());
+  }
+  if (facts.tls) {
+    Object::Ptr tls = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    tls->set("version", facts.tls->version);
+    tls->set("cipher", facts.tls->cipher);
+    tls->set("sni", facts.tls->sni.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(facts.tls->sni));
+    who.set("tls", tls);
+  } else {
+    who.set("tls", Poco::Dynamic::Var());
+  }
+  std::ostringstream out;
+  who.stringify(out);
+  return out.str();
+}
+
+bool hasPlaceholders(const std::string& text) {
+  for (const char* placeholder : kPlaceholders) {
+    if (text.find(placeholder) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string expandPlaceholders(const std::string& text, const ServerIdentity& identity, const ConnectionFacts& facts) {
+  const std::array<std::string, 4> values{identity.hostname, identity.pod.value_or(identity.hostname), facts.client,
+                                          facts.listener};
+  std::string out;
+  out.reserve(text.size() + 32);
+  for (std::size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    if (text[i] == '{') {
+      for (std::size_t p = 0; p < kPlaceholders.size(); ++p) {
+        const std::string_view name(kPlaceholders[p]);
+        if (text.compare(i, name.size(), name) == 0) {
+          out += values[p];
+          i += name.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+}  // namespace echod
