@@ -7,9 +7,13 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <Poco/Stopwatch.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
 
+#include <signal.h>
+
+#include <cerrno>
 #include <iostream>
 
 #include "service/admin/AdminServer.h"
@@ -33,10 +37,11 @@ double seconds(const Poco::Timespan& t) { return static_cast<double>(t.totalMill
 std::string describe(const ServerSettings& s) {
   return Poco::format(
       "framing %s, prefix '%s', max line %z B, idle timeout %.3f s (%.3f s under load), %d threads + %d queued "
-      "(queue timeout %.3f s), drain %.3f s, per-address limit %d, stack %d B, %d threads started up front",
+      "(queue timeout %.3f s), shutdown delay %.3f s, drain %.3f s, per-address limit %d, stack %d B, %d threads "
+      "started up front",
       std::string(framingName(s.session.framing)), s.session.prefix, s.session.maxLineLength, seconds(s.idleTimeout),
-      seconds(s.idleTimeoutUnderLoad), s.maxThreads, s.maxQueued, seconds(s.queueTimeout), seconds(s.drainTimeout),
-      s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
+      seconds(s.idleTimeoutUnderLoad), s.maxThreads, s.maxQueued, seconds(s.queueTimeout), seconds(s.shutdownDelay),
+      seconds(s.drainTimeout), s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
 }
 
 /// Where POCO reports what its threads caught, for as long as the servers run.
@@ -51,6 +56,37 @@ class ErrorHandlerScope {
   ServerErrorHandler _handler;
   Poco::ErrorHandler* _previous;
 };
+
+/// After the first SIGTERM or SIGINT: /readyz says 503 at once; the server goes
+/// on serving for echo.shutdownDelay, so that health-checking load balancers
+/// take it out before the drain refuses anyone. A second signal ends the
+/// delay. waitForTerminationRequest() left those signals blocked: they wait
+/// for sigtimedwait() here, as the first one waited for its sigwait().
+void leaveTheRotation(EchoServer& echo, Poco::Logger& log) {
+  echo.leaveRotation();
+  const std::int64_t delayMs = echo.settings().shutdownDelay.totalMilliseconds();
+  if (delayMs <= 0) return;
+  log.notice(
+      "leaving the rotation: /readyz says 503; serving %.3f s more before the drain (a second signal drains now)",
+      static_cast<double>(delayMs) / 1000);
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int sig : {SIGINT, SIGQUIT, SIGTERM}) sigaddset(&signals, sig);
+  timespec left{static_cast<time_t>(delayMs / 1000), static_cast<long>(delayMs % 1000) * 1000000L};
+  Poco::Stopwatch waited;
+  waited.start();
+  for (;;) {
+    const int sig = sigtimedwait(&signals, nullptr, &left);
+    if (sig > 0) {
+      log.notice("second signal (%d): draining now", sig);
+      return;
+    }
+    if (errno != EINTR) return;  // EAGAIN: the delay is over
+    const std::int64_t remainingMs = delayMs - waited.elapsed() / 1000;
+    if (remainingMs <= 0) return;
+    left = timespec{static_cast<time_t>(remainingMs / 1000), static_cast<long>(remainingMs % 1000) * 1000000L};
+  }
+}
 
 /// The echo server and its admin endpoint, built or not at all.
 struct Servers {
@@ -105,7 +141,7 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
   }
   if (servers.admin) {
     servers.admin->start();
-    log.notice("admin endpoint (/healthz, /metrics) on http://%s", servers.admin->address().toString());
+    log.notice("admin endpoint (/healthz, /readyz, /metrics) on http://%s", servers.admin->address().toString());
     if (echo.settings().console) log.notice("web console on http://%s/", servers.admin->address().toString());
   }
 }
@@ -196,6 +232,7 @@ int EchoServerApp::main(const std::vector<std::string>& args) {
   waitForTerminationRequest();
 
   log.notice("termination requested");
+  leaveTheRotation(*servers.echo, log);
   const bool clean = servers.echo->shutdown();  // /healthz says 503 meanwhile
   servers.admin.reset();
   servers.echo.reset();

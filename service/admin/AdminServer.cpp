@@ -55,6 +55,23 @@ class HealthHandler : public Poco::Net::HTTPRequestHandler {
   const EchoServer& _echo;
 };
 
+/// 200 while the server takes new connections; 503 from the moment it was
+/// asked to stop (the shutdown delay, then the drain): load balancers take it out.
+class ReadyHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit ReadyHandler(const EchoServer& echo) : _echo(echo) {}
+  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+    const bool ready = _echo.ready();
+    response.setStatus(ready ? Poco::Net::HTTPResponse::HTTP_OK : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+    response.setContentType("text/plain");
+    response.set("Cache-Control", "no-store");
+    response.send() << (ready ? "ready\n" : "leaving the rotation\n");
+  }
+
+ private:
+  const EchoServer& _echo;
+};
+
 class ConsolePageHandler : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
@@ -89,7 +106,7 @@ class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
     response.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
     response.setContentType("text/plain");
-    response.send() << "not found: try /healthz or /metrics\n";
+    response.send() << "not found: try /healthz, /readyz or /metrics\n";
   }
 };
 
@@ -102,6 +119,7 @@ class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
     const std::string& uri = request.getURI();
     if (get && uri == "/metrics") return new MetricsHandler(_echo);
     if (get && uri == "/healthz") return new HealthHandler(_echo);
+    if (get && uri == "/readyz") return new ReadyHandler(_echo);
     if (get && _echo.settings().console) {
       if (uri == "/" || uri == "/index.html") return new ConsolePageHandler;
       if (uri == "/console/state") return new ConsoleStateHandler(_echo);

@@ -215,7 +215,8 @@ EchoConnection::Ending EchoConnection::whyEndOfStream() const {
 void EchoConnection::end(Ending ending) {
   switch (ending) {
     case Ending::SessionEnded:  // FIN or ERR is already written
-      _closeReason = _session.verdict() == Verdict::Fin ? "sent FIN" : "sent ERR";
+      _closeReason = _session.verdict() == Verdict::Fin ? std::string("sent FIN")
+                                                        : "sent ERR " + std::string(reasonText(_session.error()));
       return;
     case Ending::PeerClosed:
       _peerClosed = true;
@@ -255,6 +256,12 @@ void EchoConnection::process(std::string_view received) {
   while (!received.empty() && _session.verdict() == Verdict::Continue) {
     received.remove_prefix(_session.feed(received, _output, kOutputFlush));
     flush();
+    // A long run of replies (pipelined lines, a long prefix) stops between
+    // two replies at the drain deadline, as a read would.
+    if (!received.empty() && _registry.aborting()) {
+      _session.fail(ErrorReason::ShuttingDown, _output);
+      flush();
+    }
   }
 }
 

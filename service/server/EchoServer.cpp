@@ -157,6 +157,7 @@ Poco::Net::SocketAddress EchoServer::proxyAddress() const {
 bool EchoServer::shutdown() {
   if (_stopped) return true;
   _stopped = true;
+  leaveRotation();
   Poco::Stopwatch draining;
   draining.start();
   auto& log = Poco::Logger::get("echod.server");

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/TCPServer.h>
@@ -63,6 +65,12 @@ class EchoServer {
   /// drainTimeout, then join every thread. True when all finished in time.
   bool shutdown();
 
+  /// Leaving the rotation: /readyz says 503 from now on, while connections
+  /// are still accepted and served (the shutdown delay, then shutdown()).
+  void leaveRotation() { _ready.store(false, std::memory_order_release); }
+  /// Whether the server takes new connections and stays (/readyz).
+  bool ready() const { return _ready.load(std::memory_order_acquire) && !_registry.draining(); }
+
   /// What /metrics and /healthz show besides the counters.
   struct Gauges {
     std::size_t openConnections;  ///< admitted: running plus queued
@@ -105,6 +113,7 @@ class EchoServer {
   std::unique_ptr<Poco::Net::ServerSocket> _proxySocket;
   std::unique_ptr<Poco::Net::TCPServer> _proxyServer;
   bool _stopped = false;
+  std::atomic<bool> _ready{true};  ///< false once asked to stop (main), read by the admin threads
 };
 
 }  // namespace echod

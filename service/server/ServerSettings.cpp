@@ -40,6 +40,10 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        "connections waiting for a thread before 'ERR server busy'", defaultText(d.maxQueued)},
       {"echo.drainTimeout", "drain-timeout", "ECHO_DRAIN_TIMEOUT", "SECONDS",
        "time open connections get to finish at shutdown", defaultSeconds(d.drainTimeout)},
+      {"echo.shutdownDelay", "shutdown-delay", "ECHO_SHUTDOWN_DELAY", "SECONDS",
+       "after SIGTERM keep serving this long with /readyz at 503 (load balancers take it out), then drain; "
+       "a second signal drains at once",
+       defaultSeconds(d.shutdownDelay)},
       {"echo.maxConnectionsPerAddress", "max-connections-per-address", "ECHO_MAX_CONNECTIONS_PER_ADDRESS", "N",
        "open connections one client address may hold; 0 no limit", defaultText(d.maxConnectionsPerAddress)},
       {"echo.threadStackSize", "thread-stack-size", "ECHO_THREAD_STACK_SIZE", "BYTES",
@@ -90,6 +94,16 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
 
 ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguration& config) {
   const SettingReader read(config, specs());
+  // Kubernetes injects ECHO_PORT=tcp://10.0.0.1:4567 (and ECHO_TLS_PORT...)
+  // into every pod beside a Service named echo: say so, not just "bad port".
+  for (const char* key : {"echo.port", "echo.adminPort", "echo.tlsPort", "echo.proxyPort"}) {
+    const std::string value = config.getString(key, "");
+    if (value.rfind("tcp://", 0) == 0 || value.rfind("udp://", 0) == 0) {
+      read.reject(key, value,
+                  "a port number; this looks like a Kubernetes service link (a Service named echo injects "
+                  "ECHO_PORT=tcp://IP:PORT): set enableServiceLinks: false in the pod spec");
+    }
+  }
   ServerSettings s;
   s.host = read.text("echo.host", s.host, 255);
   // inet_pton, not IPAddress::tryParse: POCO 1.11 rejects "::".
@@ -113,6 +127,7 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   }
   s.maxQueued = static_cast<int>(read.integer("echo.maxQueued", s.maxQueued, 0, 100000));
   s.drainTimeout = read.seconds("echo.drainTimeout", s.drainTimeout, 0, 3600);
+  s.shutdownDelay = read.seconds("echo.shutdownDelay", s.shutdownDelay, 0, 3600);
   s.maxConnectionsPerAddress =
       static_cast<int>(read.integer("echo.maxConnectionsPerAddress", s.maxConnectionsPerAddress, 0, 100000));
   s.threadStackSize = static_cast<int>(read.integer("echo.threadStackSize", s.threadStackSize, 64 * 1024, 64 << 20));

@@ -30,7 +30,8 @@ struct ServerSettings {
   static constexpr int kDefaultMinThreads = 16;
   int maxQueued = 64;
   Poco::Timespan drainTimeout{5, 0};
-  int maxConnectionsPerAddress = 0;  ///< 0: no limit
+  Poco::Timespan shutdownDelay{0, 0};  ///< after the signal: /readyz 503, still serving, before the drain
+  int maxConnectionsPerAddress = 0;    ///< 0: no limit
   int threadStackSize = 256 * 1024;
   WorkerScheduling workerScheduling = WorkerScheduling::Normal;
   std::string logLevel = "information";

@@ -100,6 +100,21 @@ TEST(AdminServer, HealthzIs503WhileDraining) {
   stopped.get();
 }
 
+TEST(AdminServer, ReadyzIs503OnceLeavingTheRotationWhileTheServerStillServes) {
+  InProcessServer server;
+  AdminServer admin(server.server(), "127.0.0.1", 0);
+  admin.start();
+  auto reply = get(admin, "/readyz");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "ready\n");
+  server.server().leaveRotation();
+  reply = get(admin, "/readyz");
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.body, "leaving the rotation\n");
+  EXPECT_EQ(get(admin, "/healthz").status, 200) << "/healthz keeps its meaning";
+  EXPECT_EQ(test::roundTrip(server.port(), "still here"), "echo : still here\n");
+}
+
 TEST(AdminServer, MetricsCountWhatClientsDid) {
   auto settings = testSettings();
   settings.session.maxLineLength = 10;

@@ -4,6 +4,10 @@
 
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Stopwatch.h>
 #include <Poco/TemporaryFile.h>
 
 #include <csignal>
@@ -64,6 +68,61 @@ TEST(ServerProcess, SigintAlsoDrainsAndExitsZero) {
   server.signal(SIGINT);
   EXPECT_EQ(idle.readAll(), "FIN\n");
   EXPECT_EQ(server.waitForExit(6s), 0);
+}
+
+/// The admin port an echo-server child logged.
+std::uint16_t adminPortOf(ChildProcess& server) {
+  const auto line = server.waitForStderrLine("admin endpoint (/healthz, /readyz, /metrics) on http://");
+  if (!line) return 0;
+  return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+}
+
+int statusOf(std::uint16_t port, const std::string& path) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setTimeout(Poco::Timespan(5, 0));
+  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  session.receiveResponse(response);
+  return response.getStatus();
+}
+
+TEST(ServerProcess, AfterSigtermTheDelayKeepsServingWithReadyz503AndASecondSignalDrainsAtOnce) {
+  const std::uint16_t adminPort = test::freeFixedPort();
+  ServerProcess server({"--admin-port=" + std::to_string(adminPort), "--shutdown-delay=60"});
+  const std::uint16_t admin = adminPortOf(server);
+  ASSERT_NE(admin, 0) << server.err();
+  EXPECT_EQ(statusOf(admin, "/readyz"), 200);
+  TestClient open(server.port());
+  server.signal(SIGTERM);
+  ASSERT_TRUE(server.waitForStderr("leaving the rotation")) << server.err();
+  EXPECT_EQ(statusOf(admin, "/readyz"), 503);
+  EXPECT_EQ(statusOf(admin, "/healthz"), 200);
+  EXPECT_EQ(roundTrip(server.port(), "new"), "echo : new\n") << "new connections are still served";
+  open.send("old\n");
+  EXPECT_EQ(open.readLine(), "echo : old\n");
+  server.signal(SIGTERM);  // the second: no 60 s wait
+  EXPECT_EQ(open.readAll(), "FIN\n");
+  EXPECT_EQ(server.waitForExit(6s), 0);
+  EXPECT_NE(server.err().find("second signal"), std::string::npos) << server.err();
+}
+
+TEST(ServerProcess, TheShutdownDelayEndsByItselfThenTheServerDrains) {
+  ServerProcess server({"--shutdown-delay=0.5"});
+  TestClient open(server.port());
+  Poco::Stopwatch sinceSignal;  // started before the signal: "never early" holds from here
+  sinceSignal.start();
+  server.signal(SIGTERM);
+  EXPECT_EQ(open.readAll(), "FIN\n");
+  EXPECT_GE(sinceSignal.elapsed() / 1000, 500) << "the drain began before the delay was over";
+  EXPECT_EQ(server.waitForExit(6s), 0);
+}
+
+TEST(ServerProcess, AKubernetesServiceLinkInAPortVariableIsNamed) {
+  ChildProcess server(ECHO_SERVER_PATH, {"--admin-port=0"}, {{"ECHO_PORT", "tcp://10.96.0.12:4567"}});
+  EXPECT_EQ(server.waitForExit(), kExitConfig);
+  EXPECT_NE(server.err().find("Kubernetes service link"), std::string::npos) << server.err();
+  EXPECT_NE(server.err().find("enableServiceLinks: false"), std::string::npos) << server.err();
 }
 
 TEST(ServerProcess, BadValueStopsStartupWithOneLineNamingIt) {

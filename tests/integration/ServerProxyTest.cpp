@@ -225,10 +225,9 @@ class Haproxy {
       ADD_FAILURE() << "haproxy is not installed (scripts/install-deps.sh test installs it)";
       return;
     }
-    // A free port: the kernel picks one, HAProxy binds it a moment later; a
-    // port taken in between makes HAProxy exit, and the next try picks another.
+    // A port taken after all makes HAProxy exit: the next try takes another.
     for (int attempt = 0; attempt < 3 && !_process; ++attempt) {
-      _port = freePort();
+      _port = test::freeFixedPort();
       Poco::FileOutputStream config(_config.path());
       config << "global\n  maxconn 100\n"
              << "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n"
@@ -247,10 +246,6 @@ class Haproxy {
   bool running() const { return _process != nullptr; }
 
  private:
-  static std::uint16_t freePort() {
-    Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
-    return probe.address().port();
-  }
   bool accepts() const {
     try {
       Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", _port));

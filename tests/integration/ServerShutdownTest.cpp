@@ -105,5 +105,39 @@ TEST(ServerShutdown, ConnectionThatCannotFinishGetsShuttingDownAfterTheDrainTime
   EXPECT_EQ(queued.readAll(), "ERR shutting down\n");
 }
 
+TEST(ServerShutdown, AConnectionBusyWritingStopsBetweenTwoRepliesAtTheDrainDeadline) {
+  auto settings = testSettings();
+  settings.session.prefix = std::string(1000, 'p');
+  settings.drainTimeout = Poco::Timespan(0, 300000);
+  InProcessServer server(settings);
+  TestClient client(server.port());
+  std::string lines;
+  for (int i = 0; i < 10000; ++i) lines += "x\n";
+  client.send(lines);  // 10,000 replies of 1,002 bytes: 10 MB to write
+  const std::string reply = std::string(1000, 'p') + "x\n";
+  std::string received = client.read(reply.size());
+  ASSERT_EQ(received, reply);
+  auto stopped = std::async(std::launch::async, [&] { return server.server().shutdown(); });
+  // A slow reader (64 KiB every 5 ms, at most 13 MB/s): the server is still
+  // writing when the drain time is over. Bounded by the test deadline.
+  const std::string errLine = "ERR shutting down\n";
+  const auto endsWithErr = [&] {
+    return received.size() >= errLine.size() &&
+           received.compare(received.size() - errLine.size(), errLine.size(), errLine) == 0;
+  };
+  Poco::Stopwatch reading;
+  reading.start();
+  while (!endsWithErr() && reading.elapsed() < test::kDeadline.totalMicroseconds()) {
+    received += client.read(64 * 1024, Poco::Timespan(0, 50000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a slow client, not an ordering
+  }
+  EXPECT_FALSE(stopped.get()) << "the connection finished within the drain time";
+  received += client.readAll();
+  ASSERT_TRUE(endsWithErr()) << received.size() << " bytes, ending " << received.substr(received.size() - 20);
+  const std::size_t repliesBytes = received.size() - errLine.size();
+  EXPECT_EQ(repliesBytes % reply.size(), 0u) << "cut inside a reply";
+  EXPECT_LT(repliesBytes / reply.size(), 10000u) << "every reply went out after the deadline";
+}
+
 }  // namespace
 }  // namespace echod

@@ -6,7 +6,10 @@
 #include <Poco/Stopwatch.h>
 #include <gtest/gtest.h>
 
+#include <Poco/Net/ServerSocket.h>
+
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace echod::test {
 
@@ -114,6 +117,23 @@ std::string roundTrip(std::uint16_t port, const std::string& line, Poco::Timespa
   TestClient client(port);
   client.send(line + "\n");
   return client.readLine(timeout);
+}
+
+std::uint16_t freeFixedPort() {
+  // Spread over 20000-31999 by process id, so parallel test processes start apart.
+  static unsigned next = 20000 + static_cast<unsigned>(::getpid()) % 6000 * 2;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(next);
+    next = next >= 31999 ? 20000 : next + 1;
+    try {
+      Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", port), 1);
+      return port;
+    } catch (const Poco::Exception&) {
+      // taken: the next one
+    }
+  }
+  ADD_FAILURE() << "no free loopback port in 20000-31999";
+  return 0;
 }
 
 }  // namespace echod::test

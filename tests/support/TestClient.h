@@ -55,4 +55,10 @@ class TestClient {
 /// One line over a fresh connection: the reply line, or what came before close/deadline.
 std::string roundTrip(std::uint16_t port, const std::string& line, Poco::Timespan timeout = kDeadline);
 
+/// A loopback port free now, for a program that must be told its port
+/// (HAProxy, an admin endpoint): taken below the kernel's ephemeral range
+/// (32768 and up), where no connect() and no port-0 listener of a parallel
+/// test can take it before the program binds it.
+std::uint16_t freeFixedPort();
+
 }  // namespace echod::test
