@@ -10,6 +10,24 @@ constexpr std::string_view kBenchOnly[] = {"client.connections", "client.size", 
                                            "client.messages",    "client.pipeline", "client.workload",
                                            "client.json"};
 
+/// "1.2.3.4:5" or "[2001:db8::1]:5".
+std::optional<ProxyAddress> parseProxySource(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= text.size() || text.size() - colon - 1 > 5) return std::nullopt;
+  const std::string portText = text.substr(colon + 1);
+  if (!std::all_of(portText.begin(), portText.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  const int port = std::stoi(portText);
+  if (port > 65535) return std::nullopt;
+  std::string ip = text.substr(0, colon);
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') {
+    ip = ip.substr(1, ip.size() - 2);
+    auto address = ProxyAddress::fromText(ip, static_cast<std::uint16_t>(port));
+    return address && address->family == ProxyAddress::Family::Inet6 ? address : std::nullopt;
+  }
+  auto address = ProxyAddress::fromText(ip, static_cast<std::uint16_t>(port));
+  return address && address->family == ProxyAddress::Family::Inet ? address : std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<SettingSpec>& ClientSettings::specs() {
@@ -30,6 +48,14 @@ const std::vector<SettingSpec>& ClientSettings::specs() {
        defaultSeconds(d.timeout)},
       {"client.tlsCa", "tls-ca", "ECHO_TLS_CA", "FILE",
        "--tls: trust the CA certificates in this PEM file (or directory); system: the system's", "system"},
+      {"client.proxyProtocol", "proxy-protocol", "", "v1|v2|off",
+       "send a PROXY protocol header first (to echod's PROXY port, through nothing else)", "off"},
+      {"client.proxySource", "proxy-source", "", "IP:PORT",
+       "--proxy-protocol: the client address the header names; default: the socket's own", "socket"},
+      {"client.whoCommand", "who-command", "", "TEXT", "the server's who command, for --who and --spread",
+       d.whoCommand},
+      {"client.spread", "spread", "", "N",
+       "open N fresh connections, ask each who answered, print how they spread over replicas", "0"},
       {"client.connections", "connections", "", "C", "--bench: connections, one thread each",
        defaultText(d.connections)},
       {"client.size", "size", "", "BYTES", "--bench: bytes per message, without the newline", defaultText(d.size)},
@@ -68,13 +94,31 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
       s.warnings.emplace_back("--tls-ca is a --tls option: ignored without --tls");
   }
 
+  s.proxyProtocol =
+      read.choice("client.proxyProtocol", s.proxyProtocol, {{"off", Proxy::Off}, {"v1", Proxy::V1}, {"v2", Proxy::V2}});
+  const std::string source = read.text("client.proxySource", "socket", 64);
+  if (source != "socket") {
+    s.proxySource = parseProxySource(source);
+    if (!s.proxySource) read.reject("client.proxySource", source, "IP:PORT, with an IPv6 address in brackets");
+    if (s.proxyProtocol == Proxy::Off) {
+      s.warnings.emplace_back("--proxy-source is a --proxy-protocol option: ignored without --proxy-protocol");
+    }
+  }
+  s.whoCommand = read.text("client.whoCommand", s.whoCommand, 256);
+  if (s.whoCommand.empty() || s.whoCommand.find_first_of("\r\n") != std::string::npos) {
+    read.reject("client.whoCommand", s.whoCommand, "one line, not empty");
+  }
+  const bool who = read.flag("client.who", false);
+  s.spread = static_cast<int>(read.integer("client.spread", 0, 0, 100000));
   const bool check = read.flag("client.check", false);
   const bool bench = read.flag("client.bench", false);
-  if (check && bench) read.reject("client.bench", "true", "--check and --bench exclude each other");
+  const int modes = int{check} + int{bench} + int{who} + int{s.spread > 0};
+  if (modes > 1) read.reject("client.bench", "true", "--check, --bench, --who and --spread exclude each other");
   if (!bench) {
     // Not silently ignored, and not read either: a bench option means nothing
     // to the other modes, so even a value --bench would refuse stops nothing.
     for (const auto key : kBenchOnly) {
+      if (key == "client.json" && s.spread > 0) continue;  // --spread prints JSON too
       if (config.hasProperty(std::string(key))) {
         const std::string option = "--" + std::string(key.substr(key.find('.') + 1));
         s.warnings.push_back(option + " is a --bench option: ignored without --bench");
@@ -83,6 +127,11 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   }
   if (check) {
     s.mode = ClientMode::Check;
+  } else if (who) {
+    s.mode = ClientMode::Who;
+  } else if (s.spread > 0) {
+    s.mode = ClientMode::Spread;
+    s.json = read.flag("client.json", false);
   } else if (bench) {
     s.mode = ClientMode::Bench;
     readBench(read, s);

@@ -4,16 +4,18 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "protocol/EchoSession.h"
+#include "protocol/ProxyHeader.h"
 #include "settings/SettingReader.h"
 
 namespace echod {
 
 /// What echo-client does this run.
-enum class ClientMode { Interactive, Scripted, Check, Bench };
+enum class ClientMode { Interactive, Scripted, Check, Bench, Who, Spread };
 
 /// Every setting of echo-client, with its default, read and checked once from
 /// POCO's layered configuration (defaults < environment < command line).
@@ -33,6 +35,15 @@ struct ClientSettings {
   bool tls = false;
   std::string tlsCa;         ///< PEM CA file (or directory) to trust; empty: the system's
   bool tlsInsecure = false;  ///< no certificate check
+
+  // --proxy-protocol: a PROXY header before anything else, in every mode
+  enum class Proxy : std::uint8_t { Off, V1, V2 };
+  Proxy proxyProtocol = Proxy::Off;
+  std::optional<ProxyAddress> proxySource;  ///< --proxy-source; unset: the socket's own address
+
+  // --who, --spread
+  std::string whoCommand = "who";
+  int spread = 0;  ///< --spread=N: fresh connections to ask
 
   // --bench
   int connections = 1;

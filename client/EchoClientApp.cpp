@@ -13,6 +13,7 @@
 #include "client/LoadGenerator.h"
 #include "client/ServerConnector.h"
 #include "client/TerminalClient.h"
+#include "client/WhoProbe.h"
 #include "settings/AppSupport.h"
 
 namespace echod {
@@ -38,7 +39,9 @@ void EchoClientApp::defineOptions(Poco::Util::OptionSet& options) {
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("bench", "", "load generator: --connections threads of round trips")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
-  options.addOption(Poco::Util::Option("json", "", "--bench: print the result as one JSON object")
+  options.addOption(Poco::Util::Option("who", "", "ask the server's who command once and print its JSON")
+                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(Poco::Util::Option("json", "", "--bench, --spread: print the result as one JSON object")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("tls", "", "connect with TLS (to port 4568 unless --port says otherwise)")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
@@ -92,6 +95,12 @@ int EchoClientApp::main(const std::vector<std::string>& args) {
     const bool ok = HealthProbe(settings, *connector).run(report);
     std::cout << report << std::endl;
     return ok ? EXIT_OK : 1;
+  }
+  if (settings.mode == ClientMode::Who) return WhoProbe(settings, *connector).who();
+  if (settings.mode == ClientMode::Spread) {
+    const auto spread = WhoProbe(settings, *connector).spread();
+    std::cout << (settings.json ? spread.json() : spread.text()) << std::flush;
+    return spread.answered == spread.connections ? EXIT_OK : 1;
   }
   if (settings.mode == ClientMode::Bench) {
     const BenchResult result = LoadGenerator(settings, *connector).run();

@@ -8,6 +8,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <random>
 
 #include "tls/TlsContext.h"
@@ -39,6 +41,30 @@ ServerConnector::ServerConnector(const ClientSettings& settings) : _settings(set
   }
 }
 
+void ServerConnector::sendProxyHeader(Poco::Net::StreamSocket& socket) const {
+  // The header names the client (--proxy-source, else this socket) and the server it reached.
+  const auto asProxyAddress = [](const Poco::Net::SocketAddress& a) {
+    return ProxyAddress::fromText(a.host().toString(), a.port());
+  };
+  auto source = _settings.proxySource ? _settings.proxySource : asProxyAddress(socket.address());
+  auto destination = asProxyAddress(socket.peerAddress());
+  // A header names one family: an IPv4 address beside an IPv6 one is written IPv4-mapped (::ffff:a.b.c.d).
+  const auto mapped = [](std::optional<ProxyAddress>& a) {
+    if (!a || a->family != ProxyAddress::Family::Inet) return;
+    std::array<std::uint8_t, 16> ip{};
+    ip[10] = ip[11] = 0xFF;
+    std::copy(a->ip.begin(), a->ip.begin() + 4, ip.begin() + 12);
+    a = ProxyAddress::inet6(ip, a->port);
+  };
+  if (source && destination && source->family != destination->family) {
+    mapped(source);
+    mapped(destination);
+  }
+  const std::string header = _settings.proxyProtocol == ClientSettings::Proxy::V1 ? encodeProxyV1(source, destination)
+                                                                                  : encodeProxyV2(source, destination);
+  sendAll(socket, header);
+}
+
 std::string ServerConnector::target() const {
   return _settings.host + ":" + std::to_string(_settings.port) + (tls() ? " (TLS)" : "");
 }
@@ -48,6 +74,7 @@ Poco::Net::StreamSocket ServerConnector::connect() const {
   Poco::Net::StreamSocket socket(address.family());
   socket.connect(address, _settings.timeout);
   socket.setNoDelay(true);
+  if (_settings.proxyProtocol != ClientSettings::Proxy::Off) sendProxyHeader(socket);
   if (!tls()) return socket;
   // The handshake waits at most the timeout for each step (POCO may wait
   // twice that in all): a server that accepts but never answers TLS cannot

@@ -21,7 +21,8 @@ class ServerConnector {
   /// Throws SettingsError when the --tls-ca file cannot be used.
   explicit ServerConnector(const ClientSettings& settings);
 
-  /// Connects (and completes the TLS handshake) within the timeout; throws
+  /// Connects (sends the PROXY header with --proxy-protocol, then completes
+  /// the TLS handshake with --tls) within the timeout; throws
   /// Poco::Exception with the reason: refused, timed out, unknown host, or a
   /// refused certificate with OpenSSL's word for why ("certificate has
   /// expired", "hostname mismatch").
@@ -32,6 +33,8 @@ class ServerConnector {
   std::string target() const;
 
  private:
+  void sendProxyHeader(Poco::Net::StreamSocket& socket) const;
+
   const ClientSettings& _settings;
   Poco::Net::Context::Ptr _context;  ///< null: plain TCP
 };

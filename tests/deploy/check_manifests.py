@@ -35,16 +35,30 @@ labels = spec["template"]["metadata"]["labels"]
 check("selector matches the pod labels", spec["selector"]["matchLabels"].items() <= labels.items())
 container = pod["containers"][0]
 ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-check("container ports: echo 4567, admin 9090", ports == {"echo": 4567, "admin": 9090})
-env = {e["name"]: e["value"] for e in container.get("env", [])}
+check("container ports: echo 4567, proxy 4570, admin 9090", ports == {"echo": 4567, "proxy": 4570, "admin": 9090})
+env = {e["name"]: e.get("value") for e in container.get("env", [])}
+env_from = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in container.get("env", [])}
 drain = float(env.get("ECHO_DRAIN_TIMEOUT", 5))
+delay = float(env.get("ECHO_SHUTDOWN_DELAY", 0))
 pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
 pre_stop_s = float(pre_stop[1]) if pre_stop[:1] == ["sleep"] else 0.0
-check(f"terminationGracePeriodSeconds {pod['terminationGracePeriodSeconds']} > preStop {pre_stop_s} + drain {drain}",
-      pod["terminationGracePeriodSeconds"] > pre_stop_s + drain)
-for probe in ("readinessProbe", "livenessProbe"):
-    get = container[probe]["httpGet"]
-    check(f"{probe} is GET /healthz on the admin port", get["path"] == "/healthz" and get["port"] in ("admin", 9090))
+check(f"terminationGracePeriodSeconds {pod['terminationGracePeriodSeconds']} > preStop {pre_stop_s} + shutdown delay "
+      f"{delay} + drain {drain} + 1",
+      pod["terminationGracePeriodSeconds"] > pre_stop_s + delay + drain + 1)
+check("a shutdown delay, so the pod leaves the rotation before the drain", delay > 0)
+check("enableServiceLinks: false (no ECHO_PORT=tcp://... from a Service named echo)",
+      pod.get("enableServiceLinks") is False)
+check("readinessProbe is GET /readyz on the admin port",
+      container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+      and container["readinessProbe"]["httpGet"]["port"] in ("admin", 9090))
+check("livenessProbe is GET /healthz on the admin port",
+      container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+      and container["livenessProbe"]["httpGet"]["port"] in ("admin", 9090))
+for name, field in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
+                    ("NODE_NAME", "spec.nodeName")):
+    check(f"{name} from the Downward API ({field})", env_from.get(name) == field)
+check("ECHO_WHO_COMMAND is who", env.get("ECHO_WHO_COMMAND") == "who")
+check("ECHO_PROXY_PORT is the declared proxy port 4570", env.get("ECHO_PROXY_PORT") == "4570")
 res = container["resources"]
 check("resources: cpu and memory requests and limits",
       all(k in res[s] for s in ("requests", "limits") for k in ("cpu", "memory")))
@@ -60,7 +74,8 @@ check("no ECHO_MAX_THREADS: the pool is sized from the pod's limits", "ECHO_MAX_
 # The server's variables, read from its settings table (service/server/ServerSettings.cpp),
 # plus the two known names that are not server settings (the file's and the client's).
 settings_source = (root.parents[1] / "service" / "server" / "ServerSettings.cpp").read_text()
-known = set(re.findall(r'"(ECHO_[A-Z_]+)"', settings_source)) | {"ECHO_CONFIG_FILE", "ECHO_TIMEOUT"}
+known = set(re.findall(r'"(ECHO_[A-Z_]+)"', settings_source)) | {"ECHO_CONFIG_FILE", "ECHO_TIMEOUT"} \
+    | {"POD_NAME", "POD_NAMESPACE", "NODE_NAME"}  # the Downward API's, read by `who`
 check(f"every env name is a setting the server knows ({len(known)} known)", len(known) > 10 and env_names <= known)
 for name in sorted(env_names - known):
     print(f"        unknown: {name}")
@@ -78,6 +93,8 @@ svc = docs["Service"]
 check("Service is v1 and selects the pods", svc["apiVersion"] == "v1" and svc["spec"]["selector"].items() <= labels.items())
 check("Service exposes 4567 to the echo port",
       any(p["port"] == 4567 and p["targetPort"] in ("echo", 4567) for p in svc["spec"]["ports"]))
+check("Service exposes 4570 to the proxy port",
+      any(p["port"] == 4570 and p["targetPort"] in ("proxy", 4570) for p in svc["spec"]["ports"]))
 
 pdb = docs["PodDisruptionBudget"]
 check("PodDisruptionBudget is policy/v1 and selects the pods",

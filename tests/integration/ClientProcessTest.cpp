@@ -2,6 +2,7 @@
 // piped input, --send, --check, raw framing, server-initiated FIN, --bench.
 #include <gtest/gtest.h>
 
+#include <Poco/Environment.h>
 #include <Poco/JSON/Parser.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -223,6 +224,67 @@ TEST(ClientProcess, BenchOptionsWithoutBenchAreWarnedAboutAndIgnored) {
   EXPECT_NE(client.err().find("echo-client: --duration is a --bench option: ignored without --bench\n"),
             std::string::npos)
       << client.err();
+}
+
+// ---- --who, --spread, --proxy-protocol ----
+
+ServerSettings whoProxySettings() {
+  ServerSettings s = testSettings();
+  s.session.whoCommand = "who";
+  s.proxyPort = 0;
+  return s;
+}
+
+Poco::JSON::Object::Ptr jsonOf(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+TEST(ClientProcess, WhoPrintsTheServersJsonAndExitsZero) {
+  InProcessServer server(whoProxySettings());
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--who"}));
+  ASSERT_EQ(client.waitForExit(), 0) << client.err();
+  const auto who = jsonOf(client.out());
+  EXPECT_EQ(who->getValue<std::string>("listener"), "plain");
+  EXPECT_EQ(who->getValue<std::string>("local"), "127.0.0.1:" + std::to_string(server.port()));
+}
+
+TEST(ClientProcess, WhoExitsOneWhenTheAnswerIsNotJson) {
+  InProcessServer server;  // no who command: the line is echoed
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--who"}));
+  EXPECT_EQ(client.waitForExit(), 1);
+  EXPECT_EQ(client.out(), "echo : who\n");
+  EXPECT_NE(client.err().find("not JSON"), std::string::npos) << client.err();
+}
+
+TEST(ClientProcess, ProxyProtocolV1AndV2NameTheClientTheServerSees) {
+  InProcessServer server(whoProxySettings());
+  const auto port = server.server().proxyAddress().port();
+  for (const std::string version : {"v1", "v2"}) {
+    ChildProcess client(ECHO_CLIENT_PATH, clientArgs(port, {"--who", "--proxy-protocol=" + version,
+                                                            "--proxy-source=[2001:db8::5]:4242"}));
+    ASSERT_EQ(client.waitForExit(), 0) << client.err();
+    const auto who = jsonOf(client.out());
+    EXPECT_EQ(who->getValue<std::string>("client"), "[2001:db8::5]:4242") << version;
+    EXPECT_EQ(who->getObject("proxy")->getValue<int>("version"), version == "v1" ? 1 : 2);
+  }
+  ChildProcess own(ECHO_CLIENT_PATH, clientArgs(port, {"--proxy-protocol=v2", "--send=through"}));
+  EXPECT_EQ(own.waitForExit(), 0) << own.err();
+  EXPECT_EQ(own.out(), "echo : through\nFIN\n");
+}
+
+TEST(ClientProcess, SpreadCountsTheReplicasThatAnswered) {
+  InProcessServer server(whoProxySettings());
+  ChildProcess json(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--spread=12", "--json"}));
+  ASSERT_EQ(json.waitForExit(), 0) << json.err();
+  const auto spread = jsonOf(json.out());
+  EXPECT_EQ(spread->getValue<int>("connections"), 12);
+  EXPECT_EQ(spread->getValue<int>("answered"), 12);
+  EXPECT_EQ(spread->getObject("replicas")->getValue<int>(Poco::Environment::nodeName()), 12);
+  ChildProcess table(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--spread=3"}));
+  ASSERT_EQ(table.waitForExit(), 0) << table.err();
+  EXPECT_EQ(table.out().rfind("3 connections, 3 answered, 1 replica\n", 0), 0u) << table.out();
+  EXPECT_NE(table.out().find(Poco::Environment::nodeName()), std::string::npos) << table.out();
 }
 
 }  // namespace
