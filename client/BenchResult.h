@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "client/LatencyHistogram.h"
@@ -18,6 +20,19 @@ struct BenchResult {
   std::string firstError;
   std::uint64_t handshakes = 0;  ///< TLS handshakes completed (connect workload: one per session); 0 without TLS
   bool handshakesTimed = false;  ///< the handshakes happened inside the timed run (the connect workload)
+
+  /// --reconnect: how connections were broken and opened again (a rolling
+  /// update, a replica stopped behind a load balancer). Not errors.
+  struct Disruption {
+    enum Reason { Fin, Err, Reset, Closed, Timeout, kReasons };
+    static constexpr std::array<const char*, kReasons> kReasonNames{"fin", "err", "reset", "closed", "timeout"};
+    std::array<std::uint64_t, kReasons> broken{};
+    std::uint64_t reconnects = 0;
+    std::uint64_t refused = 0;              ///< connects that failed (refused, timed out)
+    double longestWithoutConnectionMs = 0;  ///< a connection's longest time from broken to open again
+    void merge(const Disruption& other);
+  };
+  std::optional<Disruption> disruption;
 
   double messagesPerSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
   double handshakesPerSecond() const {

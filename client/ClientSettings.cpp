@@ -8,7 +8,7 @@ namespace {
 /// The settings that only mean something to --bench.
 constexpr std::string_view kBenchOnly[] = {"client.connections", "client.size",     "client.duration",
                                            "client.messages",    "client.pipeline", "client.workload",
-                                           "client.json"};
+                                           "client.json",        "client.reconnect"};
 
 /// "1.2.3.4:5" or "[2001:db8::1]:5".
 std::optional<ProxyAddress> parseProxySource(const std::string& text) {
@@ -155,6 +155,14 @@ void ClientSettings::readBench(const SettingReader& read, ClientSettings& s) {
   s.pipeline = static_cast<int>(read.integer("client.pipeline", s.pipeline, 1, 4096));
   s.connectStorm = read.choice("client.workload", s.connectStorm, {{"pingpong", false}, {"connect", true}});
   s.json = read.flag("client.json", s.json);
+  s.reconnect = read.flag("client.reconnect", false);
+  if (s.reconnect && s.connectStorm) {
+    read.reject("client.reconnect", "true", "the pingpong workload (the connect workload reconnects anyway)");
+  }
+  if (s.reconnect && s.duration.totalMicroseconds() == 0) {
+    read.reject("client.reconnect", "true",
+                "a --duration: connections come and go, so a count per connection means nothing");
+  }
   if (s.framing == Framing::Raw) {
     // Raw framing has no delimiter: a message is one read, so one in flight, and at most one read long.
     if (s.pipeline != 1) read.reject("client.pipeline", std::to_string(s.pipeline), "1 with --framing=raw");

@@ -53,6 +53,7 @@ struct ClientSettings {
   int pipeline = 1;
   bool json = false;
   bool connectStorm = false;  ///< --workload=connect: connect, one round trip, close
+  bool reconnect = false;     ///< --reconnect: a connection that ends is opened again; breaks are counted
 
   static const std::vector<SettingSpec>& specs();
   /// Reads and validates; throws SettingsError naming the first bad setting.

@@ -39,6 +39,9 @@ void EchoClientApp::defineOptions(Poco::Util::OptionSet& options) {
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("bench", "", "load generator: --connections threads of round trips")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(
+      Poco::Util::Option("reconnect", "", "--bench: open a connection that ends again; count how they broke")
+          .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("who", "", "ask the server's who command once and print its JSON")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("json", "", "--bench, --spread: print the result as one JSON object")

@@ -2,13 +2,17 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Format.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Thread.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include "client/ServerConnector.h"
@@ -64,6 +68,8 @@ class Payload {
 struct LoadGenerator::Worker {
   int id = 0;
   std::uint64_t messages = 0;
+  std::uint64_t sent = 0;  ///< messages sent on finished connections (--messages)
+  BenchResult::Disruption disruption;
   std::uint64_t errors = 0;
   std::string error;
   LatencyHistogram latency;
@@ -122,11 +128,42 @@ void LoadGenerator::pingPong(Worker& worker) {
     socket->setReceiveTimeout(_settings.timeout);
     _connected.fetch_add(1, std::memory_order_relaxed);
   } catch (const Poco::Exception& e) {
-    worker.fail("connect: " + e.displayText());
+    if (!_settings.reconnect) worker.fail("connect: " + e.displayText());
+    ++worker.disruption.refused;
   }
   waitForStart();
-  if (!socket) return;
+  if (!_settings.reconnect) {
+    if (!socket) return;
+    const auto broken = session(worker, *socket);
+    if (broken && broken->reason != Broken::kWrongReply) worker.fail(broken->what);
+    return;
+  }
+  // --reconnect: a connection that ends is opened again until the time is up;
+  // only a wrong reply is an error.
+  auto brokenAt = Clock::now();
+  for (;;) {
+    if (socket) {
+      const auto broken = session(worker, *socket);
+      socket.reset();
+      if (!broken || broken->reason == Broken::kWrongReply) return;
+      ++worker.disruption.broken[broken->reason];
+      brokenAt = Clock::now();
+    }
+    if (timeIsUp(0)) return;
+    try {
+      socket = std::make_unique<Poco::Net::StreamSocket>(_connector.connect());
+      socket->setReceiveTimeout(_settings.timeout);
+      ++worker.disruption.reconnects;
+      worker.disruption.longestWithoutConnectionMs =
+          std::max(worker.disruption.longestWithoutConnectionMs, static_cast<double>(nanosSince(brokenAt)) / 1e6);
+    } catch (const Poco::Exception&) {
+      ++worker.disruption.refused;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // no busy loop against a closed port
+    }
+  }
+}
 
+std::optional<LoadGenerator::Broken> LoadGenerator::session(Worker& worker, Poco::Net::StreamSocket& socket) {
   const bool raw = _settings.framing == Framing::Raw;  // then the pipeline is 1 (ClientSettings)
   const std::size_t size = static_cast<std::size_t>(_settings.size);
   const auto pipeline = static_cast<std::uint64_t>(_settings.pipeline);
@@ -138,12 +175,13 @@ void LoadGenerator::pingPong(Worker& worker) {
   out.reserve(pipeline * (size + 1) + 8);
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
+  std::uint64_t sentBefore = worker.sent;  // --messages counts a connection's messages
   bool sending = true;
   try {
     const auto fill = [&](std::uint64_t count) {
       const auto now = Clock::now();
       for (std::uint64_t i = 0; i < count && sending; ++i) {
-        if (timeIsUp(sent)) {
+        if (timeIsUp(sentBefore + sent)) {
           sending = false;
           break;
         }
@@ -154,14 +192,15 @@ void LoadGenerator::pingPong(Worker& worker) {
         sentAt[sent % pipeline] = now;
         ++sent;
       }
-      if (!out.empty()) sendAll(*socket, out);
+      if (!out.empty()) sendAll(socket, out);
       out.clear();
     };
     fill(pipeline);
     bool wrong = false;
     while (received < sent && !wrong) {
       std::uint64_t done = 0;
-      const bool open = readReplies(*socket, reader, buffer, [&](const Reply& reply) {
+      const bool open = readReplies(socket, reader, buffer, [&](const Reply& reply) {
+        if (reply.kind == Reply::Kind::Fin || reply.kind == Reply::Kind::Error) return false;  // the end, below
         if (reply.kind != Reply::Kind::Echo || !payload.matches(received, reply.text)) {
           worker.fail(Poco::format("reply %Lu is wrong: '%s'", received, std::string(reply.bytes.substr(0, 80))));
           wrong = true;
@@ -172,19 +211,30 @@ void LoadGenerator::pingPong(Worker& worker) {
         ++done;
         return true;
       });
-      if (wrong) return;
-      if (!open || reader.end() != ReplyReader::End::Open) {
-        worker.fail(Poco::format("server closed after %Lu of %Lu replies", received, sent));
-        return;
-      }
       worker.messages += done;
       _progress.fetch_add(done, std::memory_order_relaxed);
+      if (wrong) return Broken{Broken::kWrongReply, ""};
+      if (!open || reader.end() != ReplyReader::End::Open) {
+        const auto end = reader.end();
+        const int reason = end == ReplyReader::End::Fin     ? BenchResult::Disruption::Fin
+                           : end == ReplyReader::End::Error ? BenchResult::Disruption::Err
+                                                            : BenchResult::Disruption::Closed;
+        std::string what = Poco::format("server closed after %Lu of %Lu replies", received, sent);
+        if (end == ReplyReader::End::Error) what += " (ERR " + reader.errorReason() + ")";
+        return Broken{reason, what};
+      }
       fill(done);
     }
-    leave(*socket, reader, _settings.framing, buffer);  // as the protocol says, and the server agrees
+    worker.sent = sentBefore + sent;
+    leave(socket, reader, _settings.framing, buffer);  // as the protocol says, and the server agrees
+  } catch (const Poco::TimeoutException& e) {
+    return Broken{BenchResult::Disruption::Timeout, Poco::format("after %Lu replies: %s", received, e.displayText())};
+  } catch (const Poco::Net::ConnectionResetException& e) {
+    return Broken{BenchResult::Disruption::Reset, Poco::format("after %Lu replies: %s", received, e.displayText())};
   } catch (const Poco::Exception& e) {
-    worker.fail(Poco::format("after %Lu replies: %s", received, e.displayText()));
+    return Broken{BenchResult::Disruption::Closed, Poco::format("after %Lu replies: %s", received, e.displayText())};
   }
+  return std::nullopt;
 }
 
 void LoadGenerator::connectStorm(Worker& worker) {
@@ -280,6 +330,10 @@ BenchResult LoadGenerator::run() {
     result.messages += worker->messages;
     result.errors += worker->errors;
     result.latency.merge(worker->latency);
+    if (_settings.reconnect) {
+      if (!result.disruption) result.disruption.emplace();
+      result.disruption->merge(worker->disruption);
+    }
     if (result.firstError.empty()) result.firstError = worker->error;
   }
   result.payloadBytes = result.messages * static_cast<std::uint64_t>(_settings.size);

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "client/BenchResult.h"
@@ -26,7 +27,15 @@ class LoadGenerator {
 
  private:
   struct Worker;
+  /// How a ping-pong connection ended early: a BenchResult::Disruption reason, or a wrong reply.
+  struct Broken {
+    static constexpr int kWrongReply = -1;
+    int reason;
+    std::string what;
+  };
   void pingPong(Worker& worker);
+  /// One connection's closed loop until the time is up (then `exit` and FIN): nothing; or how it broke.
+  std::optional<Broken> session(Worker& worker, Poco::Net::StreamSocket& socket);
   void connectStorm(Worker& worker);
   void waitForStart();
   bool timeIsUp(std::uint64_t sent) const;

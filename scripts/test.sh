@@ -154,7 +154,8 @@ for part in $parts; do
       if BENCH_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} BENCH_ROUNDS=1 bench/run.sh &&
         SWITCHES_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} bench/switches.sh &&
         C10K_SECONDS=${ECHOD_C10K_SECONDS:-3} bench/c10k.sh &&
-        TLS_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} TLS_ROUNDS=1 bench/tls.sh; then
+        TLS_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} TLS_ROUNDS=1 bench/tls.sh &&
+        PROXY_SECONDS=${ECHOD_BENCH_SECONDS:-0.5} PROXY_ROUNDS=1 bench/proxy.sh; then
         summary+=("bench smoke: passed")
       else
         failed+=("bench smoke")

@@ -31,11 +31,13 @@ else
 fi
 project="echodtest$$"
 export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0" ECHO_TLS_PUBLISH="127.0.0.1:0" ECHO_ADMIN_PUBLISH="127.0.0.1:0" \
-  ECHO_PROMETHEUS_PUBLISH="127.0.0.1:0"
+  ECHO_PROMETHEUS_PUBLISH="127.0.0.1:0" ECHO_LB_PUBLISH="127.0.0.1:0"
+ECHOD_REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+export ECHOD_REVISION
 dc() { "${compose[@]}" -p "$project" "$@"; }
 cleanup() {
   exec 3<&- 3>&- 2>/dev/null || true
-  dc --profile load --profile monitoring down --volumes --remove-orphans >/dev/null 2>&1 || true
+  dc --profile load --profile monitoring --profile lb down --volumes --remove-orphans >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -49,6 +51,12 @@ fi
 pass "image build ($(($(date +%s) - start)) s; unit tests ran inside the build stage)"
 size=$(docker image inspect -f '{{.Size}}' echod:latest)
 pass "runtime image echod:latest is $((size / 1000000)) MB"
+label() { docker image inspect -f "{{index .Config.Labels \"org.opencontainers.image.$1\"}}" echod:latest; }
+expect_eq "OCI label title" echod "$(label title)"
+expect_eq "OCI label revision is this commit" "$ECHOD_REVISION" "$(label revision)"
+for key in description source version licenses; do
+  if [ -n "$(label $key)" ]; then pass "OCI label $key: $(label $key | cut -c1-60)"; else fail "no OCI label $key"; fi
+done
 
 echo "--- server up, waiting for healthy"
 dc up -d server >/dev/null 2>&1 || { fail "compose up"; exit 1; }
@@ -137,7 +145,12 @@ IFS= read -r -t 5 line <&3
 expect_eq "open connection got FIN at stop" "FIN" "$line"
 exit_code=$(docker inspect -f '{{.State.ExitCode}}' "$server_id")
 expect_eq "server exit status after docker stop" 0 "$exit_code"
-if [ "$took" -lt 10000 ]; then pass "stopped in $took ms (grace period 10 s)"; else fail "stop took $took ms"; fi
+# The shutdown delay (3 s: /readyz says 503, still serving) comes first, then the drain.
+if [ "$took" -ge 2900 ] && [ "$took" -lt 15000 ]; then
+  pass "stopped in $took ms (shutdown delay 3 s, grace period 15 s)"
+else
+  fail "stop took $took ms (expected the 3 s shutdown delay, then the drain, under 15 s)"
+fi
 docker logs "$server_id" 2>&1 | tail -n 4 | sed 's/^/  log: /'
 
 echo "--- scale-out: three replicas behind the service name"
@@ -195,6 +208,49 @@ if dc --profile monitoring build prometheus >/tmp/echod-prometheus-build.log 2>&
 else
   tail -n 20 /tmp/echod-prometheus-build.log
   fail "monitoring profile did not start"
+fi
+
+echo "--- lb profile: HAProxy (Debian's package) in front of the three replicas, PROXY v2, /readyz"
+client_run() { timeout 120 "${compose[@]}" -p "$project" run --rm -T --no-deps "$@" 2>/dev/null; }
+if dc --profile lb build lb >/tmp/echod-lb-build.log 2>&1 && dc --profile lb up -d --no-deps lb >/dev/null 2>&1; then
+  pass "lb up on 127.0.0.1:$(dc port lb 4570 | sed 's/.*://')"
+  # HAProxy finds the replicas through Docker's DNS and health-checks each
+  # (rise 2 at 500 ms): wait until all three answer, bounded.
+  spread=""
+  for _ in $(seq 1 30); do
+    spread=$(client_run client --host=lb --port=4570 --spread=60 --json)
+    [ "$(echo "$spread" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["replicas"]))' 2>/dev/null)" = 3 ] && break
+    sleep 1
+  done
+  echo "  $spread"
+  expect_eq "--spread=60 through the load balancer: 60 answered" 60 \
+    "$(echo "$spread" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["answered"])' 2>/dev/null)"
+  expect_eq "all three replicas answered, each at least 10 times" "3 True" \
+    "$(echo "$spread" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["replicas"]; print(len(r), all(v >= 10 for v in r.values()))' 2>/dev/null)"
+  # --who from the client container: client is its own address, peer the load balancer's, the header v2.
+  who=$(client_run --entrypoint sh client -c 'hostname -i; echo-client --host=lb --port=4570 --who')
+  client_ip=$(echo "$who" | head -n 1 | awk '{print $1}')
+  lb_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$(dc ps -q lb)" | awk '{print $1}')
+  verdict=$(echo "$who" | tail -n 1 | /usr/bin/python3 -c '
+import json, sys
+w = json.load(sys.stdin)
+print(w["client"].rsplit(":", 1)[0], w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"])' 2>/dev/null)
+  expect_eq "--who through the load balancer: client, peer, PROXY version, listener" "$client_ip $lb_ip 2 proxy" "$verdict"
+  # A replica stopped under load: it leaves the rotation (/readyz 503) before it drains.
+  client_run client --host=lb --port=4570 --bench --reconnect --connections=20 --duration=10 --json >/tmp/echod-lb-bench.json &
+  bench_pid=$!
+  sleep 3  # the load is running: a replica is stopped in its middle, not to order anything
+  docker stop -t 15 "$(dc ps -q server | head -n 1)" >/dev/null 2>&1
+  wait $bench_pid
+  bench=$(cat /tmp/echod-lb-bench.json)
+  echo "  $bench"
+  field() { echo "$bench" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)" 2>/dev/null; }
+  expect_eq "a replica stopped under load: zero refused connects" 0 "$(field '["refused"]')"
+  expect_eq "a replica stopped under load: zero wrong replies" 0 "$(field '["errors"]')"
+  if [ "$(field '["messages"]')" -gt 0 ] 2>/dev/null; then pass "load ran: $(field '["messages"]') messages"; else fail "no load ran"; fi
+else
+  tail -n 20 /tmp/echod-lb-build.log
+  fail "lb profile did not start"
 fi
 
 echo

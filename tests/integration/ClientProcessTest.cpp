@@ -4,13 +4,16 @@
 
 #include <Poco/Environment.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Stopwatch.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <future>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "ChildProcess.h"
 #include "InProcessServer.h"
@@ -285,6 +288,35 @@ TEST(ClientProcess, SpreadCountsTheReplicasThatAnswered) {
   ASSERT_EQ(table.waitForExit(), 0) << table.err();
   EXPECT_EQ(table.out().rfind("3 connections, 3 answered, 1 replica\n", 0), 0u) << table.out();
   EXPECT_NE(table.out().find(Poco::Environment::nodeName()), std::string::npos) << table.out();
+}
+
+TEST(ClientProcess, BenchReconnectCountsHowConnectionsBrokeAndIsNoError) {
+  ServerSettings settings = testSettings();
+  auto server = std::make_unique<InProcessServer>(settings);
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server->port(), {"--bench", "--reconnect", "--connections=4",
+                                                                    "--duration=3", "--json"}));
+  // All four at work, then the server drains under them and stops listening.
+  Poco::Stopwatch waited;
+  waited.start();
+  const auto atWork = [&] {
+    return server->server().registry().counts().running == 4 && server->server().metrics().messages.load() >= 100;
+  };
+  while (!atWork() && waited.elapsedSeconds() < 10) std::this_thread::yield();
+  ASSERT_TRUE(atWork());
+  EXPECT_TRUE(server->server().shutdown());
+  ASSERT_EQ(client.waitForExit(15s), 0) << client.out() << client.err();
+  const auto result = jsonOf(client.out());
+  EXPECT_EQ(result->getValue<int>("errors"), 0) << client.out();
+  EXPECT_GT(result->getValue<int>("messages"), 0);
+  EXPECT_EQ(result->getObject("broken")->getValue<int>("fin"), 4) << client.out();
+  EXPECT_GE(result->getValue<int>("refused"), 1) << "nothing listens after the drain: " << client.out();
+  EXPECT_GT(result->getValue<double>("longest_without_connection_ms"), 0.0);
+}
+
+TEST(ClientProcess, ReconnectNeedsADuration) {
+  ChildProcess client(ECHO_CLIENT_PATH, {"--bench", "--reconnect", "--messages=10"});
+  EXPECT_EQ(client.waitForExit(), 64);
+  EXPECT_NE(client.err().find("--duration"), std::string::npos) << client.err();
 }
 
 }  // namespace
