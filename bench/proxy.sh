@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PROXY listener beside the plain one on one echod: `echo-server
 # --port=0 --admin-port=0 --proxy-port=0`, nothing else tuned. For each
-# round, interleaved:
+# round, interleaved (which goes first alternates):
 #   ping-pong at 100 connections, plain then through the PROXY port with a
 #   v2 header (msg/s, p99): the header is read once per connection, so the
 #   echo path must not differ (target: within 3 %);
@@ -57,10 +57,18 @@ median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[
 declare -a pp_plain pp_proxy p99_plain p99_proxy storm_plain storm_proxy cpu_plain cpu_proxy
 errors=0
 for round in $(seq 1 "$rounds"); do
-  a=$(run "$plain" --connections=100)
-  b=$(run "$proxy" --connections=100 --proxy-protocol=v2)
-  c=$(run "$plain" --connections=4 --workload=connect)
-  d=$(run "$proxy" --connections=4 --workload=connect --proxy-protocol=v2)
+  # Which goes first alternates by round: neither inherits the other's closing connections every time.
+  if [ $((round % 2)) -eq 1 ]; then
+    a=$(run "$plain" --connections=100)
+    b=$(run "$proxy" --connections=100 --proxy-protocol=v2)
+    c=$(run "$plain" --connections=4 --workload=connect)
+    d=$(run "$proxy" --connections=4 --workload=connect --proxy-protocol=v2)
+  else
+    b=$(run "$proxy" --connections=100 --proxy-protocol=v2)
+    a=$(run "$plain" --connections=100)
+    d=$(run "$proxy" --connections=4 --workload=connect --proxy-protocol=v2)
+    c=$(run "$plain" --connections=4 --workload=connect)
+  fi
   for r in "$a" "$b" "$c" "$d"; do errors=$((errors + $(echo "$r" | field errors))); done
   pp_plain+=("$(echo "$a" | field messages_per_second)"); p99_plain+=("$(echo "$a" | grep -o '"p99":[0-9.]*' | cut -d: -f2)")
   pp_proxy+=("$(echo "$b" | field messages_per_second)"); p99_proxy+=("$(echo "$b" | grep -o '"p99":[0-9.]*' | cut -d: -f2)")

@@ -62,7 +62,15 @@ void ServerConnector::sendProxyHeader(Poco::Net::StreamSocket& socket) const {
   }
   const std::string header = _settings.proxyProtocol == ClientSettings::Proxy::V1 ? encodeProxyV1(source, destination)
                                                                                   : encodeProxyV2(source, destination);
-  sendAll(socket, header);
+  // MSG_MORE: the header leaves with the first bytes sent after it, in one
+  // segment, as a proxy that already holds the client's first bytes sends
+  // them (or after the kernel's 200 ms when nothing follows).
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    const int sent = socket.sendBytes(rest.data(), static_cast<int>(rest.size()), MSG_NOSIGNAL | MSG_MORE);
+    if (sent <= 0) throw Poco::TimeoutException("the server stopped reading");
+    rest.remove_prefix(static_cast<std::size_t>(sent));
+  }
 }
 
 std::string ServerConnector::target() const {

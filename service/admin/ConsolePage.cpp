@@ -173,7 +173,7 @@ async function refresh() {
     const body = $("connections");
     body.replaceChildren(...s.connections.map(c => {
       const row = document.createElement("tr");
-      [c.peer, c.listener, ago(c.ageMs), c.messages, c.bytesIn + " / " + c.bytesOut, c.state].forEach(v => cell(row, String(v)));
+      [c.proxy ? c.peer + " via " + c.proxy : c.peer, c.listener, ago(c.ageMs), c.messages, c.bytesIn + " / " + c.bytesOut, c.state].forEach(v => cell(row, String(v)));
       return row;
     }));
     text("open-count", t.open + s.open + (s.masked ? t.masked : "") + (s.draining ? t.draining : ""));

@@ -79,8 +79,9 @@ class ConnectionRegistry {
   /// client (claimClient()).
   Admission admit(const Poco::Net::StreamSocket& socket, Listener listener);
 
-  /// PROXY listener, after the header: `host` (and "ip:port" `client`, when
-  /// the header named one) is this connection's client from now on. False
+  /// PROXY listener, after the header: `host` (given with a per-address
+  /// limit) and "ip:port" `client` (when the header named one and it is shown)
+  /// are this connection's client from now on. False
   /// when that host already holds the per-address limit: answer `ERR too many
   /// connections` and end.
   bool claimClient(Slot& slot, std::string host, std::string client);
@@ -130,6 +131,8 @@ class ConnectionRegistry {
   std::vector<View> snapshot(std::size_t limit, std::size_t& total) const;
 
   bool draining() const noexcept { return _draining.load(std::memory_order_acquire); }
+  /// Whether connections are counted per client address (echo.maxConnectionsPerAddress).
+  bool perAddressLimited() const noexcept { return _perAddressLimit > 0; }
   bool aborting() const noexcept { return _aborting.load(std::memory_order_acquire); }
   std::size_t size() const;
   struct Counts {

@@ -151,10 +151,15 @@ bool EchoConnection::proxyHeader(std::string& peer, std::string& first) {
   // otherwise (LOCAL, UNKNOWN, an unspecified or Unix family) the socket's own peer.
   const auto& source = read.header.source;
   const bool named = source && source->family != ProxyAddress::Family::Unix;
-  const std::string proxy = peerName(_socket);
-  std::string host = named ? source->ipText() : peerOf(_socket).host().toString();
-  std::string client = named ? source->text() : std::string();
-  if (named) peer = client + " via " + proxy;
+  // Names are formatted only where they are used: the per-address limit
+  // (the host), the logs and the console (`peer` is empty when neither is on).
+  std::string host;
+  if (_registry.perAddressLimited()) host = named ? source->ipText() : peerOf(_socket).host().toString();
+  std::string client;
+  if (named && !peer.empty()) {
+    client = source->text();
+    peer = client + " via " + peer;
+  }
   if (!_registry.claimClient(*_slot, std::move(host), std::move(client))) {
     announce(peer);
     _closeReason = "refused: too many connections from this client";

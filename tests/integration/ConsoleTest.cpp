@@ -130,6 +130,23 @@ TEST(Console, TheLiveViewListsConnectionsAndEvents) {
   EXPECT_NE(state.find("\"peer\":\"127.0.0.1:"), std::string::npos) << state;
 }
 
+TEST(Console, AProxiedConnectionShowsItsClientAndTheProxyItCameThrough) {
+  ServerSettings settings = testSettings();
+  settings.proxyPort = 0;
+  ConsoleServer server(settings);
+  test::TestClient client(server.echo.server().proxyAddress().port());
+  client.send("PROXY TCP4 203.0.113.7 192.0.2.1 5555 4570\r\nvia\n");
+  EXPECT_EQ(client.readLine(), "echo : via\n");
+  int status = 0;
+  const std::string state = get(server.port(), "/console/state", status);
+  EXPECT_EQ(status, 200);
+  const std::string expected =
+      "\"peer\":\"203.0.113.7:5555\",\"proxy\":\"" + client.socket().address().toString() + "\",\"listener\":\"proxy\"";
+  EXPECT_NE(state.find(expected), std::string::npos) << state;
+  EXPECT_NE(state.find("\"peer\":\"203.0.113.7:5555 via "), std::string::npos)
+      << "the opened event names both: " << state;
+}
+
 TEST(Console, ABrowserElsewhereSeesMaskedAddresses) {
   ConsoleServer server;
   test::TestClient client(server.echo.port());
