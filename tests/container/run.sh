@@ -237,17 +237,30 @@ w = json.load(sys.stdin)
 print(w["client"].rsplit(":", 1)[0], w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"])' 2>/dev/null)
   expect_eq "--who through the load balancer: client, peer, PROXY version, listener" "$client_ip $lb_ip 2 proxy" "$verdict"
   # A replica stopped under load: it leaves the rotation (/readyz 503) before it drains.
-  client_run client --host=lb --port=4570 --bench --reconnect --connections=20 --duration=10 --json >/tmp/echod-lb-bench.json &
+  client_run client --host=lb --port=4570 --bench --reconnect --connections=20 --duration=12 --json >/tmp/echod-lb-bench.json &
   bench_pid=$!
-  sleep 3  # the load is running: a replica is stopped in its middle, not to order anything
-  docker stop -t 15 "$(dc ps -q server | head -n 1)" >/dev/null 2>&1
+  # Once the load container runs (bounded), a replica is stopped in the middle of the load.
+  for _ in $(seq 1 60); do
+    docker ps --format '{{.Names}}' | grep -q "${project}.client.run" && break
+    sleep 0.5
+  done
+  sleep 2
+  victim=$(dc ps -q server | head -n 1)
+  docker stop -t 15 "$victim" >/dev/null 2>&1
   wait $bench_pid
+  expect_eq "the stopped replica exited 0 after its delay and drain" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$victim")"
   bench=$(cat /tmp/echod-lb-bench.json)
   echo "  $bench"
   field() { echo "$bench" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)" 2>/dev/null; }
   expect_eq "a replica stopped under load: zero refused connects" 0 "$(field '["refused"]')"
   expect_eq "a replica stopped under load: zero wrong replies" 0 "$(field '["errors"]')"
   if [ "$(field '["messages"]')" -gt 0 ] 2>/dev/null; then pass "load ran: $(field '["messages"]') messages"; else fail "no load ran"; fi
+  # The stopped replica's connections ended with FIN (its drain), never ERR or a reset, and were reopened.
+  fins=$(field '["broken"]["fin"]')
+  if [ "${fins:-0}" -ge 1 ] 2>/dev/null; then pass "$fins connections ended with FIN and were reopened"; else fail "no connection was broken: the stop missed the load"; fi
+  expect_eq "no connection ended with ERR, a reset, a close without FIN or a timeout" "0 0 0 0" \
+    "$(field '["broken"]["err"]') $(field '["broken"]["reset"]') $(field '["broken"]["closed"]') $(field '["broken"]["timeout"]')"
+  expect_eq "every broken connection was reopened" "$fins" "$(field '["reconnects"]')"
 else
   tail -n 20 /tmp/echod-lb-build.log
   fail "lb profile did not start"
