@@ -239,13 +239,18 @@ print(w["client"].rsplit(":", 1)[0], w["peer"].rsplit(":", 1)[0], w["proxy"]["ve
   # A replica stopped under load: it leaves the rotation (/readyz 503) before it drains.
   client_run client --host=lb --port=4570 --bench --reconnect --connections=20 --duration=12 --json >/tmp/echod-lb-bench.json &
   bench_pid=$!
-  # Once the load container runs (bounded), a replica is stopped in the middle of the load.
+  # The victim: the first replica that holds connections of this load (its
+  # PROXY listener's open connections in its /metrics), found within 30 s.
+  victim=""
   for _ in $(seq 1 60); do
-    docker ps --format '{{.Names}}' | grep -q "${project}.client.run" && break
+    for id in $(dc ps -q server); do
+      admin=$(docker port "$id" 9090 | head -n 1 | sed 's/.*://')
+      open=$(metric "$admin" 'echod_listener_connections_open{listener="proxy"}')
+      if [ "${open:-0}" -ge 1 ] 2>/dev/null; then victim=$id; break 2; fi
+    done
     sleep 0.5
   done
-  sleep 2
-  victim=$(dc ps -q server | head -n 1)
+  if [ -n "$victim" ]; then pass "the load reached replica ${victim:0:12}: stopping it"; else fail "the load reached no replica"; fi
   docker stop -t 15 "$victim" >/dev/null 2>&1
   wait $bench_pid
   expect_eq "the stopped replica exited 0 after its delay and drain" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$victim")"
