@@ -36,7 +36,7 @@ std::string BenchResult::text() const {
   return text;
 }
 
-void BenchResult::Disruption::merge(const Disruption& other) {
+void BenchDisruption::merge(const BenchDisruption& other) {
   for (std::size_t i = 0; i < broken.size(); ++i) broken[i] += other.broken[i];
   reconnects += other.reconnects;
   refused += other.refused;

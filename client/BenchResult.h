@@ -9,6 +9,18 @@
 
 namespace echod {
 
+/// --reconnect: how connections were broken and opened again (a rolling
+/// update, a replica stopped behind a load balancer). Not errors.
+struct BenchDisruption {
+  enum Reason { Fin, Err, Reset, Closed, Timeout, kReasons };
+  static constexpr std::array<const char*, kReasons> kReasonNames{"fin", "err", "reset", "closed", "timeout"};
+  std::array<std::uint64_t, kReasons> broken{};
+  std::uint64_t reconnects = 0;
+  std::uint64_t refused = 0;              ///< connects that failed (refused, timed out)
+  double longestWithoutConnectionMs = 0;  ///< a connection's longest time from broken to open again
+  void merge(const BenchDisruption& other);
+};
+
 /// What one load run measured: `echo-client --bench` and bench/'s event-load both print it.
 struct BenchResult {
   int connections = 0;             ///< asked for
@@ -21,17 +33,8 @@ struct BenchResult {
   std::uint64_t handshakes = 0;  ///< TLS handshakes completed (connect workload: one per session); 0 without TLS
   bool handshakesTimed = false;  ///< the handshakes happened inside the timed run (the connect workload)
 
-  /// --reconnect: how connections were broken and opened again (a rolling
-  /// update, a replica stopped behind a load balancer). Not errors.
-  struct Disruption {
-    enum Reason { Fin, Err, Reset, Closed, Timeout, kReasons };
-    static constexpr std::array<const char*, kReasons> kReasonNames{"fin", "err", "reset", "closed", "timeout"};
-    std::array<std::uint64_t, kReasons> broken{};
-    std::uint64_t reconnects = 0;
-    std::uint64_t refused = 0;              ///< connects that failed (refused, timed out)
-    double longestWithoutConnectionMs = 0;  ///< a connection's longest time from broken to open again
-    void merge(const Disruption& other);
-  };
+  /// --reconnect: how connections broke and were opened again (BenchDisruption).
+  using Disruption = BenchDisruption;
   std::optional<Disruption> disruption;
 
   double messagesPerSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }

@@ -8,6 +8,7 @@
 #include <Poco/Stopwatch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -136,7 +137,7 @@ std::string WhoProbe::Spread::text() const {
     char line[64];
     std::snprintf(line, sizeof line, "%11d  %5.1f%%  ", count, share);
     out << name << std::string(width - name.size() + 2, ' ') << line
-        << std::string(static_cast<std::size_t>(share / 2.5 + 0.5), '#') << '\n';
+        << std::string(static_cast<std::size_t>(std::lround(share / 2.5)), '#') << '\n';
   }
   if (answered < connections) out << connections - answered << " unanswered; the last: " << lastError << '\n';
   return out.str();

@@ -47,16 +47,16 @@ struct ServerSettings {
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
   // The PROXY protocol listener (docs/configuration.md "Behind a load balancer").
   static constexpr int kProxyOff = -1;
-  int proxyPort = kProxyOff;                ///< kProxyOff: no PROXY listener; 0 picks a free port
   Poco::Timespan proxyHeaderTimeout{5, 0};  ///< from a worker taking the connection to a complete header
   std::string proxyFrom = "any";            ///< who may send a header: any, or CIDRs (ProxySources)
+  int proxyPort = kProxyOff;                ///< kProxyOff: no PROXY listener; 0 picks a free port
   bool proxyEnabled() const { return proxyPort != kProxyOff; }
+  // The web console on the admin port (docs/configuration.md "Web console").
+  int consoleSessions = 8;  ///< console sessions at once; each holds a worker and an admin thread
+  bool console = true;
+  bool consoleShowAddresses = false;  ///< full client addresses also to browsers not on loopback
   // Who answered (docs/protocol.md "Who answered"); the who command is session.whoCommand.
   std::string banner;  ///< sent first on every connection; empty: off
-  // The web console on the admin port (docs/configuration.md "Web console").
-  bool console = true;
-  int consoleSessions = 8;            ///< console sessions at once; each holds a worker and an admin thread
-  bool consoleShowAddresses = false;  ///< full client addresses also to browsers not on loopback
 
   /// The table behind the options, the environment variables and --help.
   static const std::vector<SettingSpec>& specs();
