@@ -25,6 +25,7 @@ namespace echod {
 namespace {
 
 using test::ChildProcess;
+using test::eventually;
 using test::InProcessServer;
 using test::TestClient;
 using Version = ServerMetrics::ProxyVersion;
@@ -43,18 +44,6 @@ std::uint64_t headers(InProcessServer& server, Version version, Result result) {
       .metrics()
       .proxyHeaders[static_cast<std::size_t>(version)][static_cast<std::size_t>(result)]
       .load();
-}
-
-/// Waits, within the test deadline, until `done` holds.
-template <typename Condition>
-bool eventually(Condition done) {
-  Poco::Stopwatch clock;
-  clock.start();
-  while (!done()) {
-    if (clock.elapsed() > test::kDeadline.totalMicroseconds()) return false;
-    Poco::Thread::sleep(5);  // polling a condition with a deadline, not ordering by sleep
-  }
-  return true;
 }
 
 /// The registry's open connections, as the console shows them.

@@ -23,6 +23,7 @@ namespace echod {
 namespace {
 
 using test::ChildProcess;
+using test::eventually;
 using test::InProcessServer;
 using test::TestClient;
 using test::tlsConnect;
@@ -32,18 +33,6 @@ std::uint16_t tlsPort(InProcessServer& server) { return server.server().tlsAddre
 
 std::uint64_t handshakes(InProcessServer& server, ServerMetrics::Handshake result) {
   return server.server().metrics().tlsHandshakes[static_cast<std::size_t>(result)].load();
-}
-
-/// Waits, within the test deadline, until `done` holds.
-template <typename Condition>
-bool eventually(Condition done) {
-  Poco::Stopwatch clock;
-  clock.start();
-  while (!done()) {
-    if (clock.elapsed() > test::kDeadline.totalMicroseconds()) return false;
-    Poco::Thread::sleep(5);  // polling a condition with a deadline, not ordering by sleep
-  }
-  return true;
 }
 
 TEST(ServerTls, EchoesAndAnswersExitWithFinThenCloseNotify) {

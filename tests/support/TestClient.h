@@ -1,6 +1,8 @@
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Stopwatch.h>
+#include <Poco/Thread.h>
 #include <Poco/Timespan.h>
 
 #include <cstdint>
@@ -10,6 +12,19 @@
 namespace echod::test {
 
 inline const Poco::Timespan kDeadline(10, 0);  ///< how long any test waits for bytes that must come
+
+/// Waits, within kDeadline, until `done` holds; false if it never did.
+/// Polling a condition with a deadline, not ordering by sleep.
+template <typename Condition>
+bool eventually(Condition done) {
+  Poco::Stopwatch clock;
+  clock.start();
+  while (!done()) {
+    if (clock.elapsed() > kDeadline.totalMicroseconds()) return false;
+    Poco::Thread::sleep(5);
+  }
+  return true;
+}
 
 /// A plain TCP client for tests: writes bytes, reads with a deadline, and
 /// never blocks forever. Reads return what arrived; a test asserts on it.
