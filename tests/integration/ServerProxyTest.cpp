@@ -6,6 +6,8 @@
 
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Stopwatch.h>
 #include <Poco/TemporaryFile.h>
@@ -252,7 +254,9 @@ class Haproxy {
 };
 
 void throughHaproxy(const std::string& sendProxy, Version version) {
-  InProcessServer server(proxySettings());
+  ServerSettings settings = proxySettings();
+  settings.session.whoCommand = "who";
+  InProcessServer server(settings);
   Haproxy haproxy(proxyPort(server), sendProxy);
   if (!haproxy.running()) return;
   TestClient client(haproxy.port());
@@ -266,6 +270,13 @@ void throughHaproxy(const std::string& sendProxy, Version version) {
   ASSERT_NE(ours, views.end()) << "no connection names the client " << localAddress(client);
   EXPECT_NE(ours->proxy, ours->peer) << "the socket's peer is HAProxy's own address";
   EXPECT_GE(headers(server, version, Result::Proxied), 1u);
+  // And as `who` tells it: the client is this socket, the peer HAProxy's, the header's version HAProxy's.
+  client.send("who\n");
+  Poco::JSON::Parser parser;
+  const auto who = parser.parse(client.readLine()).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(who->getValue<std::string>("client"), localAddress(client));
+  EXPECT_EQ(who->getValue<std::string>("peer"), ours->proxy);
+  EXPECT_EQ(who->getObject("proxy")->getValue<int>("version"), version == Version::V1 ? 1 : 2);
   client.send("exit\n");
   EXPECT_EQ(client.readAll(), "FIN\n");
 }
