@@ -9,7 +9,8 @@
 #   plain then with a v2 header: connections/s, and the server's CPU per
 #   connection from /proc/PID/stat (target: at most 1 us more with a header).
 # Server pinned to CPU 0, echo-client's load generator to CPU 1 (2+ CPUs).
-# Medians of PROXY_ROUNDS (3) rounds of PROXY_SECONDS (3) each; loopback only.
+# Medians of PROXY_ROUNDS (3) rounds of PROXY_SECONDS (3) each, and the median of
+# the per-round CPU differences (each round's two connect runs are adjacent); loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${PROXY_SECONDS:-3}
@@ -54,7 +55,7 @@ cpu_us() {  # result: server CPU microseconds per message (connect workload: per
 }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-declare -a pp_plain pp_proxy p99_plain p99_proxy storm_plain storm_proxy cpu_plain cpu_proxy
+declare -a pp_plain pp_proxy p99_plain p99_proxy storm_plain storm_proxy cpu_plain cpu_proxy cpu_delta
 errors=0
 for round in $(seq 1 "$rounds"); do
   # Which goes first alternates by round: neither inherits the other's closing connections every time.
@@ -74,6 +75,7 @@ for round in $(seq 1 "$rounds"); do
   pp_proxy+=("$(echo "$b" | field messages_per_second)"); p99_proxy+=("$(echo "$b" | grep -o '"p99":[0-9.]*' | cut -d: -f2)")
   storm_plain+=("$(echo "$c" | field messages_per_second)"); cpu_plain+=("$(cpu_us "$c")")
   storm_proxy+=("$(echo "$d" | field messages_per_second)"); cpu_proxy+=("$(cpu_us "$d")")
+  cpu_delta+=("$(awk -v a="${cpu_plain[-1]}" -v b="${cpu_proxy[-1]}" 'BEGIN {printf "%.2f", b - a}')")
   echo "round $round: ping-pong c=100 plain ${pp_plain[-1]} msg/s, PROXY v2 ${pp_proxy[-1]} msg/s;" \
     "connect c=4 plain ${storm_plain[-1]} conn/s (${cpu_plain[-1]} us CPU each), PROXY v2 ${storm_proxy[-1]} conn/s (${cpu_proxy[-1]} us)"
 done
@@ -83,5 +85,8 @@ awk -v a="$(m "${pp_plain[@]}")" -v b="$(m "${pp_proxy[@]}")" 'BEGIN {printf "| 
 awk -v a="$(m "${p99_plain[@]}")" -v b="$(m "${p99_proxy[@]}")" 'BEGIN {printf "| ping-pong p99, us | %.0f | %.0f | %.2f |\n", a, b, b / a}'
 awk -v a="$(m "${storm_plain[@]}")" -v b="$(m "${storm_proxy[@]}")" 'BEGIN {printf "| connect workload, 4 connections, conn/s | %.0f | %.0f | %.3f |\n", a, b, b / a}'
 awk -v a="$(m "${cpu_plain[@]}")" -v b="$(m "${cpu_proxy[@]}")" 'BEGIN {printf "| server CPU per connection, us | %.2f | %.2f | %+.2f us |\n", a, b, b - a}'
+# The two connect runs of a round are back to back: their difference is the
+# header's cost with the host's drift between rounds taken out.
+echo "server CPU per connection, PROXY v2 - plain, per round (us): ${cpu_delta[*]}; median $(m "${cpu_delta[@]}")"
 echo "errors: $errors"
 [ "$errors" -eq 0 ]

@@ -243,11 +243,13 @@ void LoadGenerator::connectStorm(Worker& worker) {
   const Payload payload(static_cast<std::size_t>(_settings.size));
   std::string message;
   payload.append(0, message);
+  const std::string lineAndExit = message + "\nexit\n";
   std::vector<char> buffer(kReadSize);
   for (std::uint64_t done = 0; !timeIsUp(done); ++done) {
     const auto begin = Clock::now();
     try {
-      auto socket = _connector.connect();
+      // Line framing: the message and `exit` in one write, the connection's first (behind a PROXY header, if any).
+      auto socket = _connector.connect(raw ? std::string_view() : std::string_view(lineAndExit));
       socket.setReceiveTimeout(_settings.timeout);
       ReplyReader reader(_settings.framing, _settings.prefix, _settings.prefix.size() + message.size() + 64);
       bool echoed = false;
@@ -261,8 +263,7 @@ void LoadGenerator::connectStorm(Worker& worker) {
         while (!echoed && reader.end() == ReplyReader::End::Open && readReplies(socket, reader, buffer, check)) {
         }
         if (echoed) leave(socket, reader, _settings.framing, buffer);
-      } else {  // line framing: the message and `exit` in one write
-        sendAll(socket, message + "\nexit\n");
+      } else {  // line framing: already sent
         while (reader.end() == ReplyReader::End::Open && readReplies(socket, reader, buffer, check)) {
         }
       }

@@ -41,13 +41,13 @@ ServerConnector::ServerConnector(const ClientSettings& settings) : _settings(set
   }
 }
 
-void ServerConnector::sendProxyHeader(Poco::Net::StreamSocket& socket) const {
+std::string ServerConnector::proxyHeader(Poco::Net::StreamSocket& socket, const Poco::Net::SocketAddress& server) const {
   // The header names the client (--proxy-source, else this socket) and the server it reached.
   const auto asProxyAddress = [](const Poco::Net::SocketAddress& a) {
     return ProxyAddress::fromText(a.host().toString(), a.port());
   };
   auto source = _settings.proxySource ? _settings.proxySource : asProxyAddress(socket.address());
-  auto destination = asProxyAddress(socket.peerAddress());
+  auto destination = asProxyAddress(server);
   // A header names one family: an IPv4 address beside an IPv6 one is written IPv4-mapped (::ffff:a.b.c.d).
   const auto mapped = [](std::optional<ProxyAddress>& a) {
     if (!a || a->family != ProxyAddress::Family::Inet) return;
@@ -60,30 +60,35 @@ void ServerConnector::sendProxyHeader(Poco::Net::StreamSocket& socket) const {
     mapped(source);
     mapped(destination);
   }
-  const std::string header = _settings.proxyProtocol == ClientSettings::Proxy::V1 ? encodeProxyV1(source, destination)
-                                                                                  : encodeProxyV2(source, destination);
-  // MSG_MORE: the header leaves with the first bytes sent after it, in one
-  // segment, as a proxy that already holds the client's first bytes sends
-  // them (or after the kernel's 200 ms when nothing follows).
-  std::string_view rest = header;
-  while (!rest.empty()) {
-    const int sent = socket.sendBytes(rest.data(), static_cast<int>(rest.size()), MSG_NOSIGNAL | MSG_MORE);
-    if (sent <= 0) throw Poco::TimeoutException("the server stopped reading");
-    rest.remove_prefix(static_cast<std::size_t>(sent));
-  }
+  return _settings.proxyProtocol == ClientSettings::Proxy::V1 ? encodeProxyV1(source, destination)
+                                                              : encodeProxyV2(source, destination);
 }
 
 std::string ServerConnector::target() const {
   return _settings.host + ":" + std::to_string(_settings.port) + (tls() ? " (TLS)" : "");
 }
 
-Poco::Net::StreamSocket ServerConnector::connect() const {
+Poco::Net::StreamSocket ServerConnector::connect(std::string_view first) const {
   const Poco::Net::SocketAddress address = pickAddress(_settings.host, _settings.port);
   Poco::Net::StreamSocket socket(address.family());
   socket.connect(address, _settings.timeout);
   socket.setNoDelay(true);
-  if (_settings.proxyProtocol != ClientSettings::Proxy::Off) sendProxyHeader(socket);
-  if (!tls()) return socket;
+  if (_settings.proxyProtocol != ClientSettings::Proxy::Off) {
+    std::string header = proxyHeader(socket, address);
+    // The header and the first bytes in one write; a header alone gets
+    // MSG_MORE, so it waits for the next bytes sent (the TLS ClientHello, or
+    // the kernel's 200 ms) and still leaves with them in one segment.
+    const bool alone = tls() || first.empty();
+    if (!alone) {
+      header += first;
+      first = {};
+    }
+    sendAll(socket, header, alone ? MSG_MORE : 0);
+  }
+  if (!tls()) {
+    sendAll(socket, first);
+    return socket;
+  }
   // The handshake waits at most the timeout for each step (POCO may wait
   // twice that in all): a server that accepts but never answers TLS cannot
   // hang the client.
@@ -94,6 +99,7 @@ Poco::Net::StreamSocket ServerConnector::connect() const {
     Poco::Net::SecureStreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket, _settings.host, _context);
     secure.setReceiveTimeout(Poco::Timespan(0));
     secure.setSendTimeout(Poco::Timespan(0));
+    sendAll(secure, first);
     return secure;
   } catch (const Poco::Exception& e) {
     const std::string refused = tls::takeVerificationError();
@@ -109,9 +115,9 @@ Poco::Net::StreamSocket ServerConnector::connect() const {
   }
 }
 
-void sendAll(Poco::Net::StreamSocket& socket, std::string_view bytes) {
+void sendAll(Poco::Net::StreamSocket& socket, std::string_view bytes, int flags) {
   while (!bytes.empty()) {
-    const int sent = socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL);
+    const int sent = socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL | flags);
     if (sent <= 0) throw Poco::TimeoutException("the server stopped reading");
     bytes.remove_prefix(static_cast<std::size_t>(sent));
   }

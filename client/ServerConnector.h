@@ -25,21 +25,26 @@ class ServerConnector {
   /// the TLS handshake with --tls) within the timeout; throws
   /// Poco::Exception with the reason: refused, timed out, unknown host, or a
   /// refused certificate with OpenSSL's word for why ("certificate has
-  /// expired", "hostname mismatch").
-  Poco::Net::StreamSocket connect() const;
+  /// expired", "hostname mismatch"). `first`, when given, is sent at once:
+  /// behind the PROXY header in the same write (one segment, as a proxy that
+  /// already holds the client's first bytes sends them), else after the
+  /// handshake.
+  Poco::Net::StreamSocket connect(std::string_view first = {}) const;
 
   bool tls() const { return !_context.isNull(); }
   /// host:port, as messages name it.
   std::string target() const;
 
  private:
-  void sendProxyHeader(Poco::Net::StreamSocket& socket) const;
+  /// The header, naming --proxy-source (else this socket) and `server`.
+  std::string proxyHeader(Poco::Net::StreamSocket& socket, const Poco::Net::SocketAddress& server) const;
 
   const ClientSettings& _settings;
   Poco::Net::Context::Ptr _context;  ///< null: plain TCP
 };
 
-/// Writes all of `bytes`; no SIGPIPE. Throws Poco::Exception when the peer is gone.
-void sendAll(Poco::Net::StreamSocket& socket, std::string_view bytes);
+/// Writes all of `bytes`; no SIGPIPE. `flags` adds send(2) flags (MSG_MORE).
+/// Throws Poco::Exception when the peer is gone.
+void sendAll(Poco::Net::StreamSocket& socket, std::string_view bytes, int flags = 0);
 
 }  // namespace echod

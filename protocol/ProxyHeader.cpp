@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -350,15 +351,18 @@ std::string ProxyAddress::ipText() const {
 }
 
 std::string ProxyAddress::text() const {
-  switch (family) {
-    case Family::Inet:
-      return ipText() + ":" + std::to_string(port);
-    case Family::Inet6:
-      return "[" + ipText() + "]:" + std::to_string(port);
-    case Family::Unix:
-      break;
-  }
-  return "unix:" + path;
+  if (family == Family::Unix) return "unix:" + path;
+  // One string built in place: this runs once per proxied connection when logs or the console are on.
+  char text[INET6_ADDRSTRLEN + 9] = {};  // "[" address "]:" port
+  const bool v6 = family == Family::Inet6;
+  char* at = text;
+  if (v6) *at++ = '[';
+  inet_ntop(v6 ? AF_INET6 : AF_INET, ip.data(), at, INET6_ADDRSTRLEN);
+  at += std::strlen(at);
+  if (v6) *at++ = ']';
+  *at++ = ':';
+  const auto end = std::to_chars(at, text + sizeof text, port).ptr;
+  return std::string(text, static_cast<std::size_t>(end - text));
 }
 
 bool ProxyAddress::operator==(const ProxyAddress& other) const {

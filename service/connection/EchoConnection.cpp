@@ -54,7 +54,7 @@ void EchoConnection::run() {
   // A proxied connection is announced once its header names the client.
   if (listener != ConnectionSlot::Listener::Proxy) announce(peer);
   try {
-    std::string first;  // the PROXY listener: bytes behind the header
+    std::string_view first;  // the PROXY listener: bytes behind the header, in _input
     const bool ready = listener != ConnectionSlot::Listener::Proxy || proxyHeader(peer, first);
     announce(peer);
     if (ready && (listener != ConnectionSlot::Listener::Tls || handshake())) {
@@ -128,9 +128,10 @@ void EchoConnection::personalize() {
   }
 }
 
-bool EchoConnection::proxyHeader(std::string& peer, std::string& first) {
+bool EchoConnection::proxyHeader(std::string& peer, std::string_view& first) {
   using Result = ServerMetrics::ProxyResult;
-  ProxyHeaderRead read = readProxyHeader(_socket, *_slot, _context.options.proxyHeaderTimeout, _input, _inputSize);
+  ProxyHeaderRead read =
+      readProxyHeader(_socket, *_slot, _context.options.proxyHeaderTimeout, _input, _inputSize, _proxy);
   _bytesIn += read.bytesRead;
   _metrics.count(_metrics.bytesReceived, read.bytesRead);
   if (read.drained) {
@@ -149,7 +150,7 @@ bool EchoConnection::proxyHeader(std::string& peer, std::string& first) {
   }
   // The header's client, when it names one (PROXY over IPv4 or IPv6);
   // otherwise (LOCAL, UNKNOWN, an unspecified or Unix family) the socket's own peer.
-  const auto& source = read.header.source;
+  const auto& source = _proxy->source;
   const bool named = source && source->family != ProxyAddress::Family::Unix;
   // Names are formatted only where they are used: the per-address limit
   // (the host), the logs and the console (`peer` is empty when neither is on).
@@ -160,15 +161,14 @@ bool EchoConnection::proxyHeader(std::string& peer, std::string& first) {
     client = source->text();
     peer = client + " via " + peer;
   }
-  if (!_registry.claimClient(*_slot, std::move(host), std::move(client))) {
+  if ((!host.empty() || !client.empty()) && !_registry.claimClient(*_slot, std::move(host), std::move(client))) {
     announce(peer);
     _closeReason = "refused: too many connections from this client";
     _session.fail(ErrorReason::TooManyConnections, _output);
     flush();
     return false;
   }
-  _proxy = std::move(read.header);
-  first = std::move(read.after);
+  first = read.after;
   return true;
 }
 

@@ -53,10 +53,11 @@ class EchoConnection {
   bool handshake();
   /// The PROXY listener's header (ProxyHeaderRead.h): counted; on success the
   /// header's client becomes `peer` and claims its per-address place, and
-  /// `first` gets the bytes that came behind it. False when the connection
+  /// `first` gets the bytes that came behind it (in `_input`, valid until the
+  /// next read). False when the connection
   /// ends here (with `ERR bad proxy header`, `ERR too many connections` or
   /// `ERR shutting down` written, or quietly when the proxy only connected).
-  bool proxyHeader(std::string& peer, std::string& first);
+  bool proxyHeader(std::string& peer, std::string_view& first);
   /// Who answered (WhoAnswer.h), once the connection is ready: the prefix's
   /// placeholders filled in, the who reply built, the banner sent.
   void personalize();

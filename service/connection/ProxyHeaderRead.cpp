@@ -1,5 +1,7 @@
 #include "service/connection/ProxyHeaderRead.h"
 
+#include <cstring>
+
 #include "service/connection/CoarseClock.h"
 
 namespace echod {
@@ -18,7 +20,7 @@ Version versionOf(std::string_view received) {
 }  // namespace
 
 ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const Poco::Timespan& timeout,
-                                char* buffer, std::size_t size) {
+                                char* buffer, std::size_t size, std::optional<ProxyHeader>& header) {
   slot.handshakeDeadlineMs.store(CoarseClock::nowMs() + timeout.totalMilliseconds(), std::memory_order_relaxed);
   ProxyHeaderRead out;
   std::string gathered;  // only when the header is split over reads
@@ -60,9 +62,16 @@ ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot&
       out.closeReason = std::string("closed: bad PROXY header (") + parse.error + ")";
       break;
     }
-    out.header = std::move(parse.header);
     out.result = parse.header.local ? Result::Local : Result::Proxied;
-    out.after.assign(received.substr(parse.length));
+    header.emplace(std::move(parse.header));
+    // Behind a header gathered over reads: fewer bytes than the last read
+    // brought (the header did not end before it), moved to the buffer's start.
+    std::string_view after = received.substr(parse.length);
+    if (!gathered.empty()) {
+      std::memmove(buffer, after.data(), after.size());
+      after = std::string_view(buffer, after.size());
+    }
+    out.after = after;
     break;
   }
   slot.handshakeDeadlineMs.store(0, std::memory_order_relaxed);

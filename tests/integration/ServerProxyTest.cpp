@@ -93,6 +93,22 @@ TEST(ServerProxy, AV2HeaderSentOneByteAtATimeIsGatheredAndItsIpv6ClientKept) {
   EXPECT_EQ(headers(server, Version::V2, Result::Proxied), 1u);
 }
 
+TEST(ServerProxy, BytesBehindTheLastPartOfASplitHeaderAreEchoedInOrder) {
+  // The header's last part and the first lines in one segment, at every split
+  // point: what came behind a gathered header is served before the next read.
+  InProcessServer server(proxySettings());
+  const std::string header = encodeProxyV2(ProxyAddress::fromText("198.51.100.9", 6000),
+                                           ProxyAddress::fromText("192.0.2.1", 4570));
+  for (std::size_t split = 1; split < header.size(); split += 3) {
+    TestClient client(proxyPort(server));
+    client.send(header.substr(0, split));
+    client.send(header.substr(split) + "line " + std::to_string(split) + "\nnext\n");
+    EXPECT_EQ(client.readLine(), "echo : line " + std::to_string(split) + "\n");
+    EXPECT_EQ(client.readLine(), "echo : next\n");
+  }
+  EXPECT_EQ(headers(server, Version::V2, Result::Proxied), (header.size() - 1 + 2) / 3);
+}
+
 TEST(ServerProxy, LocalAndUnknownAreServedWithTheSocketsOwnAddresses) {
   InProcessServer server(proxySettings());
   for (const std::string& header : {encodeProxyV2(std::nullopt, std::nullopt), std::string("PROXY UNKNOWN\r\n")}) {
