@@ -8,7 +8,8 @@ namespace {
 /// The settings that only mean something to --bench.
 constexpr std::string_view kBenchOnly[] = {"client.connections", "client.size",     "client.duration",
                                            "client.messages",    "client.pipeline", "client.workload",
-                                           "client.json",        "client.reconnect"};
+                                           "client.json",        "client.reconnect",
+                                           "client.rate"};
 
 /// "1.2.3.4:5" or "[2001:db8::1]:5".
 std::optional<ProxyAddress> parseProxySource(const std::string& text) {
@@ -65,6 +66,10 @@ const std::vector<SettingSpec>& ClientSettings::specs() {
        defaultText(d.messagesPerConnection)},
       {"client.pipeline", "pipeline", "", "P", "--bench: messages in flight per connection (raw framing: 1)",
        defaultText(d.pipeline)},
+      {"client.rate", "rate", "", "R",
+       "--bench: messages (connect workload: connections) a second in all, paced evenly over the connections; "
+       "0: as fast as replies come",
+       "0"},
       {"client.workload", "workload", "", "pingpong|connect",
        "--bench: round trips on open connections, or connect-echo-close", d.connectStorm ? "connect" : "pingpong"},
   };
@@ -153,6 +158,7 @@ void ClientSettings::readBench(const SettingReader& read, ClientSettings& s) {
     read.reject("client.duration", "0", "give --duration or --messages");
   }
   s.pipeline = static_cast<int>(read.integer("client.pipeline", s.pipeline, 1, 4096));
+  s.rate = read.integer("client.rate", s.rate, 0, 10'000'000);
   s.connectStorm = read.choice("client.workload", s.connectStorm, {{"pingpong", false}, {"connect", true}});
   s.json = read.flag("client.json", s.json);
   s.reconnect = read.flag("client.reconnect", false);

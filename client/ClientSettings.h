@@ -50,6 +50,9 @@ struct ClientSettings {
   int size = 16;                  ///< bytes of each message, not counting '\n'
   Poco::Timespan duration{5, 0};  ///< 0: run until --messages; --messages alone makes it 0
   std::int64_t messagesPerConnection = 0;
+  /// --rate: messages (the connect workload: connections) a second in all,
+  /// paced evenly over the connections; 0: as fast as the replies come.
+  std::int64_t rate = 0;
   int pipeline = 1;
   bool json = false;
   bool connectStorm = false;  ///< --workload=connect: connect, one round trip, close

@@ -175,6 +175,31 @@ TEST(ClientProcess, BenchConnectWorkloadCountsSessions) {
   EXPECT_EQ(benchJson(bench)->getValue<std::uint64_t>("messages"), 200u);
 }
 
+TEST(ClientProcess, BenchRateIsNeverExceeded) {
+  // --rate paces: a run can only be slower than its rate, never faster, so
+  // both bounds hold however slow the machine: 40 messages at 100 a second
+  // over 4 connections take at least 9 turns of 40 ms; in a timed run, at
+  // most rate x duration + one per connection go out.
+  InProcessServer server;
+  ChildProcess counted(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--connections=4", "--messages=10",
+                                                                    "--rate=100", "--json"}));
+  ASSERT_EQ(counted.waitForExit(60s), 0) << counted.out() << counted.err();
+  EXPECT_EQ(benchJson(counted)->getValue<std::uint64_t>("messages"), 40u);
+  EXPECT_GE(benchJson(counted)->getValue<double>("seconds"), 0.36) << counted.out();
+
+  ChildProcess timed(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--connections=4", "--duration=1",
+                                                                  "--rate=200", "--json"}));
+  ASSERT_EQ(timed.waitForExit(60s), 0) << timed.out() << timed.err();
+  EXPECT_GT(benchJson(timed)->getValue<std::uint64_t>("messages"), 0u);
+  EXPECT_LE(benchJson(timed)->getValue<std::uint64_t>("messages"), 204u) << timed.out();
+
+  ChildProcess storm(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--workload=connect", "--connections=2",
+                                                                  "--messages=5", "--rate=50", "--json"}));
+  ASSERT_EQ(storm.waitForExit(60s), 0) << storm.out() << storm.err();
+  EXPECT_EQ(benchJson(storm)->getValue<std::uint64_t>("messages"), 10u);
+  EXPECT_GE(benchJson(storm)->getValue<double>("seconds"), 0.16) << storm.out();  // 4 turns of 40 ms
+}
+
 TEST(ClientProcess, BenchReportsErrorsAgainstAWrongServer) {
   auto settings = testSettings();
   settings.session.prefix = "wrong: ";
