@@ -139,9 +139,11 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
                                                           : "'" + echo.settings().session.whoCommand + "'",
                echo.settings().banner.empty() ? std::string("off") : "'" + echo.settings().banner + "'");
   }
+  if (echo.settings().faults.any()) log.notice("faults: %s", echo.settings().faults.describe());
   if (servers.admin) {
     servers.admin->start();
-    log.notice("admin endpoint (/healthz, /readyz, /metrics) on http://%s", servers.admin->address().toString());
+    log.notice("admin endpoint (/healthz, /readyz, /metrics) on http://%s%s", servers.admin->address().toString(),
+               std::string(echo.settings().adminControl ? "; readiness switch on (POST /readyz/disable, /enable)" : ""));
     if (echo.settings().console) log.notice("web console on http://%s/", servers.admin->address().toString());
   }
 }

@@ -1,6 +1,7 @@
 #include "service/admin/AdminServer.h"
 
 #include <Poco/Format.h>
+#include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -65,7 +66,9 @@ class ReadyHandler : public Poco::Net::HTTPRequestHandler {
     response.setStatus(ready ? Poco::Net::HTTPResponse::HTTP_OK : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
     response.setContentType("text/plain");
     response.set("Cache-Control", "no-store");
-    response.send() << (ready ? "ready\n" : "leaving the rotation\n");
+    response.send() << (ready                                ? "ready\n"
+                        : _echo.readinessSwitchedOn() ? "leaving the rotation\n"
+                                                      : "switched off (POST /readyz/enable)\n");
   }
 
  private:
@@ -101,6 +104,36 @@ class ConsoleStateHandler : public Poco::Net::HTTPRequestHandler {
   const EchoServer& _echo;
 };
 
+/// The readiness switch (echo.adminControl): POST /readyz/disable and /readyz/enable.
+class ReadinessSwitchHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  ReadinessSwitchHandler(EchoServer& echo, bool on) : _echo(echo), _on(on) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    response.setContentType("text/plain");
+    response.set("Cache-Control", "no-store");
+    if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_POST) {
+      response.setStatus(Poco::Net::HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
+      response.set("Allow", "POST");
+      response.send() << "POST only\n";
+      return;
+    }
+    if (!_echo.settings().adminControl) {
+      response.setStatus(Poco::Net::HTTPResponse::HTTP_FORBIDDEN);
+      response.send() << "the readiness switch is off: start with --admin-control=on (echo.adminControl)\n";
+      return;
+    }
+    _echo.switchReadiness(_on);
+    Poco::Logger::get("echod.server")
+        .notice(_on ? "readiness switched on (POST /readyz/enable)" : "readiness switched off (POST /readyz/disable)");
+    response.send() << (_on ? "readiness on: /readyz follows the server again\n"
+                            : "readiness off: /readyz says 503, the echo service goes on\n");
+  }
+
+ private:
+  EchoServer& _echo;
+  const bool _on;
+};
+
 class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
@@ -112,7 +145,7 @@ class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
 
 class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  AdminHandlerFactory(const EchoServer& echo, ConsoleSessions& sessions) : _echo(echo), _sessions(sessions) {}
+  AdminHandlerFactory(EchoServer& echo, ConsoleSessions& sessions) : _echo(echo), _sessions(sessions) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override {
     const bool get = request.getMethod() == Poco::Net::HTTPRequest::HTTP_GET ||
                      request.getMethod() == Poco::Net::HTTPRequest::HTTP_HEAD;
@@ -120,6 +153,7 @@ class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
     if (get && uri == "/metrics") return new MetricsHandler(_echo);
     if (get && uri == "/healthz") return new HealthHandler(_echo);
     if (get && uri == "/readyz") return new ReadyHandler(_echo);
+    if (uri == "/readyz/disable" || uri == "/readyz/enable") return new ReadinessSwitchHandler(_echo, uri == "/readyz/enable");
     if (get && _echo.settings().console) {
       if (uri == "/" || uri == "/index.html") return new ConsolePageHandler;
       if (uri == "/console/state") return new ConsoleStateHandler(_echo);
@@ -129,13 +163,13 @@ class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   }
 
  private:
-  const EchoServer& _echo;
+  EchoServer& _echo;
   ConsoleSessions& _sessions;
 };
 
 }  // namespace
 
-AdminServer::AdminServer(const EchoServer& echo, const std::string& host, std::uint16_t port)
+AdminServer::AdminServer(EchoServer& echo, const std::string& host, std::uint16_t port)
     : _sessions(std::make_unique<ConsoleSessions>(echo.settings().consoleSessions)),
       // Console sessions hold a thread each; /healthz and /metrics keep kAdminThreads of their own.
       _pool("admin", 1, adminThreads(echo.settings()), 60, kAdminStack) {

@@ -19,7 +19,7 @@ namespace echod {
 ///   GET /          the web console (echo.console), with /console/state and /console/ws
 class AdminServer {
  public:
-  AdminServer(const EchoServer& echo, const std::string& host, std::uint16_t port);
+  AdminServer(EchoServer& echo, const std::string& host, std::uint16_t port);
   ~AdminServer();
 
   AdminServer(const AdminServer&) = delete;

@@ -42,6 +42,9 @@ constexpr std::string_view kPage = R"PAGE(<!DOCTYPE html>
   #events { list-style:none; margin:0; padding:0; font-size:13px; max-height:200px; overflow:auto; }
   #events li { padding:2px 0; border-bottom:1px dotted var(--line); }
   .hint { color:var(--muted); font-size:13px; }
+  tr.fault td:first-child::before { content:"\26A1 "; }
+  tr.fault td { color:#9a3412; }
+  tr.delaying td { background:#fff7ed; font-weight:600; }
 </style>
 </head>
 <body>
@@ -87,7 +90,8 @@ const T = {
     idle: "not connected", connecting: "connecting…", connected: "connected: every line you send takes a round trip through a worker thread",
     fin: "closed by the server with FIN", err: "closed by the server: ERR ", lost: "connection lost", closedBy: "closed: ",
     refused: "the console could not connect", opened: "opened", closed: "closed", open: "open connections: ",
-    masked: " (addresses masked: this browser is not on the server's machine)", draining: " — the server is shutting down" },
+    masked: " (addresses masked: this browser is not on the server's machine)", draining: " — the server is shutting down",
+    delaying: "delaying a reply: its thread waits", fault: " (faults)" },
   fr: { subtitle: "serveur d'écho multithread : un thread par connexion", client: "Client", connect: "Connexion",
     disconnect: "Déconnexion", send: "Envoyer", placeholder: "message, Entrée envoie", live: "Threads de travail, en direct",
     busy: "occupés", started: "démarrés", max: "max", queued: "en attente", peer: "pair", listener: "écoute", age: "âge",
@@ -95,7 +99,8 @@ const T = {
     idle: "non connecté", connecting: "connexion…", connected: "connecté : chaque ligne envoyée fait l'aller-retour par un thread",
     fin: "fermé par le serveur avec FIN", err: "fermé par le serveur : ERR ", lost: "connexion perdue", closedBy: "fermé : ",
     refused: "la console n'a pas pu se connecter", opened: "ouverte", closed: "fermée", open: "connexions ouvertes : ",
-    masked: " (adresses masquées : ce navigateur n'est pas sur la machine du serveur)", draining: " — le serveur s'arrête" }
+    masked: " (adresses masquées : ce navigateur n'est pas sur la machine du serveur)", draining: " — le serveur s'arrête",
+    delaying: "réponse retardée : son thread attend", fault: " (pannes)" }
 };
 const lang = (navigator.languages || [navigator.language || "en"]).some(l => String(l).toLowerCase().startsWith("fr")) ? "fr" : "en";
 const t = T[lang];
@@ -173,7 +178,11 @@ async function refresh() {
     const body = $("connections");
     body.replaceChildren(...s.connections.map(c => {
       const row = document.createElement("tr");
-      [c.proxy ? c.peer + " via " + c.proxy : c.peer, c.listener, ago(c.ageMs), c.messages, c.bytesIn + " / " + c.bytesOut, c.state].forEach(v => cell(row, String(v)));
+      // Faults on demand: a drawn connection is marked; a held reply shows its thread busy.
+      if (c.faults) row.classList.add("fault");
+      if (c.state === "delaying") row.classList.add("delaying");
+      const state = (c.state === "delaying" ? t.delaying : c.state) + (c.faults ? t.fault : "");
+      [c.proxy ? c.peer + " via " + c.proxy : c.peer, c.listener, ago(c.ageMs), c.messages, c.bytesIn + " / " + c.bytesOut, state].forEach(v => cell(row, String(v)));
       return row;
     }));
     text("open-count", t.open + s.open + (s.masked ? t.masked : "") + (s.draining ? t.draining : ""));

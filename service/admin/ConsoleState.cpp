@@ -45,7 +45,8 @@ std::string consoleState(const EchoServer& echo, const Poco::Net::SocketAddress&
            ",\"proxy\":" + (v.proxy.empty() ? std::string("null") : Poco::toJSON(shown(v.proxy))) + ",\"listener\":\"" +
            ConnectionSlot::listenerName(v.listener) + "\",\"ageMs\":" + std::to_string(v.ageMs) +
            ",\"messages\":" + std::to_string(v.messages) + ",\"bytesIn\":" + std::to_string(v.bytesIn) +
-           ",\"bytesOut\":" + std::to_string(v.bytesOut) + ",\"state\":\"" + v.state + "\"}";
+           ",\"bytesOut\":" + std::to_string(v.bytesOut) + ",\"state\":\"" + v.state +
+           "\",\"faults\":" + (v.faults ? "true" : "false") + "}";
   }
   out += "],\"events\":[";
   const auto events = echo.events().list();

@@ -63,6 +63,10 @@ std::string metricsText(const EchoServer& echo) {
          "TLS handshakes, by result: ok, timeout (stalled past echo.tlsHandshakeTimeout), not_tls (plain text on "
          "the TLS port), closed (by the client), failed.",
          "result", ServerMetrics::kHandshakeNames.data(), m.tlsHandshakes);
+  series(out, "echod_faults_total", "counter",
+         "Faults on demand, by kind: delay and chunk (replies held or written in pieces), reset, close and hang "
+         "(connections that got the fault in place of a reply).",
+         "kind", ServerMetrics::kFaultNames.data(), m.faults);
   out << "# HELP echod_proxy_headers_total PROXY protocol headers on the PROXY listener, by version (1, 2, none: "
          "not a header) and result: proxied, local (LOCAL or UNKNOWN), bad, timeout (incomplete at "
          "echo.proxyHeaderTimeout), closed (before a complete header), not_allowed (outside echo.proxyFrom).\n"

@@ -3,6 +3,7 @@
 #include <Poco/Timespan.h>
 
 #include "protocol/EchoSession.h"
+#include "protocol/FaultPlan.h"
 #include "service/connection/ConnectionEvents.h"
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
@@ -25,6 +26,7 @@ struct ConnectionOptions {
   std::string banner;               ///< sent first; empty: off
   bool prefixPlaceholders = false;  ///< the prefix holds a placeholder
   bool personalized() const { return prefixPlaceholders || !banner.empty() || !session.whoCommand.empty(); }
+  FaultOptions faults;  ///< faults on demand; any() false: no connection is drawn
 };
 
 /// Everything a worker and its connections are handed, by EchoServer, which

@@ -65,7 +65,8 @@ class ConnectionRegistry {
     Listener listener;
     std::int64_t ageMs;
     std::uint64_t messages, bytesIn, bytesOut;
-    const char* state;  ///< queued, handshake, open, closing
+    const char* state;  ///< queued, handshake, open, delaying (a delayed reply held), closing
+    bool faults;        ///< drawn for faults on demand
   };
 
   /// `capacity`: connections held at once (threads + queue); `perAddressLimit`: 0 for none.

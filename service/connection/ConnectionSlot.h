@@ -45,6 +45,10 @@ struct ConnectionSlot {
   std::atomic<std::uint64_t> bytesIn{0};
   std::atomic<std::uint64_t> bytesOut{0};
   std::atomic<Wake> wake{Wake::None};
+  /// Faults on demand: drawn for them (set once, before the connection is served).
+  std::atomic<bool> faults{false};
+  /// A delayed reply is being held (its worker waits: the thread is busy with it).
+  std::atomic<bool> delaying{false};
   bool running = false;             ///< a worker serves it (guarded by the registry's mutex)
   ConnectionSlot* older = nullptr;  ///< admission order, for the console (guarded by the registry's mutex)
   ConnectionSlot* newer = nullptr;

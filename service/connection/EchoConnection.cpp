@@ -22,7 +22,6 @@ namespace echod {
 namespace {
 
 constexpr std::size_t kOutputFlush = 64 * 1024;    ///< write once this much output is pending
-constexpr std::size_t kDrainBudget = 1024 * 1024;  ///< bytes still read after a drain began
 
 /// A send that timed out: POCO reports SO_SNDTIMEO's EAGAIN as an IOException, not a TimeoutException.
 bool sendTimedOut(const Poco::Exception& e) {
@@ -54,6 +53,7 @@ void EchoConnection::run() {
   // A proxied connection is announced once its header names the client.
   if (listener != ConnectionSlot::Listener::Proxy) announce(peer);
   try {
+    if (_context.options.faults.any()) drawFaults();  // one branch per connection when faults are off
     std::string_view first;  // the PROXY listener: bytes behind the header, in _input
     const bool ready = listener != ConnectionSlot::Listener::Proxy || proxyHeader(peer, first);
     announce(peer);
@@ -61,7 +61,7 @@ void EchoConnection::run() {
       if (_context.options.personalized()) personalize();
       serve(first);
     }
-    if (_session.verdict() != Verdict::Continue) lingeringClose();
+    if (_session.verdict() != Verdict::Continue && !_faultEnded) lingeringClose();
   } catch (const Poco::Exception& e) {
     // A reset or vanished peer ends only this connection.
     announce(peer);
@@ -92,6 +92,7 @@ void EchoConnection::announce(const std::string& peer) {
 }
 
 void EchoConnection::serve(std::string_view first) {
+  if (_faults) return serveWithFaults(first);
   std::size_t drainBudget = kDrainBudget;
   if (!first.empty()) {
     process(first);
@@ -119,6 +120,7 @@ void EchoConnection::personalize() {
   facts.client = named ? _proxy->source->text() : facts.peer;
   facts.proxy = _proxy ? &*_proxy : nullptr;
   if (_ssl != nullptr) facts.tls = tls::sessionFacts(_ssl);
+  facts.faults = _faults.has_value();
   if (o.prefixPlaceholders) _session.setPrefix(expandPlaceholders(o.session.prefix, o.identity, facts));
   if (!o.session.whoCommand.empty()) _session.setWhoReply(whoJson(o.identity, facts));
   if (!o.banner.empty()) {
@@ -276,7 +278,7 @@ void EchoConnection::flush() {
   _output.clear();
 }
 
-bool EchoConnection::sendAll(std::string_view bytes) {
+bool EchoConnection::sendAll(std::string_view bytes, bool mayCork) {
   // The clock is read only once a write stalls: the common path is one send().
   std::optional<Poco::Stopwatch> stalled;
   // The session's last bytes (its FIN or ERR line, or the replies before a
@@ -284,7 +286,7 @@ bool EchoConnection::sendAll(std::string_view bytes) {
   // after, so both leave in one segment, one packet and one wake-up less for
   // the client. shutdown() pushes them; so would close(), or at worst the
   // kernel's cork timer.
-  const int lastWrite = _ssl == nullptr && _session.verdict() != Verdict::Continue ? MSG_MORE : 0;
+  const int lastWrite = mayCork && _ssl == nullptr && _session.verdict() != Verdict::Continue ? MSG_MORE : 0;
   while (!bytes.empty()) {
     try {
       const int sent = _socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL | lastWrite);

@@ -3,6 +3,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "protocol/EchoSession.h"
+#include "protocol/FaultPlan.h"
 #include "protocol/ProxyHeader.h"
 #include "service/connection/ConnectionContext.h"
 
@@ -33,6 +35,8 @@ class EchoConnection {
   /// After our FIN: how long we wait for the client's close, and how many of its bytes we discard meanwhile.
   static inline const Poco::Timespan kLingerTime{1, 0};
   static constexpr std::size_t kLingerBytes = 1024 * 1024;
+  /// Bytes still read after a drain began: a client that keeps sending cannot hold the drain open.
+  static constexpr std::size_t kDrainBudget = 1024 * 1024;
 
   /// `slot` is the socket's registry entry, attached (running).
   EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const ConnectionContext& context);
@@ -66,13 +70,33 @@ class EchoConnection {
 
   /// Serves the connection to its end; `first` was received before (behind a PROXY header).
   void serve(std::string_view first);
+
+  // Faults on demand (docs/protocol.md): a connection drawn for them is served
+  // by serveWithFaults(), the plain loop never looks.
+  using Clock = std::chrono::steady_clock;
+  /// Draws this connection for the faults (echo.faultShare), once.
+  void drawFaults();
+  void serveWithFaults(std::string_view first);
+  /// Each message of one read answered on its own: its reply held until its
+  /// delay is over and written in chunks, or replaced by the fault. False
+  /// when the connection ends here (its end already settled).
+  bool answerWithFaults(std::string_view received, Clock::time_point arrived);
+  /// Waits on this thread until `deadline` (the console shows it delaying).
+  /// False when the connection must end first: aborted, or woken by the housekeeper.
+  bool holdUntil(Clock::time_point deadline);
+  bool writeReply(std::string_view reply);
+  /// The fault in place of a reply: reset (RST at close) or close (FIN, no word).
+  void inflict(FaultKind fault);
+  /// The hang fault: reads and drops until the client leaves or the idle timeout or drain wakes it.
+  void hang();
   /// After a read was answered: how the connection ends now, if it does.
   std::optional<Ending> afterRead(std::size_t size, std::size_t& drainBudget);
   /// The one way out of serve(): the last reply for `ending`, written.
   void end(Ending ending);
   Ending whyEndOfStream() const;
   void process(std::string_view received);
-  bool sendAll(std::string_view bytes);
+  /// `mayCork`: the session's last bytes wait for the FIN behind them (MSG_MORE).
+  bool sendAll(std::string_view bytes, bool mayCork = true);
   void flush();
   void lingeringClose();
 
@@ -96,6 +120,9 @@ class EchoConnection {
   ssl_st* _ssl = nullptr;    ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
   bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
   bool _announced = false;
+  bool _faultEnded = false;         ///< a fault closed, reset or hung the connection: no lingering close after
+  std::optional<FaultPlan> _faults;  ///< drawn for faults on demand
+  std::uint64_t _answered = 0;       ///< with faults: replies sent, to find the message that gets the fault
 };
 
 }  // namespace echod

@@ -56,6 +56,14 @@ struct ServerMetrics {
     count(proxyHeaders[static_cast<std::size_t>(version)][static_cast<std::size_t>(result)]);
   }
 
+  /// Faults on demand, by kind: replies delayed, replies written in chunks,
+  /// and connections reset, closed or hung in place of a reply.
+  enum class Fault : std::uint8_t { Delay, Chunk, Reset, Close, Hang };
+  static constexpr std::size_t kFaults = static_cast<std::size_t>(Fault::Hang) + 1;
+  static constexpr std::array<const char*, kFaults> kFaultNames{"delay", "chunk", "reset", "close", "hang"};
+  std::array<Counter, kFaults> faults{};
+  void countFault(Fault fault) { count(faults[static_cast<std::size_t>(fault)]); }
+
   static std::size_t slot(ErrorReason reason) { return static_cast<std::size_t>(reason); }
   void count(Counter& counter, std::uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
 };

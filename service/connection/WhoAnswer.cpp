@@ -101,6 +101,7 @@ std::string whoJson(const ServerIdentity& identity, const ConnectionFacts& facts
   } else {
     who.set("tls", Poco::Dynamic::Var());
   }
+  who.set("faults", facts.faults);
   std::ostringstream out;
   who.stringify(out);
   return out.str();

@@ -28,6 +28,7 @@ struct ConnectionFacts {
   std::string client;              ///< the PROXY header's source, else the peer
   const ProxyHeader* proxy = nullptr;
   std::optional<tls::SessionFacts> tls;
+  bool faults = false;  ///< drawn for faults on demand
 };
 
 /// The who command's answer: one line of JSON (no newline), serialised by POCO.

@@ -59,6 +59,7 @@ ConnectionOptions connectionOptions(const ServerSettings& s) {
   o.console = s.console;
   o.banner = s.banner;
   o.prefixPlaceholders = hasPlaceholders(s.session.prefix);
+  o.faults = s.faults;
   if (o.personalized()) o.identity = ServerIdentity::fromEnvironment();
   return o;
 }

@@ -68,8 +68,15 @@ class EchoServer {
   /// Leaving the rotation: /readyz says 503 from now on, while connections
   /// are still accepted and served (the shutdown delay, then shutdown()).
   void leaveRotation() { _ready.store(false, std::memory_order_release); }
+  /// The readiness switch (echo.adminControl: POST /readyz/disable and
+  /// /readyz/enable): only what /readyz says changes, never the echo service;
+  /// enabling cannot undo leaving the rotation.
+  void switchReadiness(bool on) { _switchedOn.store(on, std::memory_order_release); }
+  bool readinessSwitchedOn() const { return _switchedOn.load(std::memory_order_acquire); }
   /// Whether the server takes new connections and stays (/readyz).
-  bool ready() const { return _ready.load(std::memory_order_acquire) && !_registry.draining(); }
+  bool ready() const {
+    return _ready.load(std::memory_order_acquire) && readinessSwitchedOn() && !_registry.draining();
+  }
 
   /// What /metrics and /healthz show besides the counters.
   struct Gauges {
@@ -113,7 +120,8 @@ class EchoServer {
   std::unique_ptr<Poco::Net::ServerSocket> _proxySocket;
   std::unique_ptr<Poco::Net::TCPServer> _proxyServer;
   bool _stopped = false;
-  std::atomic<bool> _ready{true};  ///< false once asked to stop (main), read by the admin threads
+  std::atomic<bool> _ready{true};       ///< false once asked to stop (main), read by the admin threads
+  std::atomic<bool> _switchedOn{true};  ///< the readiness switch, flipped by the admin threads
 };
 
 }  // namespace echod

@@ -8,6 +8,28 @@
 #include "service/connection/ProxySources.h"
 
 namespace echod {
+namespace {
+
+/// Faults on demand: echo.replyDelay, echo.replyChunk(Interval), echo.fault(After|Share).
+void readFaults(const SettingReader& read, FaultOptions& f) {
+  constexpr std::int64_t kLongestDelayMs = 3'600'000;
+  const std::string delay = read.text("echo.replyDelay", "0", 32);
+  const auto range = parseDelayRange(delay, kLongestDelayMs);
+  if (!range) read.reject("echo.replyDelay", delay, "milliseconds, MS or MIN-MAX (MIN <= MAX <= 3600000)");
+  f.delayMinMs = range->first;
+  f.delayMaxMs = range->second;
+  f.chunk = static_cast<std::size_t>(read.integer("echo.replyChunk", 0, 0, 16 << 20));
+  f.chunkIntervalMs = read.integer("echo.replyChunkInterval", f.chunkIntervalMs, 0, 60'000);
+  f.fault = read.choice("echo.fault", f.fault,
+                        {{"none", FaultKind::None},
+                         {"reset", FaultKind::Reset},
+                         {"close", FaultKind::Close},
+                         {"hang", FaultKind::Hang}});
+  f.faultAfter = static_cast<std::uint64_t>(read.integer("echo.faultAfter", 0, 0, std::int64_t{1} << 40));
+  f.sharePercent = static_cast<int>(read.integer("echo.faultShare", f.sharePercent, 0, 100));
+}
+
+}  // namespace
 
 const std::vector<SettingSpec>& ServerSettings::specs() {
   // Each default is rendered from the struct, so --help cannot drift from it.
@@ -80,6 +102,23 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        "a message equal to this gets one line of JSON: which replica, listener and addresses (who is usual)", "off"},
       {"echo.banner", "banner", "ECHO_BANNER", "TEXT|off",
        "a line sent first on every connection (server speaks first); {hostname} {pod} {client} {listener}", "off"},
+      {"echo.replyDelay", "reply-delay", "ECHO_REPLY_DELAY", "MS|MIN-MAX",
+       "fault: no reply leaves earlier than this many ms after its message (a range: uniform per reply)", "0"},
+      {"echo.replyChunk", "reply-chunk", "ECHO_REPLY_CHUNK", "BYTES",
+       "fault: write each reply at most this many bytes at a time; 0 whole replies", defaultText(0)},
+      {"echo.replyChunkInterval", "reply-chunk-interval", "ECHO_REPLY_CHUNK_INTERVAL", "MS",
+       "fault: the pause between two chunks of a reply", defaultText(d.faults.chunkIntervalMs)},
+      {"echo.fault", "fault", "ECHO_FAULT", "none|reset|close|hang",
+       "fault: instead of a reply, reset the connection, close it with no word, or never answer again",
+       faultName(d.faults.fault)},
+      {"echo.faultAfter", "fault-after", "ECHO_FAULT_AFTER", "N",
+       "fault: replies sent before the message that gets the fault", defaultText(0)},
+      {"echo.faultShare", "fault-share", "ECHO_FAULT_SHARE", "PERCENT",
+       "fault: the share of connections, drawn as each is admitted, that get the delay, chunks and fault",
+       defaultText(d.faults.sharePercent)},
+      {"echo.adminControl", "admin-control", "ECHO_ADMIN_CONTROL", "on|off",
+       "POST /readyz/disable and /readyz/enable on the admin port flip readiness (403 when off)",
+       d.adminControl ? "on" : "off"},
       {"echo.console", "console", "ECHO_CONSOLE", "on|off",
        "the web console at / on the admin port: a browser client and a live view of the threads",
        d.console ? "on" : "off"},
@@ -188,6 +227,8 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     if (banner.find_first_of("\r\n") != std::string::npos) read.reject("echo.banner", banner, "one line, or off");
     s.banner = banner;
   }
+  readFaults(read, s.faults);
+  s.adminControl = read.choice("echo.adminControl", s.adminControl, {{"on", true}, {"off", false}});
   s.console = read.choice("echo.console", s.console, {{"on", true}, {"off", false}});
   s.consoleSessions = static_cast<int>(read.integer("echo.consoleSessions", s.consoleSessions, 1, 256));
   s.consoleShowAddresses =

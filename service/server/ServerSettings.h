@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocol/EchoSession.h"
+#include "protocol/FaultPlan.h"
 #include "service/connection/WorkerScheduling.h"
 #include "settings/SettingReader.h"
 #include "tls/TlsContext.h"
@@ -57,6 +58,9 @@ struct ServerSettings {
   bool consoleShowAddresses = false;  ///< full client addresses also to browsers not on loopback
   // Who answered (docs/protocol.md "Who answered"); the who command is session.whoCommand.
   std::string banner;  ///< sent first on every connection; empty: off
+  // Faults on demand (docs/protocol.md "Faults on demand"): every TCP listener.
+  FaultOptions faults;
+  bool adminControl = false;  ///< POST /readyz/disable and /readyz/enable on the admin port
 
   /// The table behind the options, the environment variables and --help.
   static const std::vector<SettingSpec>& specs();

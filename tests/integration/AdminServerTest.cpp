@@ -35,10 +35,11 @@ struct HttpReply {
   std::string body;
 };
 
-HttpReply get(const AdminServer& admin, const std::string& path) {
+HttpReply request(const AdminServer& admin, const std::string& method, const std::string& path) {
   Poco::Net::HTTPClientSession session("127.0.0.1", admin.address().port());
   session.setTimeout(Poco::Timespan(5, 0));
-  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path);
+  Poco::Net::HTTPRequest request(method, path);
+  request.setContentLength(0);
   session.sendRequest(request);
   Poco::Net::HTTPResponse response;
   std::istream& in = session.receiveResponse(response);
@@ -46,6 +47,14 @@ HttpReply get(const AdminServer& admin, const std::string& path) {
   reply.status = response.getStatus();
   Poco::StreamCopier::copyToString(in, reply.body);
   return reply;
+}
+
+HttpReply get(const AdminServer& admin, const std::string& path) {
+  return request(admin, Poco::Net::HTTPRequest::HTTP_GET, path);
+}
+
+HttpReply post(const AdminServer& admin, const std::string& path) {
+  return request(admin, Poco::Net::HTTPRequest::HTTP_POST, path);
 }
 
 /// The value of one sample line, e.g. `echod_messages_total 30`; -1 if absent.
@@ -113,6 +122,43 @@ TEST(AdminServer, ReadyzIs503OnceLeavingTheRotationWhileTheServerStillServes) {
   EXPECT_EQ(reply.body, "leaving the rotation\n");
   EXPECT_EQ(get(admin, "/healthz").status, 200) << "/healthz keeps its meaning";
   EXPECT_EQ(test::roundTrip(server.port(), "still here"), "echo : still here\n");
+}
+
+TEST(AdminServer, TheReadinessSwitchFlipsOnlyReadyzWhenAdminControlIsOn) {
+  auto settings = testSettings();
+  settings.adminControl = true;
+  InProcessServer server(settings);
+  AdminServer admin(server.server(), "127.0.0.1", 0);
+  admin.start();
+  auto reply = post(admin, "/readyz/disable");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "readiness off: /readyz says 503, the echo service goes on\n");
+  reply = get(admin, "/readyz");
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.body, "switched off (POST /readyz/enable)\n");
+  EXPECT_EQ(get(admin, "/healthz").status, 200);
+  EXPECT_EQ(test::roundTrip(server.port(), "still served"), "echo : still served\n");
+  EXPECT_EQ(get(admin, "/readyz/enable").status, 405) << "a GET changes nothing";
+  EXPECT_EQ(get(admin, "/readyz").status, 503);
+  reply = post(admin, "/readyz/enable");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(get(admin, "/readyz").status, 200);
+  // Enabling cannot undo leaving the rotation.
+  server.server().leaveRotation();
+  EXPECT_EQ(post(admin, "/readyz/enable").status, 200);
+  EXPECT_EQ(get(admin, "/readyz").status, 503);
+}
+
+TEST(AdminServer, TheReadinessSwitchIsForbiddenWhenAdminControlIsOff) {
+  InProcessServer server;
+  AdminServer admin(server.server(), "127.0.0.1", 0);
+  admin.start();
+  for (const char* path : {"/readyz/disable", "/readyz/enable"}) {
+    const auto reply = post(admin, path);
+    EXPECT_EQ(reply.status, 403) << path;
+    EXPECT_NE(reply.body.find("--admin-control=on"), std::string::npos) << reply.body;
+  }
+  EXPECT_EQ(get(admin, "/readyz").status, 200);
 }
 
 TEST(AdminServer, MetricsCountWhatClientsDid) {
