@@ -73,7 +73,7 @@ for part in $parts; do
       # The direction of includes (docs/architecture.md, "The house"): nothing
       # includes a room above its own, and the connection path never reads ServerSettings.
       upward=$( {
-        grep -rnE '#include "service/(admin|server)/' service/connection service/logging
+        grep -rnE '#include "service/(admin|server)/' service/connection service/logging service/udp
         grep -rnE '#include "service/connection/' service/logging
         grep -rn '#include "service/admin/' service/server
         grep -rn '#include "service/' protocol settings tls client

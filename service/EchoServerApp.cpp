@@ -139,6 +139,11 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
                                                           : "'" + echo.settings().session.whoCommand + "'",
                echo.settings().banner.empty() ? std::string("off") : "'" + echo.settings().banner + "'");
   }
+  if (echo.settings().udpEnabled()) {
+    const auto rate = echo.settings().udpRatePerAddress;
+    log.notice("UDP echo on %s (%d thread(s), %s)", echo.udpAddress().toString(), echo.settings().udpThreads,
+               rate == 0 ? std::string("no rate limit") : "at most " + std::to_string(rate) + " replies a second per address");
+  }
   if (echo.settings().faults.any()) log.notice("faults: %s", echo.settings().faults.describe());
   if (servers.admin) {
     servers.admin->start();

@@ -67,6 +67,12 @@ std::string metricsText(const EchoServer& echo) {
          "Faults on demand, by kind: delay and chunk (replies held or written in pieces), reset, close and hang "
          "(connections that got the fault in place of a reply).",
          "kind", ServerMetrics::kFaultNames.data(), m.faults);
+  counter(out, "echod_udp_echoed_total", "UDP datagrams answered with an echo.", m.udpEchoed.load());
+  counter(out, "echod_udp_who_total", "UDP datagrams answered with the who JSON.", m.udpWho.load());
+  series(out, "echod_udp_dropped_total", "counter",
+         "UDP datagrams dropped, by reason: low_port (a source port below 1024), rate (over "
+         "echo.udpRatePerAddress), too_large (the echo would not fit in a datagram), send_failed.",
+         "reason", ServerMetrics::kUdpDropNames.data(), m.udpDropped);
   out << "# HELP echod_proxy_headers_total PROXY protocol headers on the PROXY listener, by version (1, 2, none: "
          "not a header) and result: proxied, local (LOCAL or UNKNOWN), bad, timeout (incomplete at "
          "echo.proxyHeaderTimeout), closed (before a complete header), not_allowed (outside echo.proxyFrom).\n"

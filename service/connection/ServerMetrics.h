@@ -64,6 +64,14 @@ struct ServerMetrics {
   std::array<Counter, kFaults> faults{};
   void countFault(Fault fault) { count(faults[static_cast<std::size_t>(fault)]); }
 
+  /// UDP echo: datagrams answered (echo or who), and dropped by reason.
+  Counter udpEchoed{0};
+  Counter udpWho{0};
+  enum class UdpDrop : std::uint8_t { LowPort, Rate, TooLarge, SendFailed };
+  static constexpr std::size_t kUdpDrops = static_cast<std::size_t>(UdpDrop::SendFailed) + 1;
+  static constexpr std::array<const char*, kUdpDrops> kUdpDropNames{"low_port", "rate", "too_large", "send_failed"};
+  std::array<Counter, kUdpDrops> udpDropped{};
+
   static std::size_t slot(ErrorReason reason) { return static_cast<std::size_t>(reason); }
   void count(Counter& counter, std::uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
 };

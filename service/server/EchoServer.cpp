@@ -116,6 +116,13 @@ EchoServer::EchoServer(const ServerSettings& settings)
         new AdmissionFilter(_registry, _metrics, ConnectionSlot::Listener::Proxy,
                             sources.any() ? std::nullopt : std::optional<ProxySources>(std::move(sources))));
   }
+  if (_settings.udpEnabled()) {
+    UdpEchoServer::Options udp{_settings.session.prefix, _settings.session.whoCommand, _context.options.identity,
+                               _settings.udpRatePerAddress, _settings.udpThreads};
+    _udp = std::make_unique<UdpEchoServer>(
+        Poco::Net::SocketAddress(_settings.host, static_cast<std::uint16_t>(_settings.udpPort)), std::move(udp),
+        _metrics);
+  }
   const int slots = sizeFutexHash(_settings.maxThreads + kPoolSpareThreads);
   Poco::Logger::get("echod.server").debug("futex hash: %d slots (0: the kernel's global hash)", slots);
 }
@@ -135,6 +142,7 @@ void EchoServer::start() {
   _server->start();
   if (_tlsServer) _tlsServer->start();
   if (_proxyServer) _proxyServer->start();
+  if (_udp) _udp->start();
 }
 
 EchoServer::Gauges EchoServer::gauges() const {
@@ -148,6 +156,11 @@ Poco::Net::SocketAddress EchoServer::address() const { return _socket.address();
 Poco::Net::SocketAddress EchoServer::tlsAddress() const {
   if (!_tlsSocket) throw Poco::IllegalStateException("the TLS listener is off (echo.tlsPort)");
   return _tlsSocket->address();
+}
+
+Poco::Net::SocketAddress EchoServer::udpAddress() const {
+  if (!_udp) throw Poco::IllegalStateException("UDP is off (echo.udpPort)");
+  return _udp->address();
 }
 
 Poco::Net::SocketAddress EchoServer::proxyAddress() const {
@@ -164,6 +177,7 @@ bool EchoServer::shutdown() {
   auto& log = Poco::Logger::get("echod.server");
   log.notice("draining %z connection(s), at most %ld ms", _registry.size(),
              static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
+  if (_udp) _udp->stop();  // no connection to drain: UDP stops with the drain's start
   const std::size_t queued = _registry.beginDrain();
   _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ShuttingDown)], queued);
   if (queued > 0) log.notice("%z queued connection(s) answered ERR shutting down", queued);

@@ -17,6 +17,7 @@
 #include "service/server/Housekeeper.h"
 #include "service/server/PoolSizing.h"
 #include "service/server/ServerSettings.h"
+#include "service/udp/UdpEchoServer.h"
 
 namespace echod {
 
@@ -57,6 +58,8 @@ class EchoServer {
   Poco::Net::SocketAddress address() const;
   /// The TLS listener's address; throws Poco::IllegalStateException when TLS is off.
   Poco::Net::SocketAddress tlsAddress() const;
+  /// The UDP echo's address; throws Poco::IllegalStateException when it is off.
+  Poco::Net::SocketAddress udpAddress() const;
   /// The PROXY listener's address; throws Poco::IllegalStateException when it is off.
   Poco::Net::SocketAddress proxyAddress() const;
 
@@ -119,6 +122,8 @@ class EchoServer {
   // The PROXY listener, when echo.proxyPort is set: the same again, plain sockets whose first bytes are a header.
   std::unique_ptr<Poco::Net::ServerSocket> _proxySocket;
   std::unique_ptr<Poco::Net::TCPServer> _proxyServer;
+  // UDP echo, when echo.udpPort is set: its own threads, joined when the drain begins.
+  std::unique_ptr<UdpEchoServer> _udp;
   bool _stopped = false;
   std::atomic<bool> _ready{true};       ///< false once asked to stop (main), read by the admin threads
   std::atomic<bool> _switchedOn{true};  ///< the readiness switch, flipped by the admin threads

@@ -102,6 +102,12 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
        "a message equal to this gets one line of JSON: which replica, listener and addresses (who is usual)", "off"},
       {"echo.banner", "banner", "ECHO_BANNER", "TEXT|off",
        "a line sent first on every connection (server speaks first); {hostname} {pod} {client} {listener}", "off"},
+      {"echo.udpPort", "udp-port", "ECHO_UDP_PORT", "N|off",
+       "UDP echo port (the TCP port's number is usual); 0 picks a free one", "off"},
+      {"echo.udpThreads", "udp-threads", "ECHO_UDP_THREADS", "N",
+       "UDP receiving threads, each on its own SO_REUSEPORT socket", defaultText(d.udpThreads)},
+      {"echo.udpRatePerAddress", "udp-rate-per-address", "ECHO_UDP_RATE_PER_ADDRESS", "N",
+       "UDP replies a second to one source address; 0 no limit", defaultText(d.udpRatePerAddress)},
       {"echo.replyDelay", "reply-delay", "ECHO_REPLY_DELAY", "MS|MIN-MAX",
        "fault: no reply leaves earlier than this many ms after its message (a range: uniform per reply)", "0"},
       {"echo.replyChunk", "reply-chunk", "ECHO_REPLY_CHUNK", "BYTES",
@@ -135,7 +141,7 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   const SettingReader read(config, specs());
   // Kubernetes injects ECHO_PORT=tcp://10.0.0.1:4567 (and ECHO_TLS_PORT...)
   // into every pod beside a Service named echo: say so, not just "bad port".
-  for (const char* key : {"echo.port", "echo.adminPort", "echo.tlsPort", "echo.proxyPort"}) {
+  for (const char* key : {"echo.port", "echo.adminPort", "echo.tlsPort", "echo.proxyPort", "echo.udpPort"}) {
     const std::string value = config.getString(key, "");
     if (value.rfind("tcp://", 0) == 0 || value.rfind("udp://", 0) == 0) {
       read.reject(key, value,
@@ -215,6 +221,11 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   } catch (const std::invalid_argument& e) {
     read.reject("echo.proxyFrom", s.proxyFrom, std::string("'any' or comma-separated CIDRs: ") + e.what());
   }
+  const std::string udpPort = read.text("echo.udpPort", "off", 16);
+  if (udpPort != "off") s.udpPort = static_cast<int>(read.integer("echo.udpPort", 0, 0, 65535));
+  s.udpThreads = static_cast<int>(read.integer("echo.udpThreads", s.udpThreads, 1, 64));
+  s.udpRatePerAddress =
+      static_cast<std::uint32_t>(read.integer("echo.udpRatePerAddress", s.udpRatePerAddress, 0, 10'000'000));
   const std::string who = read.text("echo.whoCommand", "off", 256);
   if (who != "off") {
     if (who.empty() || who == "exit" || who.find_first_of("\r\n") != std::string::npos) {
