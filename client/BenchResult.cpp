@@ -32,6 +32,11 @@ std::string BenchResult::text() const {
                          static_cast<Poco::UInt64>(d.reconnects), static_cast<Poco::UInt64>(d.refused),
                          d.longestWithoutConnectionMs);
   }
+  if (udp) {
+    text += Poco::format("udp         %Lu sent, %Lu answered, %Lu lost (%.2f %%), %Lu late\n",
+                         static_cast<Poco::UInt64>(udp->sent), static_cast<Poco::UInt64>(messages),
+                         static_cast<Poco::UInt64>(udp->lost), udp->lossPercent(), static_cast<Poco::UInt64>(udp->late));
+  }
   if (!firstError.empty()) text += "first error: " + firstError + "\n";
   return text;
 }
@@ -56,6 +61,11 @@ std::string BenchResult::json() const {
     disrupted += Poco::format("},\"reconnects\":%Lu,\"refused\":%Lu,\"longest_without_connection_ms\":%.1f",
                               static_cast<Poco::UInt64>(d.reconnects), static_cast<Poco::UInt64>(d.refused),
                               d.longestWithoutConnectionMs);
+  }
+  if (udp) {
+    disrupted += Poco::format(",\"udp\":{\"sent\":%Lu,\"lost\":%Lu,\"late\":%Lu,\"loss_percent\":%.3f}",
+                              static_cast<Poco::UInt64>(udp->sent), static_cast<Poco::UInt64>(udp->lost),
+                              static_cast<Poco::UInt64>(udp->late), udp->lossPercent());
   }
   return Poco::format(
       "{\"connections\":%d,\"messages\":%Lu,\"errors\":%Lu,\"seconds\":%.3f,\"messages_per_second\":%.1f,"

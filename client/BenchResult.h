@@ -37,6 +37,16 @@ struct BenchResult {
   using Disruption = BenchDisruption;
   std::optional<Disruption> disruption;
 
+  /// --udp: datagrams sent, and how many got no reply within the timeout
+  /// (lost) or one that came after it (late); `messages` are those answered in time.
+  struct Udp {
+    std::uint64_t sent = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t late = 0;
+    double lossPercent() const { return sent > 0 ? 100.0 * static_cast<double>(lost) / static_cast<double>(sent) : 0; }
+  };
+  std::optional<Udp> udp;
+
   double messagesPerSecond() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
   double handshakesPerSecond() const {
     return handshakesTimed && seconds > 0 ? static_cast<double>(handshakes) / seconds : 0;

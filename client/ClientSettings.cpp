@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "protocol/UdpEcho.h"
+
 namespace echod {
 namespace {
 
@@ -145,7 +147,25 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     const auto count = config.getInt("client.send.count");
     for (int i = 0; i < count; ++i) s.messages.push_back(config.getRawString("client.send." + std::to_string(i)));
   }
+  s.udp = read.flag("client.udp", false);
+  if (s.udp) readUdp(read, s);
   return s;
+}
+
+void ClientSettings::readUdp(const SettingReader& read, ClientSettings& s) {
+  const char* why = nullptr;
+  if (s.mode == ClientMode::Interactive || s.mode == ClientMode::Spread) {
+    why = "--send, --check, --who or --bench (datagrams have no session to type into)";
+  } else if (s.tls) {
+    why = "no --tls (UDP echo is plain datagrams)";
+  } else if (s.proxyProtocol != Proxy::Off) {
+    why = "no --proxy-protocol (the UDP port reads no header)";
+  } else if (s.mode == ClientMode::Bench && (s.reconnect || s.connectStorm || s.pipeline != 1)) {
+    why = "the pingpong workload with one datagram in flight (no --reconnect, --workload=connect or --pipeline)";
+  } else if (s.mode == ClientMode::Bench && s.size > static_cast<int>(kUdpMaxPayload)) {
+    why = "--size within one datagram (65507 bytes, the prefix included)";
+  }
+  if (why != nullptr) read.reject("client.udp", "true", why);
 }
 
 void ClientSettings::readBench(const SettingReader& read, ClientSettings& s) {

@@ -30,6 +30,8 @@ struct ClientSettings {
   std::vector<std::string> messages;  ///< --send, in order
   std::vector<std::string> warnings;  ///< options given that this mode ignores, for stderr
 
+  bool udp = false;  ///< --udp: datagrams, for --send, --check, --who and --bench (UdpEchoClient)
+
   // --tls
   static constexpr std::uint16_t kDefaultTlsPort = 4568;  ///< the port with --tls, unless --port says otherwise
   bool tls = false;
@@ -64,6 +66,7 @@ struct ClientSettings {
 
  private:
   static void readBench(const SettingReader& read, ClientSettings& s);
+  static void readUdp(const SettingReader& read, ClientSettings& s);
 };
 
 }  // namespace echod

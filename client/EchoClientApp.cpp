@@ -13,12 +13,36 @@
 #include "client/LoadGenerator.h"
 #include "client/ServerConnector.h"
 #include "client/TerminalClient.h"
+#include "client/UdpEchoClient.h"
 #include "client/WhoProbe.h"
 #include "settings/AppSupport.h"
 
 namespace echod {
 namespace {
 constexpr int kExitCannotConnect = 2;
+
+/// --udp: the same modes over datagrams (UdpEchoClient).
+int runUdp(const ClientSettings& settings) {
+  UdpEchoClient udp(settings);
+  switch (settings.mode) {
+    case ClientMode::Check: {
+      std::string report;
+      const bool ok = udp.check(report);
+      std::cout << report << std::endl;
+      return ok ? 0 : 1;
+    }
+    case ClientMode::Who:
+      return udp.who();
+    case ClientMode::Bench: {
+      const BenchResult result = udp.bench();
+      std::cout << (settings.json ? result.json() : result.text()) << std::flush;
+      return result.errors == 0 && result.messages > 0 ? 0 : 1;
+    }
+    default:
+      return udp.send();
+  }
+}
+
 }  // namespace
 
 void EchoClientApp::initialize(Poco::Util::Application& self) {
@@ -45,6 +69,8 @@ void EchoClientApp::defineOptions(Poco::Util::OptionSet& options) {
   options.addOption(Poco::Util::Option("who", "", "ask the server's who command once and print its JSON")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("json", "", "--bench, --spread: print the result as one JSON object")
+                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(Poco::Util::Option("udp", "", "--send, --check, --who, --bench over UDP: one datagram per message")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("tls", "", "connect with TLS (to port 4568 unless --port says otherwise)")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
@@ -85,6 +111,8 @@ int EchoClientApp::main(const std::vector<std::string>& args) {
     return EXIT_USAGE;
   }
   for (const auto& warning : settings.warnings) std::cerr << "echo-client: " << warning << '\n';
+
+  if (settings.udp) return runUdp(settings);
 
   std::optional<ServerConnector> connector;
   try {

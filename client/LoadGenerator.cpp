@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/BenchPayload.h"
 #include "client/ServerConnector.h"
 #include "protocol/Replies.h"
 #include "protocol/ReplyReader.h"
@@ -25,43 +26,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kThreadStack = 256 * 1024;
 constexpr std::size_t kReadSize = 64 * 1024;
-constexpr std::size_t kSequenceDigits = 8;
 
 std::uint64_t nanosSince(Clock::time_point then) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - then).count());
 }
-
-/// Message `seq`: its sequence number in hex up front (so a reply out of order
-/// or from another connection fails), then a fixed filler.
-class Payload {
- public:
-  explicit Payload(std::size_t size) : _filler(size, 'x') {
-    for (std::size_t i = 0; i < size; ++i) _filler[i] = static_cast<char>('a' + i % 26);
-  }
-  /// Message `seq`, without a line's '\n'.
-  void append(std::uint64_t seq, std::string& out) const {
-    const std::size_t start = out.size();
-    out.append(_filler);
-    writeSequence(seq, &out[start]);
-  }
-  bool matches(std::uint64_t seq, std::string_view body) const {
-    if (body.size() != _filler.size()) return false;
-    char head[kSequenceDigits];
-    std::memcpy(head, _filler.data(), std::min(kSequenceDigits, _filler.size()));
-    writeSequence(seq, head);
-    const std::size_t n = std::min(kSequenceDigits, _filler.size());
-    return std::memcmp(body.data(), head, n) == 0 &&
-           std::memcmp(body.data() + n, _filler.data() + n, _filler.size() - n) == 0;
-  }
-
- private:
-  void writeSequence(std::uint64_t seq, char* at) const {
-    static constexpr char kHex[] = "0123456789abcdef";
-    const std::size_t n = std::min(kSequenceDigits, _filler.size());
-    for (std::size_t i = 0; i < n; ++i) at[n - 1 - i] = kHex[(seq >> (4 * i)) & 0xF];
-  }
-  std::string _filler;
-};
 
 }  // namespace
 
@@ -178,7 +146,7 @@ std::optional<LoadGenerator::Broken> LoadGenerator::session(Worker& worker, Poco
   const bool raw = _settings.framing == Framing::Raw;  // then the pipeline is 1 (ClientSettings)
   const std::size_t size = static_cast<std::size_t>(_settings.size);
   const auto pipeline = static_cast<std::uint64_t>(_settings.pipeline);
-  const Payload payload(size);
+  const BenchPayload payload(size);
   ReplyReader reader(_settings.framing, _settings.prefix, _settings.prefix.size() + size + 64);
   std::vector<Clock::time_point> sentAt(pipeline);
   std::vector<char> buffer(kReadSize);
@@ -252,7 +220,7 @@ std::optional<LoadGenerator::Broken> LoadGenerator::session(Worker& worker, Poco
 void LoadGenerator::connectStorm(Worker& worker) {
   waitForStart();
   const bool raw = _settings.framing == Framing::Raw;
-  const Payload payload(static_cast<std::size_t>(_settings.size));
+  const BenchPayload payload(static_cast<std::size_t>(_settings.size));
   std::string message;
   payload.append(0, message);
   const std::string lineAndExit = message + "\nexit\n";

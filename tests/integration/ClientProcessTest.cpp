@@ -338,6 +338,71 @@ TEST(ClientProcess, BenchReconnectCountsHowConnectionsBrokeAndIsNoError) {
   EXPECT_GT(result->getValue<double>("longest_without_connection_ms"), 0.0);
 }
 
+ServerSettings udpServer() {
+  ServerSettings settings = testSettings();
+  settings.udpPort = 0;
+  settings.udpRatePerAddress = 0;  // the bench below sends from one address
+  settings.session.whoCommand = "who";
+  return settings;
+}
+
+std::vector<std::string> udpArgs(InProcessServer& server, std::vector<std::string> args) {
+  args.push_back("--udp");
+  args.push_back("--port=" + std::to_string(server.server().udpAddress().port()));
+  return args;
+}
+
+TEST(ClientProcess, UdpSendPrintsEachReplyAndCheckPasses) {
+  InProcessServer server(udpServer());
+  ChildProcess send(ECHO_CLIENT_PATH, udpArgs(server, {"--send=hello", "--send=exit"}));
+  ASSERT_EQ(send.waitForExit(), 0) << send.err();
+  // Datagrams may be answered in any order; on loopback they come in order.
+  EXPECT_EQ(send.out(), "echo : hello\necho : exit\n");
+  ChildProcess check(ECHO_CLIENT_PATH, udpArgs(server, {"--check"}));
+  ASSERT_EQ(check.waitForExit(), 0) << check.out() << check.err();
+  EXPECT_EQ(check.out().rfind("ok: 127.0.0.1:", 0), 0u) << check.out();
+  EXPECT_NE(check.out().find("(UDP) echoed 22 bytes"), std::string::npos) << check.out();
+  ChildProcess who(ECHO_CLIENT_PATH, udpArgs(server, {"--who"}));
+  ASSERT_EQ(who.waitForExit(), 0) << who.err();
+  EXPECT_EQ(jsonOf(who.out())->getValue<std::string>("listener"), "udp");
+}
+
+TEST(ClientProcess, UdpCheckAndSendFailWithoutAServer) {
+  InProcessServer server(udpServer());
+  const auto port = server.server().udpAddress().port();
+  server.server().shutdown();  // the UDP port is closed now: nothing answers
+  ChildProcess check(ECHO_CLIENT_PATH, {"--udp", "--check", "--timeout=0.3", "--port=" + std::to_string(port)});
+  EXPECT_EQ(check.waitForExit(), 1);
+  EXPECT_NE(check.out().find("no reply to 3 datagrams"), std::string::npos) << check.out();
+  ChildProcess send(ECHO_CLIENT_PATH, {"--udp", "--send=x", "--timeout=0.3", "--port=" + std::to_string(port)});
+  EXPECT_EQ(send.waitForExit(), 1);
+  EXPECT_NE(send.err().find("1 of 1 datagram(s) got no reply"), std::string::npos) << send.err();
+}
+
+TEST(ClientProcess, UdpBenchCountsSentAnsweredAndLost) {
+  InProcessServer server(udpServer());
+  ChildProcess bench(ECHO_CLIENT_PATH, udpArgs(server, {"--bench", "--connections=4", "--messages=200", "--size=100",
+                                                        "--json"}));
+  ASSERT_EQ(bench.waitForExit(60s), 0) << bench.out() << bench.err();
+  const auto result = benchJson(bench);
+  const auto udp = result->getObject("udp");
+  ASSERT_TRUE(udp);
+  EXPECT_EQ(udp->getValue<std::uint64_t>("sent"), 800u);
+  EXPECT_EQ(result->getValue<std::uint64_t>("messages") + udp->getValue<std::uint64_t>("lost"), 800u);
+  EXPECT_EQ(result->getValue<std::uint64_t>("errors"), 0u);
+  EXPECT_EQ(server.server().metrics().udpEchoed.load(), 800u);
+}
+
+TEST(ClientProcess, UdpRefusesWhatDatagramsCannotDo) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--udp"}, {"--udp", "--tls", "--check"}, {"--udp", "--proxy-protocol=v2", "--check"},
+        {"--udp", "--bench", "--pipeline=4"}, {"--udp", "--bench", "--reconnect", "--duration=1"}}) {
+    ChildProcess client(ECHO_CLIENT_PATH, args);
+    EXPECT_EQ(client.waitForExit(), 64) << args.size();
+    EXPECT_NE(client.err().find("client.udp"), std::string::npos) << client.err();
+  }
+}
+
 TEST(ClientProcess, ReconnectNeedsADuration) {
   ChildProcess client(ECHO_CLIENT_PATH, {"--bench", "--reconnect", "--messages=10"});
   EXPECT_EQ(client.waitForExit(), 64);
