@@ -7,6 +7,9 @@
 #   go      bench/go/echo.go: a goroutine per connection, bufio, one Write per line
 #   asio    bench/AsioEchoServer.cpp: Boost.Asio, one event-loop thread (the ceiling)
 # Load: bench/EventLoadGenerator.cpp (one epoll loop; every reply checked).
+# UDP: echod (--udp-port=0 --udp-rate-per-address=0) against bench/go/udpecho.go,
+# loaded by bench/UdpLoadGenerator.cpp, at 16 B and 1 KiB: datagrams a second,
+# latency, CPU per datagram and loss.
 # Per server and case: msg/s, p50/p99 latency, and the server's CPU time per
 # message (utime+stime from /proc/PID/stat); at the start, the cost of one
 # context switch (bench/ContextSwitch.cpp); at the end, each server's peak
@@ -32,12 +35,14 @@ pin=${BENCH_PIN:-$([ "$cpus" -ge 2 ] && echo 1 || echo 0)}
 case_filter=${BENCH_CASES:-.}
 
 . bench/lib.sh
-bench_build echo-server asio-echo-server naive-echo-server event-load context-switch
+bench_build echo-server asio-echo-server naive-echo-server event-load context-switch udp-load
 bin=build/bench
 go_bin=""
 if command -v go >/dev/null 2>&1; then
   GOCACHE=${GOCACHE:-$PWD/build/bench/gocache} GOPATH=${GOPATH:-$PWD/build/bench/gopath} GOFLAGS=-mod=mod \
     go build -o "$bin/bench/go-echo-server" bench/go/echo.go
+  GOCACHE=${GOCACHE:-$PWD/build/bench/gocache} GOPATH=${GOPATH:-$PWD/build/bench/gopath} GOFLAGS=-mod=mod \
+    go build -o "$bin/bench/go-udp-echo-server" bench/go/udpecho.go
   go_bin=$bin/bench/go-echo-server
 elif [ "${CI:-}" = true ]; then
   echo "bench: no Go toolchain (golang-go), and in CI every peer must run" >&2
@@ -79,6 +84,30 @@ start_server asio "$bin/bench/asio-echo-server" --port=0 --threads=1
 servers=(echod naive)
 [ -z "$go_bin" ] || servers+=(go)
 servers+=(asio)
+
+# UDP: echod with its UDP port on (off by default) and no per-address rate
+# limit (the load comes from one address), beside Go's UDP echo.
+udp_port() {  # log file: the port of its "UDP echo on HOST:PORT" line
+  local p=""
+  for _ in $(seq 1 3000); do
+    p=$(grep -o 'UDP echo on [0-9.]*:[0-9]*' "$1" | sed 's/.*://') && [ -n "$p" ] && break
+    sleep 0.01
+  done
+  [ -n "$p" ] || { echo "bench: no UDP echo listening; its log:" >&2; cat "$1" >&2; return 1; }
+  echo "$p"
+}
+declare -A udp_port_of udp_pid
+udp_command=("$bin/service/echo-server" --port=0 --admin-port=0 --udp-port=0 --udp-rate-per-address=0)
+"${server_cpu[@]}" "${udp_command[@]}" >/dev/null 2>"$logdir/echod-udp.log" &
+udp_pid[echod]=$!; pid[echod-udp]=$!
+udp_port_of[echod]=$(udp_port "$logdir/echod-udp.log")
+udp_servers=(echod)
+if [ -n "$go_bin" ]; then
+  "${server_cpu[@]}" "$bin/bench/go-udp-echo-server" -port=0 >/dev/null 2>"$logdir/go-udp.log" &
+  udp_pid[go]=$!; pid[go-udp]=$!
+  udp_port_of[go]=$(udp_port "$logdir/go-udp.log")
+  udp_servers+=(go)
+fi
 
 switch_ns=$("${server_cpu[@]}" "$bin/bench/context-switch" --cpu="$([ "$pin" = 1 ] && echo 0 || echo 0)" \
   --rounds=5 --passes=100000 | grep -o '[0-9]* ns' | cut -d' ' -f1)
@@ -130,6 +159,34 @@ for entry in "${cases[@]}"; do
   done
 done
 
+# UDP cases: 8 sockets, 8 datagrams in flight each (64 in all: within a
+# socket's default buffer, so a closed loop loses nothing below saturation).
+udp_cases=("udp 16 B|--size=16" "udp 1 KiB|--size=1024")
+declare -A udp_rates udp_p50s udp_p99s udp_cpu udp_lost
+for entry in "${udp_cases[@]}"; do
+  name=${entry%%|*}
+  [[ $name =~ $case_filter ]] || continue
+  read -ra opts <<<"${entry#*|}"
+  for round in $(seq 1 "$rounds"); do
+    for server in "${udp_servers[@]}"; do
+      t0=$(ticks "${udp_pid[$server]}")
+      out=$("${load_cpu[@]}" "$bin/bench/udp-load" --port="${udp_port_of[$server]}" --sockets=8 --window=8 \
+        --duration="$seconds" "${opts[@]}" 2>/dev/null || true)
+      t1=$(ticks "${udp_pid[$server]}")
+      r=$(field "$out" messages_per_second); e=$(field "$out" errors); m=$(field "$out" messages)
+      if [ -z "$r" ] || [ "${e:-1}" != 0 ] || [ "${m:-0}" = 0 ]; then
+        echo "FAILED: $name on $server: ${out:-no output}" >&2
+        failures=$((failures + 1))
+        continue
+      fi
+      key="$name|$server"
+      udp_rates[$key]+=" $r"; udp_p50s[$key]+=" $(field "$out" p50)"; udp_p99s[$key]+=" $(field "$out" p99)"
+      udp_lost[$key]+=" $(field "$out" loss_percent)"
+      udp_cpu[$key]+=" $(awk -v t=$((t1 - t0)) -v hz="$hz" -v m="$m" 'BEGIN{printf "%.2f", t * 1e6 / hz / m}')"
+    done
+  done
+done
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
 echo
 echo "echod vs its peers, $(date -u +%Y-%m-%d), $cpus CPUs, pinned=$pin, ${seconds}s x ${rounds} rounds, medians"
@@ -161,6 +218,29 @@ for entry in "${cases[@]}"; do
   done
 done
 echo "(connect storm: msg/s = connections/s, each a connect, one line, exit/FIN, close; cpu us/msg per connection)"
+if [ ${#udp_rates[@]} -gt 0 ]; then
+  echo
+  echo "UDP: ${udp_command[*]#$bin/service/} against Go's UDP echo (one goroutine, ReadFrom/WriteTo);"
+  echo "bench/udp-load: 8 sockets x 8 datagrams in flight, recvmmsg/sendmmsg; dg/s = datagrams answered a second"
+  printf '%-20s %-6s %11s %9s %9s %10s %8s %9s\n' case server "dg/s" "p50 us" "p99 us" "cpu us/dg" "loss %" "/go"
+  for entry in "${udp_cases[@]}"; do
+    name=${entry%%|*}
+    for server in "${udp_servers[@]}"; do
+      key="$name|$server"
+      [ -n "${udp_rates[$key]:-}" ] || continue
+      # shellcheck disable=SC2086
+      rate=$(median ${udp_rates[$key]})
+      vs=""
+      if [ "$server" = echod ] && [ -n "${udp_rates[$name|go]:-}" ]; then
+        # shellcheck disable=SC2086
+        vs=$(ratio "$rate" "$(median ${udp_rates[$name|go]})")
+      fi
+      # shellcheck disable=SC2086
+      printf '%-20s %-6s %11.0f %9s %9s %10s %8s %9s\n' "$name" "$server" "$rate" "$(median ${udp_p50s[$key]})" \
+        "$(median ${udp_p99s[$key]})" "$(median ${udp_cpu[$key]})" "$(median ${udp_lost[$key]})" "$vs"
+    done
+  done
+fi
 echo
 echo "The model's floor: one context switch costs ${switch_ns} ns here (bench/ContextSwitch.cpp, two threads on CPU 0)."
 for name in "pingpong c=100" "pingpong c=1000" "pingpong c=10000"; do
@@ -174,6 +254,9 @@ echo
 printf 'peak RSS:'
 for server in "${servers[@]}"; do
   printf '  %s %s MiB' "$server" "$(awk '/VmHWM/{printf "%.0f", $2 / 1024}' "/proc/${pid[$server]}/status")"
+done
+for server in "${udp_servers[@]}"; do
+  printf '  %s-udp %s MiB' "$server" "$(awk '/VmHWM/{printf "%.0f", $2 / 1024}' "/proc/${udp_pid[$server]}/status")"
 done
 echo
 if [ $failures -gt 0 ]; then
