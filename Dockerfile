@@ -53,7 +53,7 @@ COPY scripts/dev-cert.sh /usr/local/bin/echod-dev-cert
 # Settings: the file above, then any ECHO_* variable (e.g. ECHO_MAX_THREADS), then options.
 ENV ECHO_CONFIG_FILE=/etc/echod/echo-server.properties
 USER echod
-EXPOSE 4567 4568 4570 9090
+EXPOSE 4567 4567/udp 4568 4570 9090
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --retries=3 CMD ["echo-client", "--check"]
 ENTRYPOINT ["echo-server"]

@@ -31,7 +31,7 @@ else
 fi
 project="echodtest$$"
 export COMPOSE_PROJECT_NAME=$project ECHO_PUBLISH="127.0.0.1:0" ECHO_TLS_PUBLISH="127.0.0.1:0" ECHO_ADMIN_PUBLISH="127.0.0.1:0" \
-  ECHO_PROMETHEUS_PUBLISH="127.0.0.1:0" ECHO_LB_PUBLISH="127.0.0.1:0"
+  ECHO_PROMETHEUS_PUBLISH="127.0.0.1:0" ECHO_LB_PUBLISH="127.0.0.1:0" ECHO_UDP_PORT=4567
 ECHOD_REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 export ECHOD_REVISION
 dc() { "${compose[@]}" -p "$project" "$@"; }
@@ -89,6 +89,19 @@ expect_eq "client container replies" $'echo : hello from the client container\ne
 echo "--- netcat from the host"
 out=$(printf 'ping\r\nexit\n' | timeout 10 nc -q 5 127.0.0.1 "$port")
 expect_eq "netcat gets echo and FIN" $'echo : ping\nFIN' "$out"
+
+echo "--- UDP echo through compose (ECHO_UDP_PORT=4567): the client container, then a datagram from the host"
+out=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T --no-deps client --udp --host=server --port=4567 \
+  --send=datagram --timeout=5 2>/dev/null)
+expect_eq "echo-client --udp from the client container" "echo : datagram" "$out"
+udp_port=$(dc port --protocol=udp server 4567 | sed 's/.*://')
+out=$(timeout 10 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"from the host", ("127.0.0.1", int(sys.argv[1])))
+print(s.recv(100).decode())' "$udp_port" 2>&1)
+expect_eq "a datagram from the host comes back through the published UDP port" "echo : from the host" "$out"
 
 echo "--- the web console on the admin port, in headless Chromium"
 admin_port=$(dc port server 9090 | sed 's/.*://')

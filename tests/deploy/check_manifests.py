@@ -34,8 +34,9 @@ pod = spec["template"]["spec"]
 labels = spec["template"]["metadata"]["labels"]
 check("selector matches the pod labels", spec["selector"]["matchLabels"].items() <= labels.items())
 container = pod["containers"][0]
-ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-check("container ports: echo 4567, proxy 4570, admin 9090", ports == {"echo": 4567, "proxy": 4570, "admin": 9090})
+ports = {p["name"]: (p["containerPort"], p.get("protocol", "TCP")) for p in container["ports"]}
+check("container ports: echo 4567, echo-udp 4567/UDP, proxy 4570, admin 9090",
+      ports == {"echo": (4567, "TCP"), "echo-udp": (4567, "UDP"), "proxy": (4570, "TCP"), "admin": (9090, "TCP")})
 env = {e["name"]: e.get("value") for e in container.get("env", [])}
 env_from = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in container.get("env", [])}
 drain = float(env.get("ECHO_DRAIN_TIMEOUT", 5))
@@ -59,6 +60,7 @@ for name, field in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.n
     check(f"{name} from the Downward API ({field})", env_from.get(name) == field)
 check("ECHO_WHO_COMMAND is who", env.get("ECHO_WHO_COMMAND") == "who")
 check("ECHO_PROXY_PORT is the declared proxy port 4570", env.get("ECHO_PROXY_PORT") == "4570")
+check("ECHO_UDP_PORT is the declared UDP port 4567", env.get("ECHO_UDP_PORT") == "4567")
 res = container["resources"]
 check("resources: cpu and memory requests and limits",
       all(k in res[s] for s in ("requests", "limits") for k in ("cpu", "memory")))
@@ -93,6 +95,9 @@ svc = docs["Service"]
 check("Service is v1 and selects the pods", svc["apiVersion"] == "v1" and svc["spec"]["selector"].items() <= labels.items())
 check("Service exposes 4567 to the echo port",
       any(p["port"] == 4567 and p["targetPort"] in ("echo", 4567) for p in svc["spec"]["ports"]))
+check("Service exposes 4567/UDP to the UDP echo port",
+      any(p["port"] == 4567 and p.get("protocol") == "UDP" and p["targetPort"] in ("echo-udp", 4567)
+          for p in svc["spec"]["ports"]))
 check("Service exposes 4570 to the proxy port",
       any(p["port"] == 4570 and p["targetPort"] in ("proxy", 4570) for p in svc["spec"]["ports"]))
 
