@@ -91,7 +91,7 @@ const T = {
     fin: "closed by the server with FIN", err: "closed by the server: ERR ", lost: "connection lost", closedBy: "closed: ",
     refused: "the console could not connect", opened: "opened", closed: "closed", open: "open connections: ",
     masked: " (addresses masked: this browser is not on the server's machine)", draining: " — the server is shutting down",
-    delaying: "delaying a reply: its thread waits", fault: " (faults)" },
+    delaying: "delaying, thread busy", fault: " (faults)" },
   fr: { subtitle: "serveur d'écho multithread : un thread par connexion", client: "Client", connect: "Connexion",
     disconnect: "Déconnexion", send: "Envoyer", placeholder: "message, Entrée envoie", live: "Threads de travail, en direct",
     busy: "occupés", started: "démarrés", max: "max", queued: "en attente", peer: "pair", listener: "écoute", age: "âge",
@@ -100,7 +100,7 @@ const T = {
     fin: "fermé par le serveur avec FIN", err: "fermé par le serveur : ERR ", lost: "connexion perdue", closedBy: "fermé : ",
     refused: "la console n'a pas pu se connecter", opened: "ouverte", closed: "fermée", open: "connexions ouvertes : ",
     masked: " (adresses masquées : ce navigateur n'est pas sur la machine du serveur)", draining: " — le serveur s'arrête",
-    delaying: "réponse retardée : son thread attend", fault: " (pannes)" }
+    delaying: "retardée, thread occupé", fault: " (pannes)" }
 };
 const lang = (navigator.languages || [navigator.language || "en"]).some(l => String(l).toLowerCase().startsWith("fr")) ? "fr" : "en";
 const t = T[lang];

@@ -266,6 +266,33 @@ finally:
     french.quit()
     server.stop()
 
+print("--- a reply delay: one slow client holds one thread, and the console shows it")
+# --reply-delay=4000 on every connection: the tab's line is held 4 s on its
+# thread. The live view (refreshed every second) must show that connection
+# marked for faults and "delaying", its thread busy, while a second
+# connection, also drawn, is served by a thread of its own.
+server = Server("--reply-delay=4000")
+slow = browser()
+try:
+    slow.get(server.url)
+    check("connect with a delay on", connect(slow), text(slow, "status"))
+    send(slow, "slow one")
+    check("the live view marks the connection and shows its thread waiting on the delay",
+          wait(slow, lambda d: any("delaying, thread busy (faults)" in r.text
+                                   for r in d.find_elements(By.CSS_SELECTOR, "#connections tr.fault.delaying")),
+               "delaying"),
+          [r.text for r in slow.find_elements(By.CSS_SELECTOR, "#connections tr")])
+    check("one busy thread for it", wait(slow, lambda d: text(d, "busy") == "1", "busy"), text(slow, "busy"))
+    slow.save_screenshot(os.path.join(shots, "console-delay.png"))
+    check("the held reply arrives", wait(slow, lambda d: "echo : slow one" in replies(d), "echo"), replies(slow))
+    check("and the row goes back to open",
+          wait(slow, lambda d: any(" open (faults)" in r.text
+                                   for r in d.find_elements(By.CSS_SELECTOR, "#connections tr.fault")), "open"),
+          [r.text for r in slow.find_elements(By.CSS_SELECTOR, "#connections tr")])
+finally:
+    slow.quit()
+    server.stop()
+
 print("--- --console=off")
 server = Server("--console=off")
 try:
