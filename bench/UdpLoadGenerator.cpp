@@ -196,10 +196,10 @@ int main(int argc, char** argv) {
         const std::size_t length = in[static_cast<std::size_t>(i)].msg_len;
         std::uint64_t sentAt = 0;
         std::uint64_t seq = 0;
-        const bool right = length == replySize && std::memcmp(reply, kPrefix.data(), kPrefix.size()) == 0 &&
-                           readHex(reply + kPrefix.size(), sentAt) && readHex(reply + kPrefix.size() + 16, seq) &&
-                           std::memcmp(reply + kPrefix.size() + kHeader, outgoing[0].data() + kHeader,
-                                       o.size - kHeader) == 0;
+        const bool right =
+            length == replySize && std::memcmp(reply, kPrefix.data(), kPrefix.size()) == 0 &&
+            readHex(reply + kPrefix.size(), sentAt) && readHex(reply + kPrefix.size() + 16, seq) &&
+            std::memcmp(reply + kPrefix.size() + kHeader, outgoing[0].data() + kHeader, o.size - kHeader) == 0;
         if (!right) {
           ++result.errors;
           if (result.firstError.empty()) result.firstError = "a wrong reply of " + std::to_string(length) + " bytes";

@@ -33,9 +33,10 @@ std::string BenchResult::text() const {
                          d.longestWithoutConnectionMs);
   }
   if (udp) {
-    text += Poco::format("udp         %Lu sent, %Lu answered, %Lu lost (%.2f %%), %Lu late\n",
-                         static_cast<Poco::UInt64>(udp->sent), static_cast<Poco::UInt64>(messages),
-                         static_cast<Poco::UInt64>(udp->lost), udp->lossPercent(), static_cast<Poco::UInt64>(udp->late));
+    text +=
+        Poco::format("udp         %Lu sent, %Lu answered, %Lu lost (%.2f %%), %Lu late\n",
+                     static_cast<Poco::UInt64>(udp->sent), static_cast<Poco::UInt64>(messages),
+                     static_cast<Poco::UInt64>(udp->lost), udp->lossPercent(), static_cast<Poco::UInt64>(udp->late));
   }
   if (!firstError.empty()) text += "first error: " + firstError + "\n";
   return text;

@@ -8,10 +8,9 @@ namespace echod {
 namespace {
 
 /// The settings that only mean something to --bench.
-constexpr std::string_view kBenchOnly[] = {"client.connections", "client.size",     "client.duration",
-                                           "client.messages",    "client.pipeline", "client.workload",
-                                           "client.json",        "client.reconnect",
-                                           "client.rate"};
+constexpr std::string_view kBenchOnly[] = {"client.connections", "client.size",      "client.duration",
+                                           "client.messages",    "client.pipeline",  "client.workload",
+                                           "client.json",        "client.reconnect", "client.rate"};
 
 /// "1.2.3.4:5" or "[2001:db8::1]:5".
 std::optional<ProxyAddress> parseProxySource(const std::string& text) {

@@ -41,7 +41,8 @@ ServerConnector::ServerConnector(const ClientSettings& settings) : _settings(set
   }
 }
 
-std::string ServerConnector::proxyHeader(Poco::Net::StreamSocket& socket, const Poco::Net::SocketAddress& server) const {
+std::string ServerConnector::proxyHeader(Poco::Net::StreamSocket& socket,
+                                         const Poco::Net::SocketAddress& server) const {
   // The header names the client (--proxy-source, else this socket) and the server it reached.
   const auto asProxyAddress = [](const Poco::Net::SocketAddress& a) {
     return ProxyAddress::fromText(a.host().toString(), a.port());

@@ -141,8 +141,9 @@ BenchResult UdpEchoClient::bench() {
   const auto start = Clock::now();
   const auto end = start + std::chrono::microseconds(_settings.duration.totalMicroseconds());
   const bool timed = _settings.duration.totalMicroseconds() > 0;
-  const auto interval = _settings.rate > 0 ? std::chrono::nanoseconds(std::int64_t{1'000'000'000} * count / _settings.rate)
-                                           : std::chrono::nanoseconds(0);
+  const auto interval = _settings.rate > 0
+                            ? std::chrono::nanoseconds(std::int64_t{1'000'000'000} * count / _settings.rate)
+                            : std::chrono::nanoseconds(0);
   std::vector<std::thread> threads;
   threads.reserve(workers.size());
   for (int id = 0; id < count; ++id) {
@@ -171,7 +172,8 @@ BenchResult UdpEchoClient::bench() {
             const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
             const auto reply = receive(socket, Poco::Timespan(std::max<std::int64_t>(0, wait.count())));
             if (!reply) break;
-            const std::string_view body = std::string_view(*reply).substr(std::min(reply->size(), _settings.prefix.size()));
+            const std::string_view body =
+                std::string_view(*reply).substr(std::min(reply->size(), _settings.prefix.size()));
             if (reply->compare(0, _settings.prefix.size(), _settings.prefix) == 0 && payload.matches(seq, body)) {
               answered = true;
             } else if (reply->compare(0, _settings.prefix.size(), _settings.prefix) == 0 &&

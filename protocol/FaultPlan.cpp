@@ -40,7 +40,8 @@ std::string FaultOptions::describe() const {
   if (chunk > 0) {
     add("replies in " + std::to_string(chunk) + "-byte chunks every " + std::to_string(chunkIntervalMs) + " ms");
   }
-  if (fault != FaultKind::None) add(std::string(faultName(fault)) + " after " + std::to_string(faultAfter) + " replies");
+  if (fault != FaultKind::None)
+    add(std::string(faultName(fault)) + " after " + std::to_string(faultAfter) + " replies");
   if (out.empty()) return "none";
   return out + ", on " + std::to_string(sharePercent) + " % of connections";
 }

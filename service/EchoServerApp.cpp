@@ -141,14 +141,16 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
   }
   if (echo.settings().udpEnabled()) {
     const auto rate = echo.settings().udpRatePerAddress;
-    log.notice("UDP echo on %s (%d thread(s), %s)", echo.udpAddress().toString(), echo.settings().udpThreads,
-               rate == 0 ? std::string("no rate limit") : "at most " + std::to_string(rate) + " replies a second per address");
+    log.notice(
+        "UDP echo on %s (%d thread(s), %s)", echo.udpAddress().toString(), echo.settings().udpThreads,
+        rate == 0 ? std::string("no rate limit") : "at most " + std::to_string(rate) + " replies a second per address");
   }
   if (echo.settings().faults.any()) log.notice("faults: %s", echo.settings().faults.describe());
   if (servers.admin) {
     servers.admin->start();
-    log.notice("admin endpoint (/healthz, /readyz, /metrics) on http://%s%s", servers.admin->address().toString(),
-               std::string(echo.settings().adminControl ? "; readiness switch on (POST /readyz/disable, /enable)" : ""));
+    log.notice(
+        "admin endpoint (/healthz, /readyz, /metrics) on http://%s%s", servers.admin->address().toString(),
+        std::string(echo.settings().adminControl ? "; readiness switch on (POST /readyz/disable, /enable)" : ""));
     if (echo.settings().console) log.notice("web console on http://%s/", servers.admin->address().toString());
   }
 }

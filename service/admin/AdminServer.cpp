@@ -66,7 +66,7 @@ class ReadyHandler : public Poco::Net::HTTPRequestHandler {
     response.setStatus(ready ? Poco::Net::HTTPResponse::HTTP_OK : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
     response.setContentType("text/plain");
     response.set("Cache-Control", "no-store");
-    response.send() << (ready                                ? "ready\n"
+    response.send() << (ready                         ? "ready\n"
                         : _echo.readinessSwitchedOn() ? "leaving the rotation\n"
                                                       : "switched off (POST /readyz/enable)\n");
   }
@@ -153,7 +153,8 @@ class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
     if (get && uri == "/metrics") return new MetricsHandler(_echo);
     if (get && uri == "/healthz") return new HealthHandler(_echo);
     if (get && uri == "/readyz") return new ReadyHandler(_echo);
-    if (uri == "/readyz/disable" || uri == "/readyz/enable") return new ReadinessSwitchHandler(_echo, uri == "/readyz/enable");
+    if (uri == "/readyz/disable" || uri == "/readyz/enable")
+      return new ReadinessSwitchHandler(_echo, uri == "/readyz/enable");
     if (get && _echo.settings().console) {
       if (uri == "/" || uri == "/index.html") return new ConsolePageHandler;
       if (uri == "/console/state") return new ConsoleStateHandler(_echo);

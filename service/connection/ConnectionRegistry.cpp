@@ -268,11 +268,10 @@ std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t l
                           : slot->wake.load(std::memory_order_relaxed) != Wake::None       ? "closing"
                           : slot->delaying.load(std::memory_order_relaxed)                 ? "delaying"
                                                                                            : "open";
-      views.push_back(View{slot->proxiedClient, std::string(), slot->listener, now - slot->admittedMs,
-                           slot->messages.load(std::memory_order_relaxed),
-                           slot->bytesIn.load(std::memory_order_relaxed),
-                           slot->bytesOut.load(std::memory_order_relaxed), state,
-                           slot->faults.load(std::memory_order_relaxed)});
+      views.push_back(
+          View{slot->proxiedClient, std::string(), slot->listener, now - slot->admittedMs,
+               slot->messages.load(std::memory_order_relaxed), slot->bytesIn.load(std::memory_order_relaxed),
+               slot->bytesOut.load(std::memory_order_relaxed), state, slot->faults.load(std::memory_order_relaxed)});
       peers.push_back(knownPeerOf(slot->socket));  // kept from accept(2): no system call
       if (!peers.back()) askKernel.emplace_back(views.size() - 1, slot->socket);
     }

@@ -21,7 +21,7 @@
 namespace echod {
 namespace {
 
-constexpr std::size_t kOutputFlush = 64 * 1024;    ///< write once this much output is pending
+constexpr std::size_t kOutputFlush = 64 * 1024;  ///< write once this much output is pending
 
 /// A send that timed out: POCO reports SO_SNDTIMEO's EAGAIN as an IOException, not a TimeoutException.
 bool sendTimedOut(const Poco::Exception& e) {
@@ -54,7 +54,7 @@ void EchoConnection::run() {
   if (listener != ConnectionSlot::Listener::Proxy) announce(peer);
   try {
     if (_context.options.faults.any()) drawFaults();  // one branch per connection when faults are off
-    std::string_view first;  // the PROXY listener: bytes behind the header, in _input
+    std::string_view first;                           // the PROXY listener: bytes behind the header, in _input
     const bool ready = listener != ConnectionSlot::Listener::Proxy || proxyHeader(peer, first);
     announce(peer);
     if (ready && (listener != ConnectionSlot::Listener::Tls || handshake())) {

@@ -120,7 +120,7 @@ class EchoConnection {
   ssl_st* _ssl = nullptr;    ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
   bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
   bool _announced = false;
-  bool _faultEnded = false;         ///< a fault closed, reset or hung the connection: no lingering close after
+  bool _faultEnded = false;          ///< a fault closed, reset or hung the connection: no lingering close after
   std::optional<FaultPlan> _faults;  ///< drawn for faults on demand
   std::uint64_t _answered = 0;       ///< with faults: replies sent, to find the message that gets the fault
 };

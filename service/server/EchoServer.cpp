@@ -118,7 +118,7 @@ EchoServer::EchoServer(const ServerSettings& settings)
   }
   if (_settings.udpEnabled()) {
     UdpEchoServer::Options udp{_settings.session.prefix, _settings.session.whoCommand, _context.options.identity,
-                               _settings.udpRatePerAddress, _settings.udpThreads};
+                               static_cast<std::uint32_t>(_settings.udpRatePerAddress), _settings.udpThreads};
     _udp = std::make_unique<UdpEchoServer>(
         Poco::Net::SocketAddress(_settings.host, static_cast<std::uint16_t>(_settings.udpPort)), std::move(udp),
         _metrics);

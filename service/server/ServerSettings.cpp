@@ -20,11 +20,9 @@ void readFaults(const SettingReader& read, FaultOptions& f) {
   f.delayMaxMs = range->second;
   f.chunk = static_cast<std::size_t>(read.integer("echo.replyChunk", 0, 0, 16 << 20));
   f.chunkIntervalMs = read.integer("echo.replyChunkInterval", f.chunkIntervalMs, 0, 60'000);
-  f.fault = read.choice("echo.fault", f.fault,
-                        {{"none", FaultKind::None},
-                         {"reset", FaultKind::Reset},
-                         {"close", FaultKind::Close},
-                         {"hang", FaultKind::Hang}});
+  f.fault = read.choice(
+      "echo.fault", f.fault,
+      {{"none", FaultKind::None}, {"reset", FaultKind::Reset}, {"close", FaultKind::Close}, {"hang", FaultKind::Hang}});
   f.faultAfter = static_cast<std::uint64_t>(read.integer("echo.faultAfter", 0, 0, std::int64_t{1} << 40));
   f.sharePercent = static_cast<int>(read.integer("echo.faultShare", f.sharePercent, 0, 100));
 }
@@ -224,8 +222,7 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   const std::string udpPort = read.text("echo.udpPort", "off", 16);
   if (udpPort != "off") s.udpPort = static_cast<int>(read.integer("echo.udpPort", 0, 0, 65535));
   s.udpThreads = static_cast<int>(read.integer("echo.udpThreads", s.udpThreads, 1, 64));
-  s.udpRatePerAddress =
-      static_cast<std::uint32_t>(read.integer("echo.udpRatePerAddress", s.udpRatePerAddress, 0, 10'000'000));
+  s.udpRatePerAddress = read.integer("echo.udpRatePerAddress", s.udpRatePerAddress, 0, 10'000'000);
   const std::string who = read.text("echo.whoCommand", "off", 256);
   if (who != "off") {
     if (who.empty() || who == "exit" || who.find_first_of("\r\n") != std::string::npos) {

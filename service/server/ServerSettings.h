@@ -56,17 +56,17 @@ struct ServerSettings {
   int consoleSessions = 8;  ///< console sessions at once; each holds a worker and an admin thread
   bool console = true;
   bool consoleShowAddresses = false;  ///< full client addresses also to browsers not on loopback
+  bool adminControl = false;  ///< the readiness switch: POST /readyz/disable and /readyz/enable on the admin port
   // Who answered (docs/protocol.md "Who answered"); the who command is session.whoCommand.
   std::string banner;  ///< sent first on every connection; empty: off
   // UDP echo (docs/protocol.md "UDP"), beside TCP on the same host.
   static constexpr int kUdpOff = -1;
-  int udpPort = kUdpOff;                   ///< kUdpOff: no UDP; 0 picks a free port
-  int udpThreads = 1;                      ///< receiving threads, each on its own SO_REUSEPORT socket
-  std::uint32_t udpRatePerAddress = 1000;  ///< replies a second to one source address; 0: no limit
+  int udpPort = kUdpOff;                  ///< kUdpOff: no UDP; 0 picks a free port
+  int udpThreads = 1;                     ///< receiving threads, each on its own SO_REUSEPORT socket
+  std::int64_t udpRatePerAddress = 1000;  ///< replies a second to one source address; 0: no limit
   bool udpEnabled() const { return udpPort != kUdpOff; }
   // Faults on demand (docs/protocol.md "Faults on demand"): every TCP listener.
   FaultOptions faults;
-  bool adminControl = false;  ///< POST /readyz/disable and /readyz/enable on the admin port
 
   /// The table behind the options, the environment variables and --help.
   static const std::vector<SettingSpec>& specs();

@@ -30,8 +30,8 @@ using echod::fuzz::check;
 
 void checkAnswer(std::string_view datagram, std::string_view who) {
   const UdpAnswer answer = echod::answerDatagram(datagram, echod::fuzz::kPrefix, who);
-  const bool isWho = !who.empty() && (datagram == who || datagram == std::string(who) + "\n" ||
-                                      datagram == std::string(who) + "\r\n");
+  const bool isWho =
+      !who.empty() && (datagram == who || datagram == std::string(who) + "\n" || datagram == std::string(who) + "\r\n");
   check((answer == UdpAnswer::Who) == isWho, "who answered exactly for the who command");
   if (!isWho) {
     const bool tooLarge = echod::fuzz::kPrefix.size() + datagram.size() > echod::kUdpMaxPayload;
@@ -49,7 +49,7 @@ void checkGuard(const std::uint8_t* data, std::size_t size, std::uint32_t rate) 
   // A table of 8: addresses collide, and a collision may only let more through.
   UdpRateGuard small(rate, 8);
   std::map<std::uint8_t, std::pair<std::int64_t, std::uint32_t>> windows;  // the exact guard's model
-  std::map<std::uint8_t, std::deque<std::int64_t>> recent;                  // the small one's replies, last 1 s
+  std::map<std::uint8_t, std::deque<std::int64_t>> recent;                 // the small one's replies, last 1 s
   std::int64_t now = 0;
   std::uint64_t allowed = 0;
   for (std::size_t i = 0; i + 1 < size; i += 2) {

@@ -187,8 +187,8 @@ TEST(ClientProcess, BenchRateIsNeverExceeded) {
   EXPECT_EQ(benchJson(counted)->getValue<std::uint64_t>("messages"), 40u);
   EXPECT_GE(benchJson(counted)->getValue<double>("seconds"), 0.36) << counted.out();
 
-  ChildProcess timed(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--bench", "--connections=4", "--duration=1",
-                                                                  "--rate=200", "--json"}));
+  ChildProcess timed(ECHO_CLIENT_PATH,
+                     clientArgs(server.port(), {"--bench", "--connections=4", "--duration=1", "--rate=200", "--json"}));
   ASSERT_EQ(timed.waitForExit(60s), 0) << timed.out() << timed.err();
   EXPECT_GT(benchJson(timed)->getValue<std::uint64_t>("messages"), 0u);
   EXPECT_LE(benchJson(timed)->getValue<std::uint64_t>("messages"), 204u) << timed.out();
@@ -381,8 +381,8 @@ TEST(ClientProcess, UdpCheckAndSendFailWithoutAServer) {
 
 TEST(ClientProcess, UdpBenchCountsSentAnsweredAndLost) {
   InProcessServer server(udpServer());
-  ChildProcess bench(ECHO_CLIENT_PATH, udpArgs(server, {"--bench", "--connections=4", "--messages=200", "--size=100",
-                                                        "--json"}));
+  ChildProcess bench(ECHO_CLIENT_PATH,
+                     udpArgs(server, {"--bench", "--connections=4", "--messages=200", "--size=100", "--json"}));
   ASSERT_EQ(bench.waitForExit(60s), 0) << bench.out() << bench.err();
   const auto result = benchJson(bench);
   const auto udp = result->getObject("udp");
@@ -394,9 +394,11 @@ TEST(ClientProcess, UdpBenchCountsSentAnsweredAndLost) {
 }
 
 TEST(ClientProcess, UdpRefusesWhatDatagramsCannotDo) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--udp"}, {"--udp", "--tls", "--check"}, {"--udp", "--proxy-protocol=v2", "--check"},
-        {"--udp", "--bench", "--pipeline=4"}, {"--udp", "--bench", "--reconnect", "--duration=1"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--udp"},
+                                               {"--udp", "--tls", "--check"},
+                                               {"--udp", "--proxy-protocol=v2", "--check"},
+                                               {"--udp", "--bench", "--pipeline=4"},
+                                               {"--udp", "--bench", "--reconnect", "--duration=1"}}) {
     ChildProcess client(ECHO_CLIENT_PATH, args);
     EXPECT_EQ(client.waitForExit(), 64) << args.size();
     EXPECT_NE(client.err().find("client.udp"), std::string::npos) << client.err();

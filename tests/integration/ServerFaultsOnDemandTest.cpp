@@ -216,9 +216,9 @@ TEST(ServerFaultsOnDemand, TheStartupLogStatesTheFaultsInOneLine) {
 
 TEST(ServerFaultsOnDemand, BadValuesStopStartUpWithExit78) {
   const std::vector<std::pair<std::string, std::string>> bad{
-      {"--reply-delay=300-100", "echo.replyDelay"}, {"--reply-delay=-5", "echo.replyDelay"},
-      {"--reply-delay=fast", "echo.replyDelay"},    {"--fault=explode", "echo.fault"},
-      {"--fault-share=101", "echo.faultShare"},     {"--reply-chunk=-1", "echo.replyChunk"},
+      {"--reply-delay=300-100", "echo.replyDelay"},  {"--reply-delay=-5", "echo.replyDelay"},
+      {"--reply-delay=fast", "echo.replyDelay"},     {"--fault=explode", "echo.fault"},
+      {"--fault-share=101", "echo.faultShare"},      {"--reply-chunk=-1", "echo.replyChunk"},
       {"--admin-control=maybe", "echo.adminControl"}};
   for (const auto& [option, key] : bad) {
     ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0", option});

@@ -97,8 +97,8 @@ TEST(ServerProxy, BytesBehindTheLastPartOfASplitHeaderAreEchoedInOrder) {
   // The header's last part and the first lines in one segment, at every split
   // point: what came behind a gathered header is served before the next read.
   InProcessServer server(proxySettings());
-  const std::string header = encodeProxyV2(ProxyAddress::fromText("198.51.100.9", 6000),
-                                           ProxyAddress::fromText("192.0.2.1", 4570));
+  const std::string header =
+      encodeProxyV2(ProxyAddress::fromText("198.51.100.9", 6000), ProxyAddress::fromText("192.0.2.1", 4570));
   for (std::size_t split = 1; split < header.size(); split += 3) {
     TestClient client(proxyPort(server));
     client.send(header.substr(0, split));

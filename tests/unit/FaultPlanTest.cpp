@@ -75,8 +75,9 @@ TEST(FaultPlan, TheStartupLineSaysEveryFaultInForce) {
   f.chunkIntervalMs = 0;
   f.fault = FaultKind::Reset;
   f.sharePercent = 10;
-  EXPECT_EQ(f.describe(), "reply delay 5 ms, replies in 1-byte chunks every 0 ms, reset after 0 replies, on 10 % of "
-                          "connections");
+  EXPECT_EQ(f.describe(),
+            "reply delay 5 ms, replies in 1-byte chunks every 0 ms, reset after 0 replies, on 10 % of "
+            "connections");
   EXPECT_STREQ(faultName(FaultKind::Close), "close");
   EXPECT_STREQ(faultName(FaultKind::None), "none");
 }
