@@ -87,25 +87,16 @@ servers+=(asio)
 
 # UDP: echod with its UDP port on (off by default) and no per-address rate
 # limit (the load comes from one address), beside Go's UDP echo.
-udp_port() {  # log file: the port of its "UDP echo on HOST:PORT" line
-  local p=""
-  for _ in $(seq 1 3000); do
-    p=$(grep -o 'UDP echo on [0-9.]*:[0-9]*' "$1" | sed 's/.*://') && [ -n "$p" ] && break
-    sleep 0.01
-  done
-  [ -n "$p" ] || { echo "bench: no UDP echo listening; its log:" >&2; cat "$1" >&2; return 1; }
-  echo "$p"
-}
 declare -A udp_port_of udp_pid
 udp_command=("$bin/service/echo-server" --port=0 --admin-port=0 --udp-port=0 --udp-rate-per-address=0)
 "${server_cpu[@]}" "${udp_command[@]}" >/dev/null 2>"$logdir/echod-udp.log" &
 udp_pid[echod]=$!; pid[echod-udp]=$!
-udp_port_of[echod]=$(udp_port "$logdir/echod-udp.log")
+udp_port_of[echod]=$(announced_port "$logdir/echod-udp.log" "UDP echo on")
 udp_servers=(echod)
 if [ -n "$go_bin" ]; then
   "${server_cpu[@]}" "$bin/bench/go-udp-echo-server" -port=0 >/dev/null 2>"$logdir/go-udp.log" &
   udp_pid[go]=$!; pid[go-udp]=$!
-  udp_port_of[go]=$(udp_port "$logdir/go-udp.log")
+  udp_port_of[go]=$(announced_port "$logdir/go-udp.log" "UDP echo on")
   udp_servers+=(go)
 fi
 
