@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/BenchPayload.h"
+#include "client/Pacer.h"
 #include "client/ServerConnector.h"
 #include "protocol/Replies.h"
 #include "protocol/ReplyReader.h"
@@ -41,7 +42,7 @@ struct LoadGenerator::Worker {
   std::uint64_t errors = 0;
   std::string error;
   LatencyHistogram latency;
-  std::chrono::steady_clock::time_point nextSend;  ///< --rate: this connection's next turn
+  Pacer pacer;  ///< --rate: this connection's turns
   Poco::Thread thread;
 
   void fail(const std::string& what) {
@@ -62,16 +63,6 @@ bool LoadGenerator::timeIsUp(std::uint64_t sent) const {
     return true;
   }
   return _settings.duration.totalMicroseconds() > 0 && Clock::now() >= _end;
-}
-
-void LoadGenerator::pace(Worker& worker, std::uint64_t count) {
-  if (_interval.count() == 0) return;
-  const auto now = Clock::now();
-  if (worker.nextSend > now) {
-    const bool timed = _settings.duration.totalMicroseconds() > 0;  // else --messages bounds the run
-    std::this_thread::sleep_until(timed ? std::min(worker.nextSend, _end) : worker.nextSend);
-  }
-  worker.nextSend = std::max(worker.nextSend, Clock::now()) + _interval * static_cast<std::int64_t>(count);
 }
 
 namespace {
@@ -158,7 +149,7 @@ std::optional<LoadGenerator::Broken> LoadGenerator::session(Worker& worker, Poco
   bool sending = true;
   try {
     const auto fill = [&](std::uint64_t count) {
-      pace(worker, count);
+      worker.pacer.wait(count);
       const auto now = Clock::now();
       for (std::uint64_t i = 0; i < count && sending; ++i) {
         if (timeIsUp(sentBefore + sent)) {
@@ -226,7 +217,7 @@ void LoadGenerator::connectStorm(Worker& worker) {
   const std::string lineAndExit = message + "\nexit\n";
   std::vector<char> buffer(kReadSize);
   for (std::uint64_t done = 0; !timeIsUp(done); ++done) {
-    pace(worker, 1);
+    worker.pacer.wait();
     if (timeIsUp(done)) break;
     const auto begin = Clock::now();
     try {
@@ -289,10 +280,9 @@ BenchResult LoadGenerator::run() {
     _changed.wait(lock, [&] { return _ready == count; });
     _start = Clock::now();
     _end = _start + std::chrono::microseconds(_settings.duration.totalMicroseconds());
-    if (_settings.rate > 0) {
-      // Each connection sends every `count / rate` seconds, their turns staggered evenly.
-      _interval = std::chrono::nanoseconds(std::int64_t{1'000'000'000} * count / _settings.rate);
-      for (auto& worker : workers) worker->nextSend = _start + _interval * worker->id / count;
+    const bool timed = _settings.duration.totalMicroseconds() > 0;
+    for (auto& worker : workers) {
+      worker->pacer = Pacer(_settings.rate, count, worker->id, _start, timed ? std::optional(_end) : std::nullopt);
     }
     _started = true;
   }

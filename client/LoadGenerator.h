@@ -39,9 +39,6 @@ class LoadGenerator {
   void connectStorm(Worker& worker);
   void waitForStart();
   bool timeIsUp(std::uint64_t sent) const;
-  /// --rate: waits for this worker's next turn (never past the end), then
-  /// books `count` more sends. A worker that fell behind does not burst.
-  void pace(Worker& worker, std::uint64_t count);
 
   const ClientSettings& _settings;
   const ServerConnector& _connector;
@@ -53,7 +50,6 @@ class LoadGenerator {
   bool _started = false;
   std::chrono::steady_clock::time_point _start;
   std::chrono::steady_clock::time_point _end;
-  std::chrono::nanoseconds _interval{0};  ///< --rate: between two sends of one connection
   std::atomic<std::uint64_t> _progress{0};
 };
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/BenchPayload.h"
+#include "client/Pacer.h"
 #include "protocol/UdpEcho.h"
 
 namespace echod {
@@ -30,17 +31,18 @@ Poco::Net::DatagramSocket connectedTo(const Poco::Net::SocketAddress& server) {
   return socket;
 }
 
-/// The next datagram within `timeout`; nothing when none came (or the port is closed: ICMP refused).
-std::optional<std::string> receive(Poco::Net::DatagramSocket& socket, const Poco::Timespan& timeout) {
-  if (timeout.totalMicroseconds() <= 0 || !socket.poll(timeout, Poco::Net::Socket::SELECT_READ)) return std::nullopt;
-  std::string buffer(kUdpMaxPayload + 1, '\0');
+/// The next datagram within `timeout`, in `buffer` (one per socket, kept
+/// between calls); false when none came (or the port is closed: ICMP refused).
+bool receive(Poco::Net::DatagramSocket& socket, const Poco::Timespan& timeout, std::string& buffer) {
+  if (timeout.totalMicroseconds() <= 0 || !socket.poll(timeout, Poco::Net::Socket::SELECT_READ)) return false;
+  buffer.resize(kUdpMaxPayload + 1);
   try {
     const int n = socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
     buffer.resize(static_cast<std::size_t>(std::max(n, 0)));
   } catch (const Poco::Exception&) {
-    return std::nullopt;  // ECONNREFUSED: nothing listens on that UDP port
+    return false;  // ECONNREFUSED: nothing listens on that UDP port
   }
-  return buffer;
+  return true;
 }
 
 void sendDatagram(Poco::Net::DatagramSocket& socket, std::string_view datagram) {
@@ -62,10 +64,10 @@ int UdpEchoClient::send() {
   auto socket = connectedTo(_server);
   for (const auto& message : _settings.messages) sendDatagram(socket, message);
   std::size_t answered = 0;
-  while (answered < _settings.messages.size()) {
-    const auto reply = receive(socket, _settings.timeout);  // each reply awaited at most the timeout
-    if (!reply) break;
-    std::cout << *reply << '\n' << std::flush;
+  std::string reply;
+  // Each reply awaited at most the timeout.
+  while (answered < _settings.messages.size() && receive(socket, _settings.timeout, reply)) {
+    std::cout << reply << '\n' << std::flush;
     ++answered;
   }
   if (answered == _settings.messages.size()) return 0;
@@ -90,14 +92,15 @@ bool UdpEchoClient::check(std::string& report) {
       sendDatagram(socket, token);
       Poco::Stopwatch waited;
       waited.start();
-      while (const auto reply = receive(socket, left(waited, each))) {
-        if (*reply == expected) {
+      std::string reply;
+      while (receive(socket, left(waited, each), reply)) {
+        if (reply == expected) {
           report = Poco::format("ok: %s echoed %z bytes in %.1f ms (try %d)", target(), token.size(),
                                 static_cast<double>(clock.elapsed()) / 1000.0, attempt);
           return true;
         }
-        if (reply->find(token) == std::string::npos) continue;  // a late reply to nothing of ours
-        report = "fail: " + target() + " answered '" + reply->substr(0, 80) + "', expected '" + expected + "'";
+        if (reply.find(token) == std::string::npos) continue;  // a late reply to nothing of ours
+        report = "fail: " + target() + " answered '" + reply.substr(0, 80) + "', expected '" + expected + "'";
         return false;
       }
     }
@@ -112,20 +115,20 @@ bool UdpEchoClient::check(std::string& report) {
 int UdpEchoClient::who() {
   auto socket = connectedTo(_server);
   sendDatagram(socket, _settings.whoCommand);
-  const auto reply = receive(socket, _settings.timeout);
-  if (!reply) {
+  std::string reply;
+  if (!receive(socket, _settings.timeout, reply)) {
     std::cerr << "echo-client: no reply from " << target() << " within " << _settings.timeout.totalMilliseconds()
               << " ms\n";
     return 1;
   }
   try {
-    Poco::JSON::Parser().parse(*reply);
+    Poco::JSON::Parser().parse(reply);
   } catch (const Poco::Exception&) {
-    std::cerr << "echo-client: the answer to '" << _settings.whoCommand << "' is not JSON: " << reply->substr(0, 80)
+    std::cerr << "echo-client: the answer to '" << _settings.whoCommand << "' is not JSON: " << reply.substr(0, 80)
               << " (is echo.whoCommand set on the server?)\n";
     return 1;
   }
-  std::cout << *reply << '\n';
+  std::cout << reply << '\n';
   return 0;
 }
 
@@ -141,9 +144,6 @@ BenchResult UdpEchoClient::bench() {
   const auto start = Clock::now();
   const auto end = start + std::chrono::microseconds(_settings.duration.totalMicroseconds());
   const bool timed = _settings.duration.totalMicroseconds() > 0;
-  const auto interval = _settings.rate > 0
-                            ? std::chrono::nanoseconds(std::int64_t{1'000'000'000} * count / _settings.rate)
-                            : std::chrono::nanoseconds(0);
   std::vector<std::thread> threads;
   threads.reserve(workers.size());
   for (int id = 0; id < count; ++id) {
@@ -152,14 +152,14 @@ BenchResult UdpEchoClient::bench() {
       try {
         auto socket = connectedTo(_server);
         std::string message;
-        auto next = start + interval * id / count;
-        for (std::uint64_t seq = 0;; ++seq) {
-          if (timed ? Clock::now() >= end : seq >= static_cast<std::uint64_t>(_settings.messagesPerConnection)) break;
-          if (interval.count() > 0) {
-            if (next > Clock::now()) std::this_thread::sleep_until(timed ? std::min(next, end) : next);
-            next = std::max(next, Clock::now()) + interval;
-            if (timed && Clock::now() >= end) break;
-          }
+        std::string reply;  // one buffer for every reply of this socket
+        Pacer pacer(_settings.rate, count, id, start, timed ? std::optional(end) : std::nullopt);
+        const auto over = [&](std::uint64_t seq) {
+          return timed ? Clock::now() >= end : seq >= static_cast<std::uint64_t>(_settings.messagesPerConnection);
+        };
+        for (std::uint64_t seq = 0; !over(seq); ++seq) {
+          pacer.wait();
+          if (over(seq)) break;
           message.clear();
           payload.append(seq, message);
           const auto sentAt = Clock::now();
@@ -170,18 +170,17 @@ BenchResult UdpEchoClient::bench() {
           bool answered = false;
           while (!answered) {
             const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
-            const auto reply = receive(socket, Poco::Timespan(std::max<std::int64_t>(0, wait.count())));
-            if (!reply) break;
+            if (!receive(socket, Poco::Timespan(std::max<std::int64_t>(0, wait.count())), reply)) break;
+            const bool prefixed = reply.compare(0, _settings.prefix.size(), _settings.prefix) == 0;
             const std::string_view body =
-                std::string_view(*reply).substr(std::min(reply->size(), _settings.prefix.size()));
-            if (reply->compare(0, _settings.prefix.size(), _settings.prefix) == 0 && payload.matches(seq, body)) {
+                std::string_view(reply).substr(std::min(reply.size(), _settings.prefix.size()));
+            if (prefixed && payload.matches(seq, body)) {
               answered = true;
-            } else if (reply->compare(0, _settings.prefix.size(), _settings.prefix) == 0 &&
-                       body.size() == message.size()) {
+            } else if (prefixed && body.size() == message.size()) {
               ++w.late;
             } else {
               ++w.wrong;
-              if (w.error.empty()) w.error = Poco::format("connection %d: wrong reply '%s'", id, reply->substr(0, 80));
+              if (w.error.empty()) w.error = Poco::format("connection %d: wrong reply '%s'", id, reply.substr(0, 80));
               break;
             }
           }

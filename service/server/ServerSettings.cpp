@@ -18,12 +18,13 @@ void readFaults(const SettingReader& read, FaultOptions& f) {
   if (!range) read.reject("echo.replyDelay", delay, "milliseconds, MS or MIN-MAX (MIN <= MAX <= 3600000)");
   f.delayMinMs = range->first;
   f.delayMaxMs = range->second;
-  f.chunk = static_cast<std::size_t>(read.integer("echo.replyChunk", 0, 0, 16 << 20));
+  f.chunk = static_cast<std::size_t>(read.integer("echo.replyChunk", static_cast<std::int64_t>(f.chunk), 0, 16 << 20));
   f.chunkIntervalMs = read.integer("echo.replyChunkInterval", f.chunkIntervalMs, 0, 60'000);
   f.fault = read.choice(
       "echo.fault", f.fault,
       {{"none", FaultKind::None}, {"reset", FaultKind::Reset}, {"close", FaultKind::Close}, {"hang", FaultKind::Hang}});
-  f.faultAfter = static_cast<std::uint64_t>(read.integer("echo.faultAfter", 0, 0, std::int64_t{1} << 40));
+  f.faultAfter = static_cast<std::uint64_t>(
+      read.integer("echo.faultAfter", static_cast<std::int64_t>(f.faultAfter), 0, std::int64_t{1} << 40));
   f.sharePercent = static_cast<int>(read.integer("echo.faultShare", f.sharePercent, 0, 100));
 }
 
@@ -109,14 +110,16 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
       {"echo.replyDelay", "reply-delay", "ECHO_REPLY_DELAY", "MS|MIN-MAX",
        "fault: no reply leaves earlier than this many ms after its message (a range: uniform per reply)", "0"},
       {"echo.replyChunk", "reply-chunk", "ECHO_REPLY_CHUNK", "BYTES",
-       "fault: write each reply at most this many bytes at a time; 0 whole replies", defaultText(0)},
+       "fault: write each reply at most this many bytes at a time; 0 whole replies",
+       defaultText(static_cast<std::int64_t>(d.faults.chunk))},
       {"echo.replyChunkInterval", "reply-chunk-interval", "ECHO_REPLY_CHUNK_INTERVAL", "MS",
        "fault: the pause between two chunks of a reply", defaultText(d.faults.chunkIntervalMs)},
       {"echo.fault", "fault", "ECHO_FAULT", "none|reset|close|hang",
        "fault: instead of a reply, reset the connection, close it with no word, or never answer again",
        faultName(d.faults.fault)},
       {"echo.faultAfter", "fault-after", "ECHO_FAULT_AFTER", "N",
-       "fault: replies sent before the message that gets the fault", defaultText(0)},
+       "fault: replies sent before the message that gets the fault",
+       defaultText(static_cast<std::int64_t>(d.faults.faultAfter))},
       {"echo.faultShare", "fault-share", "ECHO_FAULT_SHARE", "PERCENT",
        "fault: the share of connections, drawn as each is admitted, that get the delay, chunks and fault",
        defaultText(d.faults.sharePercent)},

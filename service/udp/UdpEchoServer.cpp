@@ -86,6 +86,7 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
   std::array<mmsghdr, kBatch> out{};
   std::array<std::array<iovec, 2>, kBatch> outIov{};
   std::array<std::string, kBatch> whoReplies;
+  std::array<bool, kBatch> isWho{};
   pollfd fds[2] = {{fd, POLLIN, 0}, {_wake, POLLIN, 0}};
   const std::string local = _address.toString();
   while (!_stopping.load(std::memory_order_acquire)) {
@@ -152,20 +153,24 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
           whoReplies[replies] = whoJson(_options.identity, facts);
           outIov[replies][0] = {whoReplies[replies].data(), whoReplies[replies].size()};
           reply.msg_hdr.msg_iovlen = 1;
-          ++whoed;
         } else {
           // The prefix and the datagram where it landed: two pieces, one datagram, no copy.
           outIov[replies][0] = {const_cast<char*>(_options.prefix.data()), _options.prefix.size()};
           outIov[replies][1] = {const_cast<char*>(datagram.data()), datagram.size()};
           reply.msg_hdr.msg_iovlen = 2;
-          ++echoed;
         }
+        isWho[replies] = answer == UdpAnswer::Who;
         ++replies;
       }
     }
+    // Counted as answered once the kernel took them.
+    const auto answered = [&](unsigned from, unsigned to) {
+      for (unsigned i = from; i < to; ++i) ++(isWho[i] ? whoed : echoed);
+    };
     for (unsigned sent = 0; sent < replies;) {
       const int r = ::sendmmsg(fd, out.data() + sent, replies - sent, 0);
       if (r > 0) {
+        answered(sent, sent + static_cast<unsigned>(r));
         sent += static_cast<unsigned>(r);
       } else if (r < 0 && errno == EINTR) {
         continue;
