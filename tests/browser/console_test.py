@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -94,7 +95,11 @@ def browser(language="en"):
 
 def wait(driver, condition, what):
     try:
-        WebDriverWait(driver, DEADLINE, poll_frequency=0.05).until(lambda d: condition(d))
+        # The live view redraws its rows every second: an element found just
+        # before a redraw is stale by the time it is read, so that poll is
+        # simply taken again.
+        WebDriverWait(driver, DEADLINE, poll_frequency=0.05,
+                      ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition(d))
         return True
     except Exception:  # a timeout: reported by the check that follows
         return False
@@ -106,6 +111,13 @@ def text(driver, element_id):
 
 def replies(driver):
     return [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#replies li")]
+
+
+def rows(driver, selector="#connections tr"):
+    """The live view's rows as text, read in one step (a redraw cannot come between)."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), r => r.innerText.replace(/\\s+/g, ' ').trim())",
+        selector)
 
 
 def connect(driver):
@@ -201,10 +213,9 @@ try:
         check("a second tab connects", connect(second), text(second, "status"))
         check("the live view shows two busy threads",
               wait(tab, lambda d: text(d, "busy") == "2", "busy"), text(tab, "busy"))
-        rows = tab.find_elements(By.CSS_SELECTOR, "#connections tr")
+        shown = rows(tab)
         check("and two open connections, with peer, listener and state",
-              len(rows) == 2 and all("127.0.0.1:" in r.text and "plain" in r.text and "open" in r.text for r in rows),
-              [r.text for r in rows])
+              len(shown) == 2 and all("127.0.0.1:" in r and "plain" in r and "open" in r for r in shown), shown)
         shot = os.path.join(shots, "console.png")
         check(f"screenshot saved: {shot}", tab.save_screenshot(shot) and os.path.getsize(shot) > 10000)
 
@@ -278,17 +289,15 @@ try:
     check("connect with a delay on", connect(slow), text(slow, "status"))
     send(slow, "slow one")
     check("the live view marks the connection and shows its thread waiting on the delay",
-          wait(slow, lambda d: any("delaying, thread busy (faults)" in r.text
-                                   for r in d.find_elements(By.CSS_SELECTOR, "#connections tr.fault.delaying")),
+          wait(slow, lambda d: any("delaying, thread busy (faults)" in r for r in rows(d, "#connections tr.fault.delaying")),
                "delaying"),
-          [r.text for r in slow.find_elements(By.CSS_SELECTOR, "#connections tr")])
+          rows(slow))
     check("one busy thread for it", wait(slow, lambda d: text(d, "busy") == "1", "busy"), text(slow, "busy"))
     slow.save_screenshot(os.path.join(shots, "console-delay.png"))
     check("the held reply arrives", wait(slow, lambda d: "echo : slow one" in replies(d), "echo"), replies(slow))
     check("and the row goes back to open",
-          wait(slow, lambda d: any(" open (faults)" in r.text
-                                   for r in d.find_elements(By.CSS_SELECTOR, "#connections tr.fault")), "open"),
-          [r.text for r in slow.find_elements(By.CSS_SELECTOR, "#connections tr")])
+          wait(slow, lambda d: any(" open (faults)" in r for r in rows(d, "#connections tr.fault")), "open"),
+          rows(slow))
 finally:
     slow.quit()
     server.stop()
