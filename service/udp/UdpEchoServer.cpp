@@ -4,6 +4,7 @@
 #include <Poco/Net/IPAddress.h>
 
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -36,10 +37,83 @@ void sourceOf(const sockaddr_storage& from, UdpRateGuard::Address& address, std:
   }
 }
 
+/// Room for the one control message asked for: IP_PKTINFO or IPV6_PKTINFO.
+constexpr std::size_t kControl = CMSG_SPACE(sizeof(in6_pktinfo));
+static_assert(CMSG_SPACE(sizeof(in_pktinfo)) <= kControl);
+
 }  // namespace
 
+/// Where a datagram arrived (a socket bound to a wildcard address only): the
+/// address the client reached, for who's `local` and as the reply's source,
+/// so that a host with several addresses (a VIP, direct server return)
+/// answers from the address it was asked on.
+struct UdpEchoServer::Arrival {
+  alignas(cmsghdr) std::array<unsigned char, kControl> control{};  ///< what recvmmsg(2) wrote
+  alignas(cmsghdr) std::array<unsigned char, kControl> reply{};    ///< what the reply's sendmmsg(2) passes
+  std::size_t replyLength = 0;                                     ///< 0: no packet info, the kernel picks the source
+
+  /// Reads what recvmmsg(2) left in `control` through `header` and prepares
+  /// `reply`; `local` gets the destination address with `port`. False when
+  /// there was none.
+  bool read(msghdr& header, std::uint16_t port, sockaddr_storage& local) {
+    replyLength = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo info;
+        std::memcpy(&info, CMSG_DATA(c), sizeof info);
+        auto& v4 = reinterpret_cast<sockaddr_in&>(local);
+        v4 = {};
+        v4.sin_family = AF_INET;
+        v4.sin_addr = info.ipi_addr;
+        v4.sin_port = htons(port);
+        // ipi_spec_dst is the local address for this packet: the destination
+        // itself, or for a broadcast the interface's own address.
+        in_pktinfo out{};
+        out.ipi_spec_dst = info.ipi_spec_dst;
+        return put(IPPROTO_IP, IP_PKTINFO, &out, sizeof out);
+      }
+      if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        in6_pktinfo info;
+        std::memcpy(&info, CMSG_DATA(c), sizeof info);
+        auto& v6 = reinterpret_cast<sockaddr_in6&>(local);
+        v6 = {};
+        v6.sin6_family = AF_INET6;
+        v6.sin6_addr = info.ipi6_addr;
+        v6.sin6_port = htons(port);
+        if (IN6_IS_ADDR_MULTICAST(&info.ipi6_addr)) return true;  // not a source: the kernel picks one
+        in6_pktinfo out{};
+        out.ipi6_addr = info.ipi6_addr;
+        // A link-local address means something only on its interface.
+        if (IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr)) {
+          out.ipi6_ifindex = info.ipi6_ifindex;
+          v6.sin6_scope_id = static_cast<std::uint32_t>(info.ipi6_ifindex);
+        }
+        return put(IPPROTO_IPV6, IPV6_PKTINFO, &out, sizeof out);
+      }
+    }
+    return false;
+  }
+
+ private:
+  bool put(int level, int type, const void* data, std::size_t size) {
+    msghdr header{};
+    header.msg_control = reply.data();
+    header.msg_controllen = reply.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&header);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(size);
+    std::memcpy(CMSG_DATA(c), data, size);
+    replyLength = CMSG_SPACE(size);
+    return true;
+  }
+};
+
 UdpEchoServer::UdpEchoServer(const Poco::Net::SocketAddress& address, Options options, ServerMetrics& metrics)
-    : _options(std::move(options)), _metrics(metrics), _guard(_options.ratePerAddress) {
+    : _options(std::move(options)),
+      _metrics(metrics),
+      _packetInfo(address.host().isWildcard()),
+      _guard(_options.ratePerAddress) {
   _wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (_wake < 0) throw Poco::IOException("eventfd", std::strerror(errno));
   Poco::Net::SocketAddress bindTo = address;
@@ -52,6 +126,16 @@ UdpEchoServer::UdpEchoServer(const Poco::Net::SocketAddress& address, Options op
       socket.setReceiveBufferSize(kReceiveBuffer);
     } catch (const Poco::Exception&) {
       // The kernel's own size then: bursts beyond it are lost, and counted by the kernel, not here.
+    }
+    if (_packetInfo) {
+      // On an IPv6 socket this covers IPv4 too: Linux reports an IPv4
+      // destination as IPv4-mapped, and takes it back as the reply's source.
+      const int on = 1;
+      const bool v4 = bindTo.family() == Poco::Net::SocketAddress::IPv4;
+      if (::setsockopt(socket.impl()->sockfd(), v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_PKTINFO : IPV6_RECVPKTINFO, &on,
+                       sizeof on) != 0) {
+        throw Poco::IOException("UDP packet info", std::strerror(errno));
+      }
     }
     if (i == 0) bindTo = _address = socket.address();  // port 0: the others take the same
     _sockets.push_back(socket);
@@ -83,12 +167,13 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
   std::array<mmsghdr, kBatch> in{};
   std::array<iovec, kBatch> inIov{};
   std::array<sockaddr_storage, kBatch> from{};
+  std::vector<Arrival> arrivals(_packetInfo ? kBatch : 0);  // on the heap: 2 x 40 B per datagram
   std::array<mmsghdr, kBatch> out{};
   std::array<std::array<iovec, 2>, kBatch> outIov{};
   std::array<std::string, kBatch> whoReplies;
   std::array<bool, kBatch> isWho{};
   pollfd fds[2] = {{fd, POLLIN, 0}, {_wake, POLLIN, 0}};
-  const std::string local = _address.toString();
+  const std::string bound = _address.toString();
   while (!_stopping.load(std::memory_order_acquire)) {
     for (int i = 0; i < kBatch; ++i) {
       inIov[i] = {buffers.data() + static_cast<std::size_t>(i) * kBuffer, kBuffer};
@@ -97,6 +182,10 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
       in[i].msg_hdr.msg_namelen = sizeof from[i];
       in[i].msg_hdr.msg_iov = &inIov[i];
       in[i].msg_hdr.msg_iovlen = 1;
+      if (_packetInfo) {
+        in[i].msg_hdr.msg_control = arrivals[i].control.data();
+        in[i].msg_hdr.msg_controllen = arrivals[i].control.size();
+      }
     }
     const int n = ::recvmmsg(fd, in.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) {
@@ -142,10 +231,20 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
         reply.msg_hdr.msg_name = &from[i];
         reply.msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
         reply.msg_hdr.msg_iov = outIov[replies].data();
+        sockaddr_storage reached{};
+        const bool arrived = _packetInfo && arrivals[i].read(in[i].msg_hdr, _address.port(), reached);
+        if (arrived && arrivals[i].replyLength > 0) {
+          reply.msg_hdr.msg_control = arrivals[i].reply.data();
+          reply.msg_hdr.msg_controllen = arrivals[i].replyLength;
+        }
         if (answer == UdpAnswer::Who) {
           ConnectionFacts facts;
           facts.listener = "udp";
-          facts.local = local;
+          facts.local = arrived ? Poco::Net::SocketAddress(
+                                      reinterpret_cast<const sockaddr*>(&reached),
+                                      reached.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6))
+                                      .toString()
+                                : bound;
           facts.peer = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&from[i]),
                                                 static_cast<poco_socklen_t>(in[i].msg_hdr.msg_namelen))
                            .toString();
@@ -174,6 +273,11 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
         sent += static_cast<unsigned>(r);
       } else if (r < 0 && errno == EINTR) {
         continue;
+      } else if (out[sent].msg_hdr.msg_controllen > 0) {
+        // Refused from the address it reached (one the host cannot send
+        // from): once more from the one the kernel picks.
+        out[sent].msg_hdr.msg_control = nullptr;
+        out[sent].msg_hdr.msg_controllen = 0;
       } else {
         drop(ServerMetrics::UdpDrop::SendFailed);  // this one: the kernel refused it (a bad address, no route)
         ++sent;

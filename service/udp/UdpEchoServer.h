@@ -21,7 +21,9 @@ namespace echod {
 /// its own SO_REUSEPORT socket bound to the same address, each taking up to
 /// kBatch datagrams per recvmmsg(2) and answering them with one sendmmsg(2)
 /// (the prefix and the datagram as two pieces of one message: nothing is
-/// copied). The answer and the rate guard are protocol/UdpEcho. Bounded
+/// copied). Bound to a wildcard address, each datagram comes with the address
+/// it reached (IP_PKTINFO, IPV6_PKTINFO): who's `local`, and the reply's
+/// source. The answer and the rate guard are protocol/UdpEcho. Bounded
 /// memory: kBatch buffers of 64 KiB per thread, and the guard's table.
 /// Threads start in start() and are joined in stop() (woken at once through
 /// an eventfd), which the destructor calls too.
@@ -49,10 +51,12 @@ class UdpEchoServer {
   Poco::Net::SocketAddress address() const { return _address; }
 
  private:
+  struct Arrival;
   void receive(Poco::Net::DatagramSocket& socket);
 
   const Options _options;
   ServerMetrics& _metrics;
+  const bool _packetInfo;  ///< bound to a wildcard address: each datagram says where it arrived
   std::vector<Poco::Net::DatagramSocket> _sockets;
   Poco::Net::SocketAddress _address;
   int _wake = -1;  ///< eventfd: stop() makes it readable, every thread's poll(2) returns

@@ -156,6 +156,50 @@ TEST(ServerUdp, SeveralThreadsOnOnePortAnswerEverySource) {
   }
 }
 
+/// Sends `datagram` from `from` to `to` on a connected socket, which takes
+/// datagrams from `to` only, as a client that asked one address expects its
+/// answer from that address; the reply, or nothing within the deadline.
+std::optional<std::string> askConnected(const std::string& from, const Poco::Net::SocketAddress& to,
+                                        const std::string& datagram) {
+  Poco::Net::DatagramSocket socket(Poco::Net::SocketAddress(from, 0), true);
+  socket.connect(to);
+  socket.sendBytes(datagram.data(), static_cast<int>(datagram.size()));
+  if (!socket.poll(test::kDeadline, Poco::Net::Socket::SELECT_READ)) return std::nullopt;
+  std::string buffer(70000, '\0');
+  buffer.resize(static_cast<std::size_t>(socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()))));
+  return buffer;
+}
+
+/// The `local` of a who reply.
+std::string localOf(const std::optional<std::string>& who) {
+  if (!who) return "(no reply)";
+  Poco::JSON::Parser parser;
+  return parser.parse(*who).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("local");
+}
+
+TEST(ServerUdp, OnAWildcardAddressTheReplyComesFromTheAddressTheClientReached) {
+  for (const std::string host : {"0.0.0.0", "::"}) {
+    ServerSettings settings = udpSettings();
+    settings.host = host;
+    settings.session.whoCommand = "who";
+    InProcessServer server(settings);
+    const std::uint16_t port = server.server().udpAddress().port();
+    // 127.0.0.2 is this host's (loopback is a /8) but not the source the
+    // kernel picks to answer 127.0.0.1: only an answer from the address
+    // reached gets through.
+    const Poco::Net::SocketAddress second("127.0.0.2", port);
+    EXPECT_EQ(askConnected("127.0.0.1", second, "hello"), "echo : hello") << host;
+    // Like TCP's `local` on a dual-stack listener: an IPv4 client on "::" is IPv4-mapped.
+    const std::string reached = host == "::" ? "[::ffff:127.0.0.2]:" : "127.0.0.2:";
+    EXPECT_EQ(localOf(askConnected("127.0.0.1", second, "who")), reached + std::to_string(port)) << host;
+    if (host == "::") {
+      const Poco::Net::SocketAddress six("::1", port);
+      EXPECT_EQ(askConnected("::1", six, "six"), "echo : six");
+      EXPECT_EQ(localOf(askConnected("::1", six, "who")), "[::1]:" + std::to_string(port));
+    }
+  }
+}
+
 TEST(ServerUdp, TheProcessLogsItsUdpPortAndRefusesABadOne) {
   ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0", "--udp-port=0", "--udp-rate-per-address=0"});
   const auto line = server.waitForStderrLine("UDP echo on ");
