@@ -7,10 +7,19 @@
 //
 //   event-load --port=P [--host=127.0.0.1] [--connections=100] [--size=16]
 //              [--pipeline=1] [--duration=5] [--timeout=5] [--threads=1]
-//              [--workload=pingpong|connect]
+//              [--workload=pingpong|connect|burst] [--server-pid=PID]
 //
 // Prints the same JSON line as `echo-client --bench --json`. Every run is
 // bounded by --duration (plus --timeout for a stuck reply).
+//
+// --workload=burst: every connection is opened at once (non-blocking
+// connects, one after another as fast as the loop goes), each sends one line
+// as soon as it is connected, and the run ends when every connection has had
+// its echo (or at --duration). It prints its own JSON line: the time until
+// all were echoed, each connection's first echo (from the start of its
+// connect) at p50/p99/max, and with --server-pid the server's CPU time (user
+// plus system, /proc/PID/stat) over the burst, read before the first connect
+// and once the last echo arrived, before any connection closes.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -23,13 +32,19 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <Poco/JSONString.h>
 
 #include "client/BenchResult.h"
 #include "protocol/ReplyReader.h"
@@ -52,12 +67,14 @@ struct Options {
   double timeout = 5;
   int threads = 1;
   bool connectStorm = false;
+  bool burst = false;
+  int serverPid = 0;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "event-load: " << problem << "\n"
             << "usage: event-load --port=P [--host=ADDR] [--connections=N] [--size=B] [--pipeline=N]"
-               " [--duration=S] [--timeout=S] [--threads=N] [--workload=pingpong|connect]\n";
+               " [--duration=S] [--timeout=S] [--threads=N] [--workload=pingpong|connect|burst] [--server-pid=PID]\n";
   std::exit(64);
 }
 
@@ -96,8 +113,13 @@ Options parse(int argc, char** argv) {
     } else if (name == "threads") {
       o.threads = static_cast<int>(number(name, value, 1, 64));
     } else if (name == "workload") {
-      if (value != "pingpong" && value != "connect") usage("--workload=" + value + ": expected pingpong or connect");
+      if (value != "pingpong" && value != "connect" && value != "burst") {
+        usage("--workload=" + value + ": expected pingpong, connect or burst");
+      }
       o.connectStorm = value == "connect";
+      o.burst = value == "burst";
+    } else if (name == "server-pid") {
+      o.serverPid = static_cast<int>(number(name, value, 1, 1 << 30));
     } else {
       usage("unknown option --" + name);
     }
@@ -148,6 +170,8 @@ class Loop {
     for (auto& c : _connections) {
       if (_o.connectStorm) {
         beginSession(c);
+      } else if (_o.burst) {
+        beginBurst(c);
       } else if (openConnection(c, false)) {
         c.reader.emplace(echod::Framing::Line, kPrefix, kPrefix.size() + _o.size + 64);
         fillPipeline(c);
@@ -156,7 +180,7 @@ class Loop {
     _result.connections = static_cast<int>(_connections.size());
     std::vector<char> buffer(kReadSize);
     epoll_event events[kMaxEvents];
-    while (Clock::now() < _end && _live > 0) {
+    while (Clock::now() < _end && _live > 0 && !(_o.burst && _echoed + _result.errors == _connections.size())) {
       const int n = ::epoll_wait(_epoll, events, kMaxEvents, 50);
       for (int i = 0; i < n; ++i) {
         auto& c = _connections[events[i].data.u32];
@@ -170,7 +194,8 @@ class Loop {
       }
       if (Clock::now() >= _nextTimeoutCheck) checkTimeouts();
     }
-    _result.seconds = std::chrono::duration<double>(std::min(Clock::now(), _end) - start).count();
+    _result.seconds =
+        std::chrono::duration<double>(std::min(_o.burst ? _lastEcho : Clock::now(), _end) - start).count();
     return _result;
   }
 
@@ -261,6 +286,7 @@ class Loop {
       return;
     }
     const auto now = Clock::now();
+    if (_o.burst) return burstReply(c, std::string_view(buffer.data(), static_cast<std::size_t>(n)), now);
     std::string wrong;
     c.reader->feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), [&](const echod::Reply& r) {
       _expected.clear();
@@ -333,12 +359,46 @@ class Loop {
     if (now < _end) beginSession(c);
   }
 
+  // Burst workload: connect, one line, its echo; the connection then stays
+  // open, silent, until the run ends.
+  void beginBurst(Connection& c) {
+    if (_sessionScript.empty()) {
+      appendLine(0, _o.size, _sessionScript);
+      _message = _sessionScript.substr(0, _o.size);
+    }
+    c.reader.emplace(echod::Framing::Line, kPrefix, kPrefix.size() + _o.size + 64);
+    c.sentAt[0] = Clock::now();
+    if (!openConnection(c, true)) return;
+    if (!c.connecting) startScript(c);
+  }
+
+  void burstReply(Connection& c, std::string_view bytes, Clock::time_point now) {
+    bool wrong = false;
+    c.reader->feed(bytes, [&](const echod::Reply& r) {
+      wrong = c.echoed || r.kind != echod::Reply::Kind::Echo || r.text != _message;
+      if (!wrong) c.echoed = true;
+      return !wrong;
+    });
+    if (wrong || c.reader->end() != echod::ReplyReader::End::Open) {
+      fail(c, "burst: the first line was not echoed");
+      return;
+    }
+    if (!c.echoed || c.answered > 0) return;
+    c.answered = 1;
+    ++_echoed;
+    _lastEcho = now;
+    ++_result.messages;
+    _result.payloadBytes += _o.size + 1;
+    _result.latency.record(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sentAt[0]).count()));
+  }
+
   void checkTimeouts() {
     const auto now = Clock::now();
     _nextTimeoutCheck = now + std::chrono::milliseconds(100);
     const auto limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(_o.timeout));
     for (auto& c : _connections) {
-      const bool waiting = _o.connectStorm || c.sent > c.answered;
+      const bool waiting = _o.connectStorm || c.sent > c.answered || (_o.burst && !c.echoed);
       if (c.fd >= 0 && waiting && now - c.progress > limit) fail(c, "no reply within --timeout");
     }
   }
@@ -353,11 +413,28 @@ class Loop {
   Clock::time_point _nextTimeoutCheck;
   std::string _expected;
   std::string _sessionScript;
-  std::string _message;  ///< connect workload: the line each session sends
+  std::string _message;         ///< connect and burst workloads: the line each session sends
+  std::size_t _echoed = 0;      ///< burst: connections that had their echo
+  Clock::time_point _lastEcho;  ///< burst: when the latest of them came
   echod::BenchResult _result;
 };
 
 }  // namespace
+
+/// The CPU time (user + system) process `pid` has used, in seconds; negative when unreadable.
+double cpuSecondsOf(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
@@ -379,6 +456,7 @@ int main(int argc, char** argv) {
     const int share = options.connections / threads + (t < options.connections % threads ? 1 : 0);
     loops.push_back(std::make_unique<Loop>(options, address, addressSize, share));
   }
+  const double cpuBefore = options.serverPid > 0 ? cpuSecondsOf(options.serverPid) : 0;
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration));
   std::vector<echod::BenchResult> results(loops.size());
@@ -387,6 +465,8 @@ int main(int argc, char** argv) {
     running.emplace_back([&, t] { results[t] = loops[t]->run(start, end); });
   }
   for (auto& thread : running) thread.join();
+  // Read before the loops close their connections: the burst's CPU, not the closes'.
+  const double serverCpu = options.serverPid > 0 ? cpuSecondsOf(options.serverPid) - cpuBefore : 0;
 
   echod::BenchResult total;
   for (const auto& r : results) {
@@ -397,6 +477,18 @@ int main(int argc, char** argv) {
     total.seconds = std::max(total.seconds, r.seconds);
     total.latency.merge(r.latency);
     if (total.firstError.empty()) total.firstError = r.firstError;
+  }
+  if (options.burst) {
+    const auto us = [&](double p) { return static_cast<double>(total.latency.percentile(p)) / 1000.0; };
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(1) << "{\"connections\":" << total.connections
+         << ",\"echoed\":" << total.messages << ",\"errors\":" << total.errors
+         << ",\"all_echoed_ms\":" << total.seconds * 1000 << ",\"first_echo_us\":{\"p50\":" << us(0.5)
+         << ",\"p99\":" << us(0.99) << ",\"max\":" << static_cast<double>(total.latency.max()) / 1000.0
+         << "},\"server_cpu_ms\":" << serverCpu * 1000 << ",\"first_error\":" << Poco::toJSON(total.firstError)
+         << "}\n";
+    std::cout << line.str() << std::flush;
+    return total.errors == 0 && total.messages == static_cast<std::uint64_t>(total.connections) ? 0 : 1;
   }
   std::cout << total.json() << std::flush;
   return total.errors == 0 ? 0 : 1;

@@ -11,18 +11,28 @@
 # loaded by bench/UdpLoadGenerator.cpp, at 16 B and 1 KiB: datagrams a second,
 # latency, CPU per datagram and loss.
 # Per server and case: msg/s, p50/p99 latency, and the server's CPU time per
-# message (utime+stime from /proc/PID/stat); at the start, the cost of one
+# message (utime+stime from /proc/PID/stat). The burst cases start a fresh
+# server of each kind every round and open N connections at once (1,000 and
+# 10,000): the time until every one has had its first echo, that first
+# echo's p50/p99, and the server's CPU for the whole burst (thread starts
+# included; read by event-load before its first connect and once the last
+# echo arrived, before any connection closes). At the start, the cost of one
 # context switch (bench/ContextSwitch.cpp); at the end, each server's peak
 # RSS and the model-floor inequality: echod's CPU per message <= Asio's + one
 # switch. Prints one table.
 #
 #   bench/run.sh                                      full run (about 12 minutes)
 #   BENCH_SECONDS=0.5 BENCH_ROUNDS=1 bench/run.sh     the CI smoke test
+#   BENCH_SERVER_CPUS=8-15 BENCH_LOAD_CPUS=0-7 BENCH_LOAD_THREADS=8 bench/run.sh
+#                                                     many cores (../shared/MANY-CORES.md)
 #
 # Knobs: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (default 5;
 # the median round is reported), BENCH_PIN (1: servers on CPU 0, load on CPU 1;
 # default 1 with 2+ CPUs), BENCH_CASES (a regex on the case names). Traffic
-# goes to 127.0.0.1 only; every measurement is bounded by BENCH_SECONDS.
+# goes to 127.0.0.1 only; every measurement is bounded by BENCH_SECONDS (a
+# burst by its 20 s reply timeout). Many cores: BENCH_SERVER_CPUS and
+# BENCH_LOAD_CPUS (taskset CPU lists) pin the servers and the load apart, and
+# BENCH_LOAD_THREADS (default 1) runs that many event loops in the load.
 # A peer whose toolchain is missing is skipped with a message, except with
 # CI=true, where that fails (the test command installs it).
 set -euo pipefail
@@ -60,6 +70,13 @@ fi
 
 server_cpu=(); load_cpu=()
 if [ "$pin" = 1 ]; then server_cpu=(taskset -c 0); load_cpu=(taskset -c 1); fi
+if [ -n "${BENCH_SERVER_CPUS:-}" ] || [ -n "${BENCH_LOAD_CPUS:-}" ]; then
+  [ -n "${BENCH_SERVER_CPUS:-}" ] && [ -n "${BENCH_LOAD_CPUS:-}" ] ||
+    { echo "bench: BENCH_SERVER_CPUS and BENCH_LOAD_CPUS go together" >&2; exit 64; }
+  pin="servers on ${BENCH_SERVER_CPUS}, load on ${BENCH_LOAD_CPUS}"
+  server_cpu=(taskset -c "$BENCH_SERVER_CPUS"); load_cpu=(taskset -c "$BENCH_LOAD_CPUS")
+fi
+load_threads=${BENCH_LOAD_THREADS:-1}
 
 logdir=$(mktemp -d)
 declare -A port pid
@@ -100,7 +117,8 @@ if [ -n "$go_bin" ]; then
   udp_servers+=(go)
 fi
 
-switch_ns=$("${server_cpu[@]}" "$bin/bench/context-switch" --cpu="$([ "$pin" = 1 ] && echo 0 || echo 0)" \
+first_server_cpu=${BENCH_SERVER_CPUS:-0}; first_server_cpu=${first_server_cpu%%[-,]*}
+switch_ns=$("${server_cpu[@]}" "$bin/bench/context-switch" --cpu="$first_server_cpu" \
   --rounds=5 --passes=100000 | grep -o '[0-9]* ns' | cut -d' ' -f1)
 
 # case name | load options
@@ -133,7 +151,7 @@ for entry in "${cases[@]}"; do
     for server in "${servers[@]}"; do
       t0=$(ticks "${pid[$server]}")
       out=$("${load_cpu[@]}" "$bin/bench/event-load" --host=127.0.0.1 --port="${port[$server]}" \
-        --duration="$duration" --timeout=5 "${opts[@]}" 2>/dev/null || true)
+        --duration="$duration" --timeout=5 --threads="$load_threads" "${opts[@]}" 2>/dev/null || true)
       t1=$(ticks "${pid[$server]}")
       r=$(field "$out" messages_per_second)
       e=$(field "$out" errors)
@@ -146,6 +164,47 @@ for entry in "${cases[@]}"; do
       key="$name|$server"
       rates[$key]+=" $r"; p50s[$key]+=" $(field "$out" p50)"; p99s[$key]+=" $(field "$out" p99)"
       cpus_per_msg[$key]+=" $(awk -v t=$((t1 - t0)) -v hz="$hz" -v m="$m" 'BEGIN{printf "%.2f", t * 1e6 / hz / m}')"
+    done
+  done
+done
+
+# Burst cases: a fresh server of each kind per round, N connections at once.
+declare -A burst_ms burst_p50 burst_p99 burst_cpu
+burst_sizes=(1000 10000)
+start_fresh() {  # name: starts a fresh server of that kind (sets fresh_pid, fresh_port)
+  local log="$logdir/fresh-$1.log" command
+  case $1 in
+    echod) command=("${echod_command[@]}") ;;
+    naive) command=("$bin/bench/naive-echo-server" --port=0) ;;
+    go) command=("$go_bin" -port=0) ;;
+    asio) command=("$bin/bench/asio-echo-server" --port=0 --threads=1) ;;
+  esac
+  "${server_cpu[@]}" "${command[@]}" >/dev/null 2>"$log" &
+  fresh_pid=$!
+  pid[fresh]=$fresh_pid
+  fresh_port=$(listening_port "$log")
+  sleep 0.5  # its start-up (threads up front, the admin port) is not part of the burst
+}
+for n in "${burst_sizes[@]}"; do
+  name="burst $n"
+  [[ $name =~ $case_filter ]] || continue
+  for round in $(seq 1 "$rounds"); do
+    for server in "${servers[@]}"; do
+      start_fresh "$server"
+      out=$("${load_cpu[@]}" "$bin/bench/event-load" --host=127.0.0.1 --port="$fresh_port" --workload=burst \
+        --connections="$n" --size=16 --duration=30 --timeout=20 --threads="$load_threads" \
+        --server-pid="$fresh_pid" 2>/dev/null || true)
+      kill "$fresh_pid" 2>/dev/null || true
+      wait "$fresh_pid" 2>/dev/null || true
+      unset 'pid[fresh]'
+      if [ "$(field "$out" echoed)" != "$n" ] || [ "$(field "$out" errors)" != 0 ]; then
+        echo "FAILED: $name on $server: ${out:-no output}" >&2
+        failures=$((failures + 1))
+        continue
+      fi
+      key="$name|$server"
+      burst_ms[$key]+=" $(field "$out" all_echoed_ms)"; burst_p50[$key]+=" $(field "$out" p50)"
+      burst_p99[$key]+=" $(field "$out" p99)"; burst_cpu[$key]+=" $(field "$out" server_cpu_ms)"
     done
   done
 done
@@ -180,7 +239,7 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
 echo
-echo "echod vs its peers, $(date -u +%Y-%m-%d), $cpus CPUs, pinned=$pin, ${seconds}s x ${rounds} rounds, medians"
+echo "echod vs its peers, $(date -u +%Y-%m-%d), $cpus CPUs, pinned=$pin, load threads $load_threads, ${seconds}s x ${rounds} rounds, medians"
 echo "echod: ${echod_command[*]#$bin/service/}"
 printf '%-20s %-6s %11s %9s %9s %10s %9s %9s %9s %9s\n' case server "msg/s" "p50 us" "p99 us" "cpu us/msg" \
   "/naive" "p99/naive" "/go" "/asio"
@@ -209,7 +268,35 @@ for entry in "${cases[@]}"; do
   done
 done
 echo "(connect storm: msg/s = connections/s, each a connect, one line, exit/FIN, close; cpu us/msg per connection)"
-if [ ${#udp_rates[@]} -gt 0 ]; then
+if [ ${#burst_ms[@]} -gt 0 ]; then
+  echo
+  echo "Bursts: a fresh server each round, N connections opened at once, one line each; all echoed = until the last"
+  echo "connection's first echo; first echo p50/p99 from each connect; server cpu ms for the whole burst (threads started)"
+  printf '%-12s %-6s %14s %9s %9s %10s %12s %11s %9s\n' case server "all echoed ms" "p50 ms" "p99 ms" "cpu ms" \
+    "time/naive" "cpu/naive" "time/go"
+  for n in "${burst_sizes[@]}"; do
+    name="burst $n"
+    for server in "${servers[@]}"; do
+      key="$name|$server"
+      [ -n "${burst_ms[$key]:-}" ] || continue
+      # shellcheck disable=SC2086
+      t=$(median ${burst_ms[$key]}); c=$(median ${burst_cpu[$key]})
+      vs_time=""; vs_cpu=""; vs_go=""
+      if [ "$server" = echod ]; then
+        # shellcheck disable=SC2086
+        [ -z "${burst_ms[$name|naive]:-}" ] || { vs_time=$(ratio "$t" "$(median ${burst_ms[$name|naive]})");
+          vs_cpu=$(ratio "$c" "$(median ${burst_cpu[$name|naive]})"); }
+        # shellcheck disable=SC2086
+        [ -z "${burst_ms[$name|go]:-}" ] || vs_go=$(ratio "$t" "$(median ${burst_ms[$name|go]})")
+      fi
+      # shellcheck disable=SC2086
+      printf '%-12s %-6s %14.1f %9.1f %9.1f %10.0f %12s %11s %9s\n' "$name" "$server" "$t" \
+        "$(awk -v v="$(median ${burst_p50[$key]})" 'BEGIN{print v / 1000}')" \
+        "$(awk -v v="$(median ${burst_p99[$key]})" 'BEGIN{print v / 1000}')" "$c" "$vs_time" "$vs_cpu" "$vs_go"
+    done
+  done
+fi
+if [ -n "${udp_rates[*]:-}" ]; then
   echo
   echo "UDP: ${udp_command[*]#$bin/service/} against Go's UDP echo (one goroutine, ReadFrom/WriteTo);"
   echo "bench/udp-load: 8 sockets x 8 datagrams in flight, recvmmsg/sendmmsg; dg/s = datagrams answered a second"

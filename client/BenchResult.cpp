@@ -59,7 +59,7 @@ std::string BenchResult::json() const {
       disrupted +=
           (i > 0 ? ",\"" : "\"") + std::string(Disruption::kReasonNames[i]) + "\":" + std::to_string(d.broken[i]);
     }
-    disrupted += Poco::format("},\"reconnects\":%Lu,\"refused\":%Lu,\"longest_without_connection_ms\":%.1f",
+    disrupted += Poco::format("},\"reconnects\":%Lu,\"refused\":%Lu,\"longest_without_connection_ms\":%.3f",
                               static_cast<Poco::UInt64>(d.reconnects), static_cast<Poco::UInt64>(d.refused),
                               d.longestWithoutConnectionMs);
   }
