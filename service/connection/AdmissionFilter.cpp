@@ -21,12 +21,11 @@ bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
     Poco::Logger::get("echod.server").debug("dropped a connection gone before admission: %s", e.displayText());
     return false;
   }
-  // Handed to a parked worker: POCO's dispatcher is not needed (and the
-  // worker holds its own reference to the socket, so POCO's going out of
-  // scope does not close it).
-  if (admission.handedOver) return false;
+  // Admitted: the registry holds its own reference to the socket, so POCO's
+  // going out of scope does not close it.
+  if (admission.startWorker) _workers.request();
   const auto refusal = admission.refusal;
-  if (!refusal) return true;
+  if (!refusal) return false;
   // Counted before the reply goes out: whoever reads the reply then finds it in /metrics.
   _metrics.count(_metrics.refused[ServerMetrics::slot(*refusal)]);
   Poco::Net::StreamSocket refused(socket);

@@ -14,7 +14,11 @@ Poco::Logger& connectionLogger() {
 }
 
 void logInformation(Poco::Logger& log, const std::string& text) {
-  thread_local Poco::Message message(log.name(), std::string(), Poco::Message::PRIO_INFORMATION);
+  // Copied, not constructed, per thread: a new worker thread for each
+  // connection of a burst must not pay getpid(2) for its first line. Our
+  // formatters show neither the process nor the thread.
+  static const Poco::Message prototype(log.name(), std::string(), Poco::Message::PRIO_INFORMATION);
+  thread_local Poco::Message message(prototype);
   message.setText(text);
   message.setTime(Poco::Timestamp());
   log.log(message);

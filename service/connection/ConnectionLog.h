@@ -15,7 +15,8 @@ Poco::Logger& connectionLogger();
 
 /// Logs one `information` line. POCO's Message constructor asks the kernel
 /// for the process id each time (getpid is a system call in this glibc);
-/// each thread reuses one message instead, with its text and time replaced.
+/// each thread reuses one message instead, with its text and time replaced,
+/// copied from one made once.
 void logInformation(Poco::Logger& log, const std::string& text);
 
 /// The peer's "host:port" for a log line or the console, or "(gone)".

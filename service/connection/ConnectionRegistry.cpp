@@ -12,9 +12,11 @@
 
 namespace echod {
 
-ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit)
-    : _capacity(capacity), _perAddressLimit(perAddressLimit) {
-  _entries.reserve(std::min<std::size_t>(capacity, 1024));
+ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit, WorkerHandOff::Limits workers)
+    : _capacity(capacity), _perAddressLimit(perAddressLimit), _handOff(workers) {
+  // Room for every connection it may hold, up to 64 Ki: no rehash of a full
+  // table under the lock in the middle of a burst.
+  _entries.reserve(std::min<std::size_t>(capacity, 65536));
 }
 
 ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket, Listener listener) {
@@ -43,28 +45,50 @@ ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamS
       const auto it = _entries.find(key);
       return it != _entries.end() && !it->second.running;
     });
-    return {};
+    return {std::nullopt, _handOff.wantWorker()};
   }
   slot.running = true;
   ++_running;
   WorkerHandOff::give(*worker, slot);
   lock.unlock();
   WorkerHandOff::call(*worker);
-  return {std::nullopt, true};
+  return {};
 }
 
-ConnectionRegistry::Slot* ConnectionRegistry::park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs) {
+ConnectionRegistry::Slot* ConnectionRegistry::park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs,
+                                                   bool arriving) {
   std::unique_lock<std::mutex> lock(_mutex);
-  if (_draining.load(std::memory_order_relaxed)) return nullptr;
-  while (const void* key = _handOff.popQueued()) {  // the longest-waiting queued connection, if any
-    const auto it = _entries.find(key);
-    if (it == _entries.end() || it->second.running) continue;  // answered, or already served
-    it->second.running = true;
-    ++_running;
-    next = it->second.socket;
-    return &it->second;
+  if (arriving) _handOff.arrived();
+  for (;;) {
+    if (_draining.load(std::memory_order_relaxed)) {
+      _handOff.leave();
+      return nullptr;
+    }
+    while (const void* key = _handOff.popQueued()) {  // the longest-waiting queued connection, if any
+      const auto it = _entries.find(key);
+      if (it == _entries.end() || it->second.running) continue;  // answered, or already served
+      it->second.running = true;
+      ++_running;
+      next = it->second.socket;
+      return &it->second;
+    }
+    if (Slot* slot = _handOff.park(lock, next, timeoutMs)) return slot;
+    // Sent away by the drain (seen above), or nothing came within timeoutMs.
+    if (!_draining.load(std::memory_order_relaxed) && _handOff.mayRetire()) return nullptr;
   }
-  return _handOff.park(lock, next, timeoutMs);
+}
+
+std::size_t ConnectionRegistry::workerNotStarted() {
+  std::lock_guard<std::mutex> lock(_mutex);
+  _handOff.notStarted();
+  if (_entries.size() - _running <= _handOff.starting()) return 0;  // every queued one has a worker coming
+  while (const void* key = _handOff.popNewestQueued()) {
+    const auto it = _entries.find(key);
+    if (it == _entries.end() || it->second.running) continue;
+    answerQueued(it, ErrorReason::ServerBusy);
+    return 1;
+  }
+  return 0;
 }
 
 bool ConnectionRegistry::claimClient(Slot& slot, std::string host, std::string client) {
@@ -77,15 +101,6 @@ bool ConnectionRegistry::claimClient(Slot& slot, std::string host, std::string c
   }
   slot.proxiedClient = std::move(client);
   return true;
-}
-
-ConnectionRegistry::Slot* ConnectionRegistry::attach(const Poco::Net::StreamSocket& socket) {
-  std::lock_guard<std::mutex> lock(_mutex);
-  const auto it = _entries.find(socket.impl());
-  if (it == _entries.end() || it->second.running) return nullptr;
-  it->second.running = true;
-  ++_running;
-  return &it->second;
 }
 
 Poco::Net::StreamSocket ConnectionRegistry::forgetLocked(Map::iterator it) {
@@ -126,10 +141,9 @@ void ConnectionRegistry::release(Poco::Net::StreamSocket& socket) {
 }
 
 ConnectionRegistry::Map::iterator ConnectionRegistry::answerQueued(Map::iterator it, ErrorReason reason) {
-  // POCO's queue still holds this socket; its worker, if one ever comes,
-  // finds no entry (attach() returns null) and a closed socket. Under the
-  // lock, but none of these blocks: a send into an empty buffer, a shutdown,
-  // reads of what already arrived, a close (docs/architecture.md, "Locks").
+  // Under the lock, but none of these blocks: a send into an empty buffer, a
+  // shutdown, reads of what already arrived, a close (docs/architecture.md,
+  // "Locks"). Its key stays in the queue order until skipped.
   Poco::Net::StreamSocket socket = it->second.socket;
   refuseSocket(socket, reason);
   try {
@@ -150,66 +164,84 @@ void ConnectionRegistry::wake(Slot& slot, Wake why) {
   if (fd >= 0) ::shutdown(fd, SHUT_RD);
 }
 
+void ConnectionRegistry::armDeadline(Slot& slot, std::int64_t timeoutMs) noexcept {
+  const std::int64_t deadline = CoarseClock::nowMs() + timeoutMs;
+  // Sequentially consistent with the sweep's reset of the earliest: either
+  // this lowers it after the reset, or the sweep's look at every slot after
+  // the reset sees this deadline.
+  slot.handshakeDeadlineMs.store(deadline, std::memory_order_seq_cst);
+  std::int64_t earliest = _earliestDeadlineMs.load(std::memory_order_seq_cst);
+  while (deadline < earliest && !_earliestDeadlineMs.compare_exchange_weak(earliest, deadline)) {
+  }
+}
+
 ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rules, std::int64_t nowMs) {
   SweepResult result;
-  std::vector<std::pair<std::int64_t, Slot*>> idleEnough;  // eviction candidates under load
-  std::size_t pendingEvictions = 0;
-  std::size_t waiting = 0;
   std::lock_guard<std::mutex> lock(_mutex);
   if (_draining.load(std::memory_order_relaxed)) return result;  // shutdown owns every connection now
-  for (auto it = _entries.begin(); it != _entries.end();) {
-    Slot& slot = it->second;
-    if (!slot.running) {
-      if (rules.queueMs > 0 && CoarseClock::due(slot.admittedMs + rules.queueMs, nowMs)) {
-        it = answerQueued(it, ErrorReason::ServerBusy);
-        ++result.queueTimeouts;
+  // Queued connections wait in admission order, so their deadlines come in
+  // that order: look only as far as the first that is not due.
+  while (const void* key = _handOff.oldestQueued()) {
+    const auto it = _entries.find(key);
+    if (it == _entries.end() || it->second.running) {  // answered, or served: a stale key
+      _handOff.popQueued();
+      continue;
+    }
+    if (rules.queueMs <= 0 || !CoarseClock::due(it->second.admittedMs + rules.queueMs, nowMs)) break;
+    _handOff.popQueued();
+    answerQueued(it, ErrorReason::ServerBusy);
+    ++result.queueTimeouts;
+  }
+  const std::size_t waiting = _entries.size() - _running;
+  const bool underLoad = rules.idleUnderLoadMs > 0 && _running >= rules.maxThreads && waiting > 0;
+  if (!underLoad && !CoarseClock::due(_nextIdleLookMs, nowMs) &&
+      !CoarseClock::due(_earliestDeadlineMs.load(std::memory_order_seq_cst), nowMs)) {
+    return result;  // no running connection can be due yet
+  }
+  _earliestDeadlineMs.store(kNever, std::memory_order_seq_cst);
+  std::int64_t earliest = kNever;
+  std::int64_t oldestLast = nowMs;                         // a connection admitted later has a later last message
+  std::vector<std::pair<std::int64_t, Slot*>> idleEnough;  // eviction candidates under load
+  std::size_t pendingEvictions = 0;
+  for (auto& [key, slot] : _entries) {
+    const std::int64_t last = slot.lastMessageMs.load(std::memory_order_relaxed);
+    if (!slot.running) {  // queued: its idle time runs from its admission
+      oldestLast = std::min(oldestLast, last);
+      continue;
+    }
+    if (const Wake woken = slot.wake.load(std::memory_order_relaxed); woken != Wake::None) {
+      if (woken == Wake::IdleUnderLoad) ++pendingEvictions;
+      continue;
+    }
+    if (const std::int64_t deadline = slot.handshakeDeadlineMs.load(std::memory_order_seq_cst); deadline != 0) {
+      if (CoarseClock::due(deadline, nowMs)) {
+        wake(slot, Wake::HandshakeTimeout);
+        ++result.handshakeTimeouts;
         continue;
       }
-      ++waiting;
-      if (rules.strandedMs > 0 && _running < rules.maxThreads &&
-          CoarseClock::due(slot.admittedMs + rules.strandedMs, nowMs)) {
-        ++result.stranded;
-      }
-    } else if (slot.wake.load(std::memory_order_relaxed) != Wake::None) {
-      if (slot.wake.load(std::memory_order_relaxed) == Wake::IdleUnderLoad) ++pendingEvictions;
-    } else if (const std::int64_t deadline = slot.handshakeDeadlineMs.load(std::memory_order_relaxed);
-               deadline != 0 && CoarseClock::due(deadline, nowMs)) {
-      wake(slot, Wake::HandshakeTimeout);
-      ++result.handshakeTimeouts;
-    } else {
-      const std::int64_t last = slot.lastMessageMs.load(std::memory_order_relaxed);
-      if (rules.idleMs > 0 && CoarseClock::due(last + rules.idleMs, nowMs)) {
-        wake(slot, Wake::IdleTimeout);
-        ++result.idleClosed;
-      } else if (rules.idleUnderLoadMs > 0 && CoarseClock::due(last + rules.idleUnderLoadMs, nowMs)) {
-        idleEnough.emplace_back(last, &slot);
-      }
+      earliest = std::min(earliest, deadline);
     }
-    ++it;
+    if (rules.idleMs > 0 && CoarseClock::due(last + rules.idleMs, nowMs)) {
+      wake(slot, Wake::IdleTimeout);
+      ++result.idleClosed;
+      continue;
+    }
+    oldestLast = std::min(oldestLast, last);
+    if (underLoad && CoarseClock::due(last + rules.idleUnderLoadMs, nowMs)) idleEnough.emplace_back(last, &slot);
+  }
+  _nextIdleLookMs = rules.idleMs > 0 ? oldestLast + rules.idleMs : kNever;
+  std::int64_t armed = _earliestDeadlineMs.load(std::memory_order_seq_cst);
+  while (earliest < armed && !_earliestDeadlineMs.compare_exchange_weak(armed, earliest)) {
   }
   // Under load: one eviction per connection still waiting, longest idle first,
   // less the evictions whose threads have not come free yet.
-  if (_running >= rules.maxThreads && waiting > pendingEvictions && !idleEnough.empty()) {
+  if (underLoad && waiting > pendingEvictions && !idleEnough.empty()) {
     const std::size_t evict = std::min(waiting - pendingEvictions, idleEnough.size());
     std::nth_element(idleEnough.begin(), idleEnough.begin() + static_cast<std::ptrdiff_t>(evict - 1), idleEnough.end());
     for (std::size_t i = 0; i < evict; ++i) wake(*idleEnough[i].second, Wake::IdleUnderLoad);
     result.evictedUnderLoad = evict;
   }
   return result;
-}
-
-std::size_t ConnectionRegistry::refuseQueuedOlderThan(std::int64_t ms, std::int64_t nowMs) {
-  std::size_t refused = 0;
-  std::lock_guard<std::mutex> lock(_mutex);
-  for (auto it = _entries.begin(); it != _entries.end();) {
-    if (!it->second.running && CoarseClock::due(it->second.admittedMs + ms, nowMs)) {
-      it = answerQueued(it, ErrorReason::ServerBusy);
-      ++refused;
-    } else {
-      ++it;
-    }
-  }
-  return refused;
 }
 
 std::size_t ConnectionRegistry::beginDrain() {
@@ -248,7 +280,7 @@ std::size_t ConnectionRegistry::size() const {
 
 ConnectionRegistry::Counts ConnectionRegistry::counts() const {
   std::lock_guard<std::mutex> lock(_mutex);
-  return Counts{_running, _entries.size() - _running, _open};
+  return Counts{_running, _entries.size() - _running, _open, _handOff.parked()};
 }
 
 std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t limit, std::size_t& total) const {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,7 +41,6 @@ class ConnectionRegistry {
     std::int64_t idleMs = 0;           ///< idle timeout
     std::int64_t idleUnderLoadMs = 0;  ///< idle timeout while connections wait for a thread
     std::int64_t queueMs = 0;          ///< longest wait for a thread
-    std::int64_t strandedMs = 0;       ///< a queued connection this old while the pool has room: no thread came
     std::size_t maxThreads = 0;
   };
   /// What a sweep did.
@@ -48,14 +48,13 @@ class ConnectionRegistry {
     std::size_t idleClosed = 0;
     std::size_t evictedUnderLoad = 0;
     std::size_t queueTimeouts = 0;
-    std::size_t stranded = 0;  ///< queued past strandedMs while the pool had room
     std::size_t handshakeTimeouts = 0;
   };
 
   /// What admission decided about a new socket.
   struct Admission {
     std::optional<ErrorReason> refusal;  ///< answer this and close
-    bool handedOver = false;             ///< a parked worker serves it: POCO's queue is not involved
+    bool startWorker = false;            ///< queued, and one more worker is to be started for it (WorkerThreads)
   };
 
   /// One open connection, as the console's live view shows it.
@@ -69,15 +68,17 @@ class ConnectionRegistry {
     bool faults;        ///< drawn for faults on demand
   };
 
-  /// `capacity`: connections held at once (threads + queue); `perAddressLimit`: 0 for none.
-  ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit);
+  /// `capacity`: connections held at once (threads + queue); `perAddressLimit`:
+  /// 0 for none; `workers`: how many worker threads may exist.
+  ConnectionRegistry(std::size_t capacity, std::size_t perAddressLimit, WorkerHandOff::Limits workers);
 
   /// Admits a freshly accepted socket, or says why not. Acceptor thread. When
   /// a worker is parked, the socket goes straight to it (the most recently
-  /// parked, whose stack is warm): one lock and one wake-up, where POCO's
-  /// dispatcher would take a pooled thread in a scan over the whole pool.
-  /// On the PROXY listener the per-address limit waits for the header's
-  /// client (claimClient()).
+  /// parked, whose stack is warm): one lock and one wake-up. Otherwise it is
+  /// queued, and when fewer than the most workers exist, one more is to be
+  /// started (startWorker): the cost of a start never depends on how many
+  /// workers there are. On the PROXY listener the per-address limit waits
+  /// for the header's client (claimClient()).
   Admission admit(const Poco::Net::StreamSocket& socket, Listener listener);
 
   /// PROXY listener, after the header: `host` (given with a per-address
@@ -87,17 +88,18 @@ class ConnectionRegistry {
   /// connections` and end.
   bool claimClient(Slot& slot, std::string host, std::string client);
 
-  /// A worker that finished a connection takes the next: the longest-waiting
-  /// queued one at once if there is one (its entry in POCO's queue is then
-  /// stale: attach() gives that dispatch nothing to do), otherwise the one
-  /// admit() hands it within `timeoutMs`. Null when none came or the drain
-  /// began: the worker goes back to POCO. The socket taken is stored in `next`.
-  Slot* park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs);
+  /// A worker, new (`arriving`) or done with a connection, takes the next:
+  /// the longest-waiting queued one at once if there is one, otherwise the
+  /// one admit() hands it. Parked `timeoutMs` without one, it leaves if more
+  /// than the minimum of workers are left, else parks again. Null when it is
+  /// to leave (it is no longer counted): retired, or the drain began. The
+  /// socket taken is stored in `next`.
+  Slot* park(Poco::Net::StreamSocket& next, std::int64_t timeoutMs, bool arriving);
 
-  /// A worker starts serving `socket`. Null when the connection was already
-  /// answered while it waited (queue deadline, shutdown), or taken by a
-  /// finishing worker (park()): nothing left to do.
-  Slot* attach(const Poco::Net::StreamSocket& socket);
+  /// The system refused the thread admit() asked for: when that leaves a
+  /// queued connection with no worker on its way, the newest queued one is
+  /// answered `ERR server busy` and closed. Returns how many were (0 or 1).
+  std::size_t workerNotStarted();
 
   /// The connection of an admitted socket has ended: forget it, then close it
   /// (outside the lock), so that a wake can never reach a reused descriptor.
@@ -107,16 +109,22 @@ class ConnectionRegistry {
   /// call) and one relaxed store.
   static void touch(Slot& slot) noexcept { slot.lastMessageMs.store(CoarseClock::nowMs(), std::memory_order_relaxed); }
 
+  /// A worker begins a TLS handshake or a PROXY header read: it must end
+  /// within `timeoutMs` from now (the housekeeper wakes it then). The slot
+  /// holds the deadline, and the registry the earliest one armed, so that a
+  /// sweep knows when it has one to look for.
+  void armDeadline(Slot& slot, std::int64_t timeoutMs) noexcept;
+
   /// Idle timeout, adaptive idle timeout under load, queue and handshake
-  /// deadlines, in one pass, at `nowMs` (CoarseClock::nowMs()).
+  /// deadlines at `nowMs` (CoarseClock::nowMs()). Queued connections are
+  /// looked at in admission order, only as far as one is due; the running
+  /// ones only when one of them can be due (the oldest last message past the
+  /// idle timeout, an armed deadline) or while connections wait for a full
+  /// pool: at 10,000 connections a tick does not walk 10,000 entries.
   SweepResult sweep(const SweepRules& rules, std::int64_t nowMs);
 
-  /// Answers `ERR server busy` to queued connections waiting `ms` or longer at
-  /// `nowMs`: no thread could be started for them. Returns how many.
-  std::size_t refuseQueuedOlderThan(std::int64_t ms, std::int64_t nowMs);
-
   /// Refuse new connections, answer queued ones `ERR shutting down`, send
-  /// parked workers home, and wake every running one: a read blocked in the
+  /// parked workers away, and wake every running one: a read blocked in the
   /// kernel returns end of stream once the data already received is read.
   /// Returns the queued ones answered.
   std::size_t beginDrain();
@@ -140,6 +148,7 @@ class ConnectionRegistry {
     std::size_t running;
     std::size_t queued;
     std::array<std::size_t, kListeners> open;  ///< admitted, by listener
+    std::size_t parked;                        ///< workers waiting for a connection
   };
   Counts counts() const;
 
@@ -169,6 +178,14 @@ class ConnectionRegistry {
   mutable std::vector<Poco::Net::StreamSocket> _released;
   std::atomic<bool> _draining{false};
   std::atomic<bool> _aborting{false};
+  /// No deadline is at or before this (CoarseClock ms).
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max() / 4;
+  /// The sweep's next look at the running connections for the idle timeout:
+  /// the oldest last message it saw plus the idle timeout (guarded by _mutex).
+  std::int64_t _nextIdleLookMs = 0;
+  /// The earliest handshake or header deadline armed since the sweep last
+  /// looked at them all: lowered by workers (armDeadline), reset by the sweep.
+  std::atomic<std::int64_t> _earliestDeadlineMs{kNever};
 };
 
 }  // namespace echod

@@ -14,8 +14,13 @@ namespace echod {
 /// acceptor, its worker, the housekeeper and the console share about it.
 /// Its address is stable while it is registered. The atomics are written by
 /// the worker without a lock (one relaxed store each, per read); `running`
-/// and the admission-order links belong to the registry's mutex.
-struct ConnectionSlot {
+/// and the admission-order links belong to the registry's mutex. Aligned to
+/// a cache line, and laid out so that its first line holds only what its
+/// worker writes (per read, per reply) and what nobody writes after
+/// admission (192 bytes in all): two workers never write one line (the
+/// registry's nodes lie side by side), and no other thread writes the
+/// worker's line.
+struct alignas(64) ConnectionSlot {
   /// Why a connection's blocked read was woken: the worker picks its reply by it.
   enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain, HandshakeTimeout };
 
@@ -27,31 +32,36 @@ struct ConnectionSlot {
   static const char* listenerName(Listener listener) { return kListenerNames[static_cast<std::size_t>(listener)]; }
 
   ConnectionSlot(const Poco::Net::StreamSocket& s, std::string a, Listener l, std::int64_t now)
-      : socket(s), address(std::move(a)), listener(l), admittedMs(now), lastMessageMs(now) {}
-  Poco::Net::StreamSocket socket;
-  /// The client's host, only with a per-address limit: the socket's peer, or
-  /// on the PROXY listener the header's source once it is read (guarded by the registry's mutex).
-  std::string address;
-  /// PROXY listener: the header's source as "ip:port", once read; empty
-  /// otherwise (guarded by the registry's mutex: the console reads it).
-  std::string proxiedClient;
-  const Listener listener;
-  const std::int64_t admittedMs;            ///< CoarseClock
+      : lastMessageMs(now), admittedMs(now), socket(s), listener(l), address(std::move(a)) {}
+
+  // The worker's line. Stored by the connection's worker after each read:
   std::atomic<std::int64_t> lastMessageMs;  ///< CoarseClock at its last complete message
-  /// While a TLS handshake or a PROXY header read runs: the CoarseClock time by which it must end; 0 otherwise.
-  std::atomic<std::int64_t> handshakeDeadlineMs{0};
-  // For the console's live view: stored (not added) by the connection's worker after each read.
+  // for the console's live view, stored (not added):
   std::atomic<std::uint64_t> messages{0};
   std::atomic<std::uint64_t> bytesIn{0};
   std::atomic<std::uint64_t> bytesOut{0};
-  std::atomic<Wake> wake{Wake::None};
+  /// While a TLS handshake or a PROXY header read runs: the CoarseClock time by which it must end; 0 otherwise.
+  std::atomic<std::int64_t> handshakeDeadlineMs{0};
   /// Faults on demand: drawn for them (set once, before the connection is served).
   std::atomic<bool> faults{false};
   /// A delayed reply is being held (its worker waits: the thread is busy with it).
   std::atomic<bool> delaying{false};
-  bool running = false;             ///< a worker serves it (guarded by the registry's mutex)
-  ConnectionSlot* older = nullptr;  ///< admission order, for the console (guarded by the registry's mutex)
+  // Written at admission only:
+  const std::int64_t admittedMs;  ///< CoarseClock
+  Poco::Net::StreamSocket socket;
+  const Listener listener;
+  // Written once or twice in a connection's life (a wake; taken by a worker):
+  std::atomic<Wake> wake{Wake::None};
+  bool running = false;  ///< a worker serves it (guarded by the registry's mutex)
+
+  // The registry's, under its mutex (admission, the console, a PROXY header's client):
+  ConnectionSlot* older = nullptr;  ///< admission order, for the console
   ConnectionSlot* newer = nullptr;
+  /// The client's host, only with a per-address limit: the socket's peer, or
+  /// on the PROXY listener the header's source once it is read.
+  std::string address;
+  /// PROXY listener: the header's source as "ip:port", once read; empty otherwise (the console reads it).
+  std::string proxiedClient;
 };
 
 }  // namespace echod

@@ -68,11 +68,11 @@ void EchoConnection::run() {
     _closeReason = "ended: " + e.displayText();
   }
   if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
-  _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+  _metrics.traffic.add(PerCpuCounters::Messages, _session.echoed() - _echoedCounted);
   if (console) _context.events.record({CoarseClock::nowMs(), peer, _slot->listener, false, _closeReason});
   if (log.information()) {
-    logInformation(log, Poco::format("connection from %s %s: %Lu bytes in, %Lu bytes out", peer, _closeReason,
-                                     static_cast<Poco::UInt64>(_bytesIn), static_cast<Poco::UInt64>(_bytesOut)));
+    logInformation(log, "connection from " + peer + " " + _closeReason + ": " + std::to_string(_bytesIn) +
+                            " bytes in, " + std::to_string(_bytesOut) + " bytes out");
   }
 }
 
@@ -87,7 +87,9 @@ void EchoConnection::announce(const std::string& peer) {
     const char* kind = _slot->listener == ConnectionSlot::Listener::Tls     ? "TLS connection"
                        : _slot->listener == ConnectionSlot::Listener::Proxy ? "proxied connection"
                                                                             : "connection";
-    logInformation(log, Poco::format("%s from %s opened", std::string(kind), peer));
+    std::string line(kind);  // concatenated: Poco::format builds a std::ostringstream per call
+    line.append(" from ").append(peer).append(" opened");
+    logInformation(log, line);
   }
 }
 
@@ -104,7 +106,7 @@ void EchoConnection::serve(std::string_view first) {
     if (received <= 0) return end(whyEndOfStream());
     const auto size = static_cast<std::size_t>(received);
     _bytesIn += size;
-    _metrics.count(_metrics.bytesReceived, size);
+    _metrics.traffic.add(PerCpuCounters::BytesReceived, size);
     process(std::string_view(_input, size));
     if (const auto ending = afterRead(size, drainBudget)) return end(*ending);
   }
@@ -132,10 +134,10 @@ void EchoConnection::personalize() {
 
 bool EchoConnection::proxyHeader(std::string& peer, std::string_view& first) {
   using Result = ServerMetrics::ProxyResult;
-  ProxyHeaderRead read =
-      readProxyHeader(_socket, *_slot, _context.options.proxyHeaderTimeout, _input, _inputSize, _proxy);
+  _registry.armDeadline(*_slot, _context.options.proxyHeaderTimeout.totalMilliseconds());
+  ProxyHeaderRead read = readProxyHeader(_socket, *_slot, _input, _inputSize, _proxy);
   _bytesIn += read.bytesRead;
-  _metrics.count(_metrics.bytesReceived, read.bytesRead);
+  _metrics.traffic.add(PerCpuCounters::BytesReceived, read.bytesRead);
   if (read.drained) {
     _closeReason = std::move(read.closeReason);
     _session.fail(ErrorReason::ShuttingDown, _output);
@@ -175,7 +177,8 @@ bool EchoConnection::proxyHeader(std::string& peer, std::string_view& first) {
 }
 
 bool EchoConnection::handshake() {
-  auto handshake = tlsHandshake(_socket, *_slot, _context.options.tlsHandshakeTimeout);
+  _registry.armDeadline(*_slot, _context.options.tlsHandshakeTimeout.totalMilliseconds());
+  auto handshake = tlsHandshake(_socket, *_slot);
   _metrics.count(_metrics.tlsHandshakes[static_cast<std::size_t>(handshake.result)]);
   _ssl = handshake.ssl;
   if (handshake.result != ServerMetrics::Handshake::Ok) _closeReason = std::move(handshake.closeReason);
@@ -189,7 +192,7 @@ std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size
     // Idle means no complete message: an unfinished line does not count.
     _registry.touch(*_slot);
     _slot->messages.store(_session.echoed(), std::memory_order_relaxed);
-    _metrics.count(_metrics.messages, _session.echoed() - _echoedCounted);
+    _metrics.traffic.add(PerCpuCounters::Messages, _session.echoed() - _echoedCounted);
     _echoedCounted = _session.echoed();
   }
   if (_session.verdict() != Verdict::Continue) return Ending::SessionEnded;
@@ -293,7 +296,7 @@ bool EchoConnection::sendAll(std::string_view bytes, bool mayCork) {
       if (sent <= 0) throw Poco::TimeoutException("no progress");  // TLS: wants a retry of the same bytes
       bytes.remove_prefix(static_cast<std::size_t>(sent));
       _bytesOut += static_cast<std::size_t>(sent);
-      _metrics.count(_metrics.bytesSent, static_cast<std::uint64_t>(sent));
+      _metrics.traffic.add(PerCpuCounters::BytesSent, static_cast<std::uint64_t>(sent));
       stalled.reset();
     } catch (const Poco::Exception& e) {
       if (!sendTimedOut(e)) throw;

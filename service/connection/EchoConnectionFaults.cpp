@@ -34,7 +34,7 @@ void EchoConnection::serveWithFaults(std::string_view first) {
       if (n <= 0) return end(whyEndOfStream());
       received = std::string_view(_input, static_cast<std::size_t>(n));
       _bytesIn += received.size();
-      _metrics.count(_metrics.bytesReceived, received.size());
+      _metrics.traffic.add(PerCpuCounters::BytesReceived, received.size());
     }
     const std::size_t size = received.size();
     if (!answerWithFaults(received, Clock::now())) return;
@@ -131,7 +131,7 @@ void EchoConnection::hang() {
     const int n = _registry.aborting() ? 0 : _socket.receiveBytes(_input, static_cast<int>(_inputSize));
     if (n <= 0) break;
     _bytesIn += static_cast<std::size_t>(n);
-    _metrics.count(_metrics.bytesReceived, static_cast<std::size_t>(n));
+    _metrics.traffic.add(PerCpuCounters::BytesReceived, static_cast<std::size_t>(n));
     _slot->bytesIn.store(_bytesIn, std::memory_order_relaxed);
   }
   switch (whyEndOfStream()) {

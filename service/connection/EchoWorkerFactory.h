@@ -1,24 +1,21 @@
 #pragma once
 
+#include <Poco/Exception.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
-
-#include "service/connection/ConnectionContext.h"
-#include "service/connection/EchoWorker.h"
 
 namespace echod {
 
-/// Builds an EchoWorker for each socket POCO's TCPServer dispatches to a
-/// pooled thread (a connection no parked worker could take at admission).
+/// The factory POCO's TCPServer must be given. It is never asked for a
+/// connection: admission (AdmissionFilter) takes every accepted socket
+/// before POCO's dispatcher would queue it, and a worker thread
+/// (WorkerThreads) serves it as an EchoWorker. POCO's TCPServer is the
+/// acceptor only, and its ThreadPool, which scans every pooled thread to hand
+/// one out, starts no worker.
 class EchoWorkerFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
-  explicit EchoWorkerFactory(const ConnectionContext& context) : _context(context) {}
-
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new EchoWorker(socket, _context);
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket&) override {
+    throw Poco::IllegalStateException("a socket reached POCO's dispatcher: admission must take every one");
   }
-
- private:
-  const ConnectionContext& _context;
 };
 
 }  // namespace echod

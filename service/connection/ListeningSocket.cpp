@@ -1,15 +1,19 @@
 #include "service/connection/ListeningSocket.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocketImpl.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocketImpl.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 namespace echod {
 namespace {
@@ -28,26 +32,25 @@ class AcceptedSocketImpl : public Poco::Net::StreamSocketImpl {
 };
 
 /// A listening socket whose readiness wait is a plain poll(2), and whose
-/// accepted sockets remember their peer (POCO's drop it).
+/// accepted sockets remember their peer (POCO's drop it). In a burst, when
+/// the last accept(2) found a connection, the next readiness wait first
+/// tries accept(2) itself (the socket is non-blocking) and keeps what it
+/// gets: one system call a connection instead of a poll(2) and an accept(2).
+/// Only the acceptor thread (POCO's TCPServer) calls these.
 class ListeningSocketImpl : public Poco::Net::ServerSocketImpl {
  public:
   Poco::Net::SocketImpl* acceptConnection(Poco::Net::SocketAddress& clientAddr) override {
     if (sockfd() == POCO_INVALID_SOCKET) throw Poco::Net::InvalidSocketException();
-    sockaddr_storage buffer{};
-    auto* address = reinterpret_cast<sockaddr*>(&buffer);
-    for (;;) {
-      socklen_t size = sizeof buffer;
-      const int fd = ::accept(sockfd(), address, &size);
-      if (fd >= 0) {
-        clientAddr = Poco::Net::SocketAddress(address, size);
-        return new AcceptedSocketImpl(fd, clientAddr);
-      }
-      if (errno != EINTR) error();  // throws
-    }
+    if (_pending < 0 && !tryAccept()) error();  // readable a moment ago, gone now: throws
+    const int fd = std::exchange(_pending, -1);
+    clientAddr = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&_pendingPeer), _pendingPeerSize);
+    return new AcceptedSocketImpl(fd, clientAddr);
   }
 
   bool poll(const Poco::Timespan& timeout, int mode) override {
     if (sockfd() == POCO_INVALID_SOCKET) throw Poco::Net::InvalidSocketException();
+    if (_pending >= 0) return true;
+    if (mode == SELECT_READ && _lastAcceptFound && tryAccept()) return true;
     pollfd entry{};
     entry.fd = sockfd();
     if (mode & SELECT_READ) entry.events |= POLLIN;
@@ -58,8 +61,31 @@ class ListeningSocketImpl : public Poco::Net::ServerSocketImpl {
     return rc > 0;
   }
 
+  void close() override {
+    if (_pending >= 0) ::close(std::exchange(_pending, -1));
+    ServerSocketImpl::close();
+  }
+
  protected:
-  ~ListeningSocketImpl() override = default;
+  ~ListeningSocketImpl() override {
+    if (_pending >= 0) ::close(_pending);
+  }
+
+ private:
+  /// One accept(2) that does not wait; true with a connection in _pending.
+  bool tryAccept() {
+    for (;;) {
+      _pendingPeerSize = sizeof _pendingPeer;
+      _pending = ::accept(sockfd(), reinterpret_cast<sockaddr*>(&_pendingPeer), &_pendingPeerSize);
+      _lastAcceptFound = _pending >= 0;
+      if (_pending >= 0 || errno != EINTR) return _lastAcceptFound;
+    }
+  }
+
+  int _pending = -1;  ///< accepted by poll(), handed out by the next acceptConnection()
+  sockaddr_storage _pendingPeer{};
+  socklen_t _pendingPeerSize = 0;
+  bool _lastAcceptFound = false;
 };
 
 class ListeningServerSocket : public Poco::Net::ServerSocket {
@@ -78,6 +104,16 @@ void bindAndListen(Poco::Net::ServerSocket& socket, const std::string& host, std
   if (inherited.sendTimeout.totalMicroseconds() > 0) socket.setSendTimeout(inherited.sendTimeout);
   if (inherited.noDelay) socket.setNoDelay(true);
   socket.listen(backlog);
+}
+
+/// The plain listener's accept(2) must not wait (ListeningSocketImpl): the
+/// accepted sockets do not inherit O_NONBLOCK (Linux), they block as before.
+void makeNonBlocking(const Poco::Net::ServerSocket& socket) {
+  const int fd = socket.impl()->sockfd();
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    throw Poco::IOException("cannot make the listening socket non-blocking");
+  }
 }
 
 }  // namespace
@@ -99,6 +135,7 @@ Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t p
                                         const InheritedOptions& inherited) {
   ListeningServerSocket socket;
   bindAndListen(socket, host, port, backlog, inherited);
+  makeNonBlocking(socket);
   return socket;
 }
 

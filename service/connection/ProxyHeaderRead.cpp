@@ -19,9 +19,8 @@ Version versionOf(std::string_view received) {
 
 }  // namespace
 
-ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const Poco::Timespan& timeout,
-                                char* buffer, std::size_t size, std::optional<ProxyHeader>& header) {
-  slot.handshakeDeadlineMs.store(CoarseClock::nowMs() + timeout.totalMilliseconds(), std::memory_order_relaxed);
+ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, char* buffer, std::size_t size,
+                                std::optional<ProxyHeader>& header) {
   ProxyHeaderRead out;
   std::string gathered;  // only when the header is split over reads
   for (;;) {
@@ -74,7 +73,7 @@ ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot&
     out.after = after;
     break;
   }
-  slot.handshakeDeadlineMs.store(0, std::memory_order_relaxed);
+  slot.handshakeDeadlineMs.store(0, std::memory_order_seq_cst);
   return out;
 }
 

@@ -31,14 +31,13 @@ struct ProxyHeaderRead {
 };
 
 /// Reads the PROXY header (protocol/ProxyHeader.h) at the start of an
-/// accepted socket, on its worker thread, within `timeout`: the slot carries
-/// the deadline, and the housekeeper wakes a read that passes it (as it does
-/// a TLS handshake). `buffer` (`size` bytes, the connection's read buffer)
-/// takes each read; a header split over reads is gathered, at most
-/// kProxyHeaderMax bytes. The header, when the result is Proxied or Local,
-/// is moved into `header` (built once, where it is kept). Throws what the
-/// socket throws (a reset).
-ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const Poco::Timespan& timeout,
-                                char* buffer, std::size_t size, std::optional<ProxyHeader>& header);
+/// accepted socket, on its worker thread, within the deadline the caller
+/// armed in the slot (ConnectionRegistry::armDeadline): the housekeeper wakes
+/// a read that passes it (as it does a TLS handshake); this disarms it. `buffer` (`size` bytes, the connection's read
+/// buffer) takes each read; a header split over reads is gathered, at most kProxyHeaderMax bytes. The header, when the
+/// result is Proxied or Local, is moved into `header` (built once, where it is kept). Throws what the socket throws (a
+/// reset).
+ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, char* buffer, std::size_t size,
+                                std::optional<ProxyHeader>& header);
 
 }  // namespace echod

@@ -6,20 +6,32 @@
 
 #include "protocol/Replies.h"
 #include "service/connection/ConnectionSlot.h"
+#include "service/connection/PerCpuCounters.h"
 
 namespace echod {
 
-/// The server's counters, for /metrics. Relaxed atomics, added to once per
-/// read (never per line) and per connection: no lock on the line path.
+/// The server's counters, for /metrics. Relaxed atomics: no lock on the line
+/// path. What every read adds to (messages, bytes in and out) is kept a
+/// cache line per CPU (PerCpuCounters); the rest is added to once per
+/// connection, per refusal or per event (a fault counts per reply it hits).
 struct ServerMetrics {
   using Counter = std::atomic<std::uint64_t>;
   /// One slot per ErrorReason: the last enumerator plus one.
   static constexpr std::size_t kReasons = static_cast<std::size_t>(kLastErrorReason) + 1;
 
+  /// Messages, bytes received and bytes sent, by CPU: add() per read.
+  PerCpuCounters traffic;
+  /// One of traffic's totals, read as a counter is: load() sums the CPUs' lines.
+  struct Total {
+    const PerCpuCounters& counters;
+    const PerCpuCounters::Field field;
+    std::uint64_t load() const noexcept { return counters.sum(field); }
+  };
+  const Total messages{traffic, PerCpuCounters::Messages};  ///< lines (raw: chunks) answered with an echo
+  const Total bytesReceived{traffic, PerCpuCounters::BytesReceived};
+  const Total bytesSent{traffic, PerCpuCounters::BytesSent};
+
   Counter connectionsOpened{0};
-  Counter messages{0};  ///< lines (raw: chunks) answered with an echo
-  Counter bytesReceived{0};
-  Counter bytesSent{0};
   std::array<Counter, kReasons> refused{};  ///< never served: busy (incl. queue deadline), too many, shutting down
   std::array<Counter, kReasons> errors{};   ///< ERR lines sent on open connections
   Counter idleWoken{0};                     ///< connections the housekeeper woke for the idle timeout

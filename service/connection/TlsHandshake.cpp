@@ -27,9 +27,8 @@ ServerMetrics::Handshake classify(const Poco::Exception& e) {
 
 }  // namespace
 
-TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const Poco::Timespan& timeout) {
+TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot) {
   using Handshake = ServerMetrics::Handshake;
-  slot.handshakeDeadlineMs.store(CoarseClock::nowMs() + timeout.totalMilliseconds(), std::memory_order_relaxed);
   TlsHandshakeResult out;
   std::string detail;
   tls::clearThreadErrors();
@@ -40,7 +39,7 @@ TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot&
     out.result = classify(e);
     detail = e.displayText();
   }
-  slot.handshakeDeadlineMs.store(0, std::memory_order_relaxed);
+  slot.handshakeDeadlineMs.store(0, std::memory_order_seq_cst);
   const auto wake = slot.wake.load(std::memory_order_acquire);
   if (out.result != Handshake::Ok && wake != ConnectionSlot::Wake::None) {
     // Woken by the housekeeper (the handshake deadline, or the idle timeout

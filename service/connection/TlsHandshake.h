@@ -19,10 +19,11 @@ struct TlsHandshakeResult {
   ssl_st* ssl = nullptr;    ///< the connection's OpenSSL handle, for close_notify, when it succeeded
 };
 
-/// The TLS handshake of an accepted socket, on its worker thread, within
-/// `timeout`: the slot carries the deadline, and the housekeeper wakes a
-/// handshake that passes it (as it does an idle read). A failure is
-/// classified from OpenSSL's reason: not TLS, closed, timed out, failed.
-TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const Poco::Timespan& timeout);
+/// The TLS handshake of an accepted socket, on its worker thread, within the
+/// deadline the caller armed in the slot (ConnectionRegistry::armDeadline):
+/// the housekeeper wakes a handshake that passes it (as it does an idle
+/// read); this disarms it. A failure is classified from OpenSSL's reason:
+/// not TLS, closed, timed out, failed.
+TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot);
 
 }  // namespace echod

@@ -46,6 +46,13 @@ const void* WorkerHandOff::popQueued() {
   return key;
 }
 
+const void* WorkerHandOff::popNewestQueued() {
+  if (_queueOrder.empty()) return nullptr;
+  const void* key = _queueOrder.back();
+  _queueOrder.pop_back();
+  return key;
+}
+
 ConnectionSlot* WorkerHandOff::park(std::unique_lock<std::mutex>& lock, Poco::Net::StreamSocket& next,
                                     std::int64_t timeoutMs) {
   Parking* me = nullptr;

@@ -15,8 +15,10 @@
 namespace echod {
 
 /// The hand-off between the acceptor and the workers between two
-/// connections: which workers are parked, in what order queued connections
-/// wait, and the futex each parked worker sleeps on.
+/// connections: how many workers exist and when one more is started or one
+/// leaves, which workers are parked, in what order queued connections wait,
+/// and the futex each parked worker sleeps on. (The threads themselves are
+/// started and joined by WorkerThreads.)
 ///
 /// Not locked on its own: every method runs under the ConnectionRegistry's
 /// one mutex, held by the caller (park() releases it while it sleeps), so
@@ -33,6 +35,14 @@ class WorkerHandOff {
   /// than a condition variable: glibc marks a mutex retaken after a condition
   /// wait as contended, so that every hand-over cost a third system call, a
   /// futex wake on unlocking.
+  /// How many workers may exist: `min` are started up front and kept, at most `max` at once.
+  struct Limits {
+    std::size_t min = 1;
+    std::size_t max = 1;
+  };
+
+  explicit WorkerHandOff(Limits limits) : _limits(limits), _workers(limits.min), _starting(limits.min) {}
+
   struct Parking {
     std::atomic<std::uint32_t> called{0};           ///< futex word: 1 once slot or leave may have changed
     ConnectionSlot* slot = nullptr;                 ///< the connection handed to it, running already
@@ -62,9 +72,13 @@ class WorkerHandOff {
     }
     _queueOrder.swap(live);
   }
+  /// The longest-queued key, left in place; null when none is left.
+  const void* oldestQueued() const { return _queueOrder.empty() ? nullptr : _queueOrder.front(); }
   /// The longest-queued key, removed from the order; null when none is left.
   /// It may have been answered meanwhile: the caller looks it up.
   const void* popQueued();
+  /// The most recently queued key, removed from the order; null when none is left.
+  const void* popNewestQueued();
 
   /// Parks the calling worker until the acceptor gives it a connection, the
   /// drain sends it home, or `timeoutMs` passes; `lock` (the registry's) is
@@ -72,10 +86,44 @@ class WorkerHandOff {
   /// `next`; null otherwise.
   ConnectionSlot* park(std::unique_lock<std::mutex>& lock, Poco::Net::StreamSocket& next, std::int64_t timeoutMs);
 
-  /// The drain: every parked worker goes back to POCO, so that its pool can be joined.
+  /// The drain: every parked worker leaves, so that its thread can be joined.
   void sendAllHome();
 
+  /// A connection was queued because no worker is parked: true when one more
+  /// worker is to be started for it (counted from now on; the caller asks
+  /// WorkerThreads after unlocking), false when `max` workers exist already
+  /// (the connection waits for one to finish).
+  bool wantWorker() {
+    if (_workers >= _limits.max) return false;
+    ++_workers;
+    ++_starting;
+    return true;
+  }
+  /// A started worker's first call: it is no longer on its way.
+  void arrived() { --_starting; }
+  /// The system refused the thread wantWorker() asked for.
+  void notStarted() {
+    --_workers;
+    --_starting;
+  }
+  /// Workers parked now, waiting for a connection.
+  std::size_t parked() const { return _parked.size(); }
+  /// Workers asked for whose threads have not yet come to take a connection.
+  std::size_t starting() const { return _starting; }
+  /// A worker whose parking timed out: true (and it is no longer counted)
+  /// when more than `min` are left, so it may leave; false: it parks again.
+  bool mayRetire() {
+    if (_workers <= _limits.min) return false;
+    --_workers;
+    return true;
+  }
+  /// A worker leaves at the drain, whatever the minimum.
+  void leave() { --_workers; }
+
  private:
+  const Limits _limits;
+  std::size_t _workers;           ///< started, or asked for, and not yet leaving
+  std::size_t _starting;          ///< of _workers: asked for, not yet arrived
   std::vector<Parking*> _parked;  ///< workers waiting for a hand-over, the latest last
   std::deque<Parking> _parkings;  ///< one per worker that ever parked at once: bounded by the pool
   std::vector<Parking*> _freeParkings;

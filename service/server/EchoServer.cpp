@@ -1,7 +1,6 @@
 #include "service/server/EchoServer.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/TCPServerParams.h>
 #include <Poco/Stopwatch.h>
 
 #include "tls/TlsContext.h"
@@ -12,6 +11,7 @@
 #include "service/connection/ListeningSocket.h"
 #include "service/connection/ProxySources.h"
 #include "service/connection/WorkerHandOff.h"
+#include "service/connection/WorkerThreads.h"
 
 #include <algorithm>
 
@@ -19,15 +19,8 @@ namespace echod {
 namespace {
 
 constexpr int kListenBacklog = 4096;     ///< the kernel caps it at net.core.somaxconn
-constexpr int kPoolSpareThreads = 4;     ///< slack for a dispatcher thread that is still returning to the pool
+constexpr int kPoolSpareThreads = 4;     ///< threads that may still be on their way out when others start
 const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR lines to go out
-/// Idle pooled threads live this long. POCO's ThreadPool scans and, every
-/// 32nd hand-out, housekeeps all of its threads: after a burst, a short life
-/// shrinks the pool back, so hand-outs do not stay slow for a minute.
-constexpr int kPoolIdleSeconds = 2;
-/// A queued connection this old while the pool has room got no thread: the
-/// housekeeper checks whether the system refuses one.
-constexpr std::int64_t kStrandedMs = 200;
 /// At most this many finished connections linger with the housekeeper at
 /// once; beyond, a worker lingers on its own thread.
 constexpr std::size_t kLingeringMax = 1024;
@@ -70,50 +63,42 @@ EchoServer::EchoServer(const ServerSettings& settings)
     : _poolSize(sizePool(settings)),
       _settings(settings.withPool(_poolSize.threads)),
       _registry(static_cast<std::size_t>(_settings.maxThreads) + static_cast<std::size_t>(_settings.maxQueued),
-                static_cast<std::size_t>(_settings.maxConnectionsPerAddress)),
+                static_cast<std::size_t>(_settings.maxConnectionsPerAddress),
+                WorkerHandOff::Limits{static_cast<std::size_t>(_settings.minThreads),
+                                      static_cast<std::size_t>(_settings.maxThreads)}),
       _lingering(kLingeringMax),
       _context{connectionOptions(_settings), _registry, _lingering, _events, _metrics},
-      _housekeeper(_registry, _lingering, _metrics,
-                   ConnectionRegistry::SweepRules{ms(_settings.idleTimeout), ms(_settings.idleTimeoutUnderLoad),
-                                                  ms(_settings.queueTimeout), kStrandedMs,
-                                                  static_cast<std::size_t>(_settings.maxThreads)},
-                   _settings.threadStackSize),
-      // Our own pool, not POCO's default one: our stack size, minThreads
-      // created now, joinAll() at shutdown, and no sharing with the admin
-      // server. Creating a thread makes POCO's acceptor wait until it runs,
-      // which under a saturated CPU delays every accept behind it.
-      _pool("echo", _settings.minThreads, _settings.maxThreads + kPoolSpareThreads, kPoolIdleSeconds,
-            _settings.threadStackSize),
+      _housekeeper(
+          _registry, _lingering, _metrics,
+          ConnectionRegistry::SweepRules{ms(_settings.idleTimeout), ms(_settings.idleTimeoutUnderLoad),
+                                         ms(_settings.queueTimeout), static_cast<std::size_t>(_settings.maxThreads)}),
+      _workers(_context, _settings.threadStackSize),
+      // POCO's TCPServer wants a pool for its dispatcher, which admission
+      // never hands a socket (EchoWorkerFactory): the smallest there is.
+      _dispatcherPool("dispatch", 1, 1),
       // Accepted sockets inherit the send timeout and TCP_NODELAY (POCO sets
-      // the latter only on what it dispatches; handed-over sockets skip that):
-      // no set-up call per connection.
+      // the latter only on what it dispatches, and it dispatches none): no
+      // set-up call per connection.
       // Reads have no timeout: the housekeeper keeps time.
       _socket(listeningSocket(_settings.host, _settings.port, kListenBacklog,
                               InheritedOptions{EchoConnection::kSendSlice, true})) {
-  Poco::Net::TCPServerParams::Ptr params(new Poco::Net::TCPServerParams);
-  params->setMaxThreads(_settings.maxThreads);
-  // The registry enforces maxQueued with a clear reply; POCO's queue must never
-  // be the one to refuse, since it closes sockets without a word. Connections
-  // answered while queued stay in POCO's queue until a worker skips them.
-  params->setMaxQueued(2 * (_settings.maxThreads + _settings.maxQueued) + 1);
-  _server = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, _socket, params);
-  _server->setConnectionFilter(new AdmissionFilter(_registry, _metrics, ConnectionSlot::Listener::Plain));
+  _server = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory, _dispatcherPool, _socket);
+  _server->setConnectionFilter(new AdmissionFilter(_registry, _workers, _metrics, ConnectionSlot::Listener::Plain));
   if (_settings.tlsEnabled()) {
     _tlsSocket = std::make_unique<Poco::Net::ServerSocket>(
         secureListeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.tlsPort), kListenBacklog,
                               InheritedOptions{EchoConnection::kSendSlice, true}, tlsContext(_settings)));
-    _tlsServer = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, *_tlsSocket, params);
-    _tlsServer->setConnectionFilter(new AdmissionFilter(_registry, _metrics, ConnectionSlot::Listener::Tls));
+    _tlsServer = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory, _dispatcherPool, *_tlsSocket);
+    _tlsServer->setConnectionFilter(new AdmissionFilter(_registry, _workers, _metrics, ConnectionSlot::Listener::Tls));
   }
   if (_settings.proxyEnabled()) {
     _proxySocket = std::make_unique<Poco::Net::ServerSocket>(
         listeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.proxyPort), kListenBacklog,
                         InheritedOptions{EchoConnection::kSendSlice, true}));
-    _proxyServer =
-        std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory(_context), _pool, *_proxySocket, params);
+    _proxyServer = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory, _dispatcherPool, *_proxySocket);
     auto sources = ProxySources::parse(_settings.proxyFrom);
     _proxyServer->setConnectionFilter(
-        new AdmissionFilter(_registry, _metrics, ConnectionSlot::Listener::Proxy,
+        new AdmissionFilter(_registry, _workers, _metrics, ConnectionSlot::Listener::Proxy,
                             sources.any() ? std::nullopt : std::optional<ProxySources>(std::move(sources))));
   }
   if (_settings.udpEnabled()) {
@@ -138,6 +123,7 @@ EchoServer::~EchoServer() {
 }
 
 void EchoServer::start() {
+  _workers.start(static_cast<std::size_t>(_settings.minThreads));
   _housekeeper.start();
   _server->start();
   if (_tlsServer) _tlsServer->start();
@@ -147,8 +133,8 @@ void EchoServer::start() {
 
 EchoServer::Gauges EchoServer::gauges() const {
   const auto counts = _registry.counts();
-  return Gauges{counts.running + counts.queued, counts.running, counts.queued, _settings.maxThreads, _pool.allocated(),
-                _registry.draining(),           counts.open};
+  return Gauges{counts.running + counts.queued,       counts.running,       counts.queued, _settings.maxThreads,
+                static_cast<int>(_workers.threads()), _registry.draining(), counts.open};
 }
 
 Poco::Net::SocketAddress EchoServer::address() const { return _socket.address(); }
@@ -197,7 +183,7 @@ bool EchoServer::shutdown() {
     _proxyServer->stop();
     _proxySocket->close();
   }
-  _pool.joinAll();
+  _workers.stop();
   // Finished connections still waiting for their client's close (each within
   // EchoConnection::kLingerTime), inside the bound the drain promised; then
   // whatever is left is closed.

@@ -14,6 +14,7 @@
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
 #include "service/connection/ServerMetrics.h"
+#include "service/connection/WorkerThreads.h"
 #include "service/server/Housekeeper.h"
 #include "service/server/PoolSizing.h"
 #include "service/server/ServerSettings.h"
@@ -22,9 +23,10 @@
 namespace echod {
 
 /// The echo service as one object, and the composition root of the
-/// connection path: the listening sockets (plain, and TLS when configured),
-/// each with a POCO TCPServer acceptor; one worker pool (sized from the
-/// machine's limits unless maxThreads is given) shared by both; admission;
+/// connection path: the listening sockets (plain, and TLS and PROXY when
+/// configured), each with a POCO TCPServer acceptor; one set of worker
+/// threads (at most maxThreads, sized from the machine's limits unless
+/// given) shared by all of them (WorkerThreads); admission;
 /// the registry of open connections; the housekeeper that keeps their time;
 /// the lingering closes; the events and metrics. It owns every one of them
 /// and hands the connection path a ConnectionContext, so nothing below reads
@@ -32,13 +34,15 @@ namespace echod {
 /// in-process on port 0.
 ///
 /// Shutdown, in this order (shutdown(); docs/architecture.md, "Shutdown"):
+///  0. UDP stops (its threads joined);
 ///  1. the registry drains: admission answers `ERR shutting down`, queued
-///     connections get it at once, parked workers go back to POCO, running
-///     ones are woken (shutdown of their receive side) to finish and send FIN;
+///     connections get it at once, parked workers leave, running ones are
+///     woken (shutdown of their receive side) to finish and send FIN;
 ///  2. wait up to drainTimeout for the registry to empty; if not, abortAll()
 ///     and wait kAbortGrace for the `ERR shutting down` lines to go out;
-///  3. stop the acceptors and close the listening sockets (a connect is now refused);
-///  4. join the worker pool;
+///  3. stop the acceptors (plain, TLS, PROXY) and close the listening sockets
+///     (a connect is now refused);
+///  4. join the worker starter and every worker (WorkerThreads::stop());
 ///  5. wait for lingering closes within what is left of the promised bound;
 ///  6. stop the housekeeper (joined), then close the sockets still lingering.
 class EchoServer {
@@ -87,7 +91,7 @@ class EchoServer {
     std::size_t busyThreads;      ///< connections being served by a worker now
     std::size_t queued;           ///< waiting for a worker
     int maxThreads;
-    int poolThreads;  ///< threads the pool has started
+    int poolThreads;  ///< worker threads started and not yet joined
     bool draining;
     std::array<std::size_t, ConnectionSlot::kListeners> openByListener;
   };
@@ -113,7 +117,8 @@ class EchoServer {
   LingeringCloses _lingering;
   const ConnectionContext _context;
   Housekeeper _housekeeper;
-  Poco::ThreadPool _pool;
+  WorkerThreads _workers;
+  Poco::ThreadPool _dispatcherPool;
   Poco::Net::ServerSocket _socket;
   std::unique_ptr<Poco::Net::TCPServer> _server;
   // The TLS listener, when echo.tlsPort is set: its own acceptor, the same pool and registry.

@@ -9,24 +9,21 @@
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
 #include "service/connection/ServerMetrics.h"
-#include "service/logging/LogThrottle.h"
 
 namespace echod {
 
 /// One thread that keeps time for every connection, so no read arms a timer.
 /// Every kTickMs it: closes the lingering sockets that are done
 /// (LingeringCloses::sweep); sweeps the registry for the idle timeout, the
-/// idle timeout under load, the queue deadline and the TLS handshake
-/// deadline; and, when a queued connection got no thread while the pool had
-/// room, tries to start one and answers `ERR server busy` if the system
-/// refuses. It counts what it did in the metrics.
+/// idle timeout under load, the queue deadline and the TLS handshake and
+/// PROXY header deadline. It counts what it did in the metrics.
 class Housekeeper : public Poco::Runnable {
  public:
   /// The clock's resolution: a deadline fires at most two ticks late, never early.
   static constexpr long kTickMs = 50;
 
   Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingering, ServerMetrics& metrics,
-              const ConnectionRegistry::SweepRules& rules, int threadStackSize);
+              const ConnectionRegistry::SweepRules& rules);
   ~Housekeeper() override;
 
   Housekeeper(const Housekeeper&) = delete;
@@ -43,11 +40,9 @@ class Housekeeper : public Poco::Runnable {
   LingeringCloses& _lingering;
   ServerMetrics& _metrics;
   const ConnectionRegistry::SweepRules _rules;
-  const int _threadStackSize;
   Poco::Thread _thread{"housekeeper"};
   Poco::Event _stop;
-  bool _started = false;        ///< start() and stop() are called by the owner's thread only
-  LogThrottle _threadRefusals;  ///< the housekeeper thread's only
+  bool _started = false;  ///< start() and stop() are called by the owner's thread only
 };
 
 }  // namespace echod
