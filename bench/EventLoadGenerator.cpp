@@ -9,8 +9,14 @@
 //              [--pipeline=1] [--duration=5] [--timeout=5] [--threads=1]
 //              [--workload=pingpong|connect|burst] [--server-pid=PID]
 //
-// Prints the same JSON line as `echo-client --bench --json`. Every run is
-// bounded by --duration (plus --timeout for a stuck reply).
+// Ping-pong is timed from the moment every connection has had a reply (its
+// set-up bounded by --timeout), so that each server is measured at the
+// concurrency asked for: a server slow to take connections would otherwise
+// be measured serving fewer. Until then each connection has one round trip
+// (its first --pipeline lines) and waits. Prints the same JSON line as `echo-client
+// --bench --json`, plus answered_connections and setup_seconds (from the
+// first connect until every connection had a reply). Every run is bounded
+// by --timeout plus --duration (plus --timeout for a stuck reply).
 //
 // --workload=burst: every connection is opened at once (non-blocking
 // connects, one after another as fast as the loop goes), each sends one line
@@ -165,8 +171,27 @@ class Loop {
     if (_epoll >= 0) ::close(_epoll);
   }
 
+  /// Connections that had at least one reply (ping-pong): a server that left
+  /// some waiting the whole run shows here, not in its rate.
+  std::size_t answeredConnections() const { return _answeredConnections; }
+  /// Ping-pong: from the first connect until every connection had a reply.
+  double setupSeconds() const { return _setupSeconds; }
+
   echod::BenchResult run(Clock::time_point start, Clock::time_point end) {
     _end = end;
+    // Ping-pong is timed from when every connection has had a reply: the set-up
+    // of many connections (and a server slow to take them) is not in the rate,
+    // and every server is measured at the concurrency asked for. Until then a
+    // connection that had its reply sends nothing more, so the set-up runs on
+    // an otherwise idle server. It is bounded by --timeout: a connection
+    // unanswered by then is an error.
+    _warming = !_o.connectStorm && !_o.burst;
+    const auto window = end - start;
+    if (_warming) {
+      _end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(_o.timeout)) +
+             std::chrono::seconds(1);
+    }
+    auto windowStart = start;
     for (auto& c : _connections) {
       if (_o.connectStorm) {
         beginSession(c);
@@ -193,9 +218,21 @@ class Loop {
         }
       }
       if (Clock::now() >= _nextTimeoutCheck) checkTimeouts();
+      if (_warming && _firstReplies + _result.errors >= _connections.size()) {
+        _warming = false;
+        windowStart = Clock::now();
+        _end = windowStart + window;
+        for (auto& c : _connections) {
+          if (c.fd >= 0) fillPipeline(c);
+        }
+      }
     }
     _result.seconds =
-        std::chrono::duration<double>(std::min(_o.burst ? _lastEcho : Clock::now(), _end) - start).count();
+        _warming
+            ? 0
+            : std::chrono::duration<double>(std::min(_o.burst ? _lastEcho : Clock::now(), _end) - windowStart).count();
+    _setupSeconds = std::chrono::duration<double>(windowStart - start).count();
+    for (const auto& c : _connections) _answeredConnections += c.answered > 0 ? 1 : 0;
     return _result;
   }
 
@@ -296,20 +333,22 @@ class Loop {
         wrong.assign(r.bytes.substr(0, 80));
         return false;
       }
-      _result.latency.record(static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sentAt[c.answered % c.sentAt.size()]).count()));
-      ++c.answered;
-      if (now < _end) {
+      if (c.answered == 0) ++_firstReplies;
+      if (!_warming && now < _end) {
+        _result.latency.record(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sentAt[c.answered % c.sentAt.size()])
+                .count()));
         ++_result.messages;
         _result.payloadBytes += _o.size + 1;
       }
+      ++c.answered;
       return true;
     });
     if (!wrong.empty() || c.reader->end() != echod::ReplyReader::End::Open) {
       fail(c, "wrong reply '" + wrong + "'");
       return;
     }
-    if (now < _end) fillPipeline(c);
+    if (now < _end && !_warming) fillPipeline(c);
   }
 
   // Connect workload: connect, one line and `exit` in one write, the echo and
@@ -413,8 +452,12 @@ class Loop {
   Clock::time_point _nextTimeoutCheck;
   std::string _expected;
   std::string _sessionScript;
-  std::string _message;         ///< connect and burst workloads: the line each session sends
-  std::size_t _echoed = 0;      ///< burst: connections that had their echo
+  std::string _message;     ///< connect and burst workloads: the line each session sends
+  std::size_t _echoed = 0;  ///< burst: connections that had their echo
+  std::size_t _answeredConnections = 0;
+  bool _warming = false;          ///< ping-pong: not every connection has had a reply yet
+  std::size_t _firstReplies = 0;  ///< ping-pong: connections that had a reply
+  double _setupSeconds = 0;
   Clock::time_point _lastEcho;  ///< burst: when the latest of them came
   echod::BenchResult _result;
 };
@@ -490,6 +533,15 @@ int main(int argc, char** argv) {
     std::cout << line.str() << std::flush;
     return total.errors == 0 && total.messages == static_cast<std::uint64_t>(total.connections) ? 0 : 1;
   }
-  std::cout << total.json() << std::flush;
+  std::size_t answered = 0;
+  double setup = 0;
+  for (const auto& loop : loops) {
+    answered += loop->answeredConnections();
+    setup = std::max(setup, loop->setupSeconds());
+  }
+  std::string json = total.json();
+  json.insert(json.rfind('}'),
+              ",\"answered_connections\":" + std::to_string(answered) + ",\"setup_seconds\":" + std::to_string(setup));
+  std::cout << json << std::flush;
   return total.errors == 0 ? 0 : 1;
 }
