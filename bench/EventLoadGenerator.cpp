@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -144,6 +145,29 @@ void appendLine(std::uint64_t seq, std::size_t size, std::string& out) {
   out.push_back('\n');
 }
 
+/// The server's CPU time (user + system), in seconds; negative when unreadable.
+double cpuSecondsOf(int pid);
+
+/// Ping-pong's timed window begins for every loop at once, when the last of
+/// them has had a reply on each of its connections; the server's CPU is read
+/// then (with --server-pid).
+struct WindowStart {
+  explicit WindowStart(int loops, int serverPid) : loops(loops), serverPid(serverPid) {}
+  /// A loop's connections have all had a reply (or failed): the last one opens the window.
+  void warmed() {
+    if (++ready == loops) {
+      serverCpu = serverPid > 0 ? cpuSecondsOf(serverPid) : 0;
+      open.store(true, std::memory_order_release);
+    }
+  }
+  bool isOpen() const { return open.load(std::memory_order_acquire); }
+  const int loops;
+  const int serverPid;
+  std::atomic<int> ready{0};
+  std::atomic<bool> open{false};
+  double serverCpu = 0;  ///< at the window's start, written before `open`
+};
+
 struct Connection {
   int fd = -1;
   std::uint64_t sent = 0;                    ///< lines written (ping-pong)
@@ -159,8 +183,12 @@ struct Connection {
 /// One event loop over its share of the connections.
 class Loop {
  public:
-  Loop(const Options& options, const sockaddr_storage& address, socklen_t addressSize, int count)
-      : _o(options), _address(address), _addressSize(addressSize), _connections(static_cast<std::size_t>(count)) {
+  Loop(const Options& options, const sockaddr_storage& address, socklen_t addressSize, int count, WindowStart& window)
+      : _o(options),
+        _address(address),
+        _addressSize(addressSize),
+        _connections(static_cast<std::size_t>(count)),
+        _window(window) {
     _epoll = ::epoll_create1(EPOLL_CLOEXEC);
     const std::size_t replySize = kPrefix.size() + _o.size + 1;
     _expected.reserve(replySize);
@@ -218,7 +246,11 @@ class Loop {
         }
       }
       if (Clock::now() >= _nextTimeoutCheck) checkTimeouts();
-      if (_warming && _firstReplies + _result.errors >= _connections.size()) {
+      if (_warming && !_warmed && _firstReplies + _result.errors >= _connections.size()) {
+        _warmed = true;
+        _window.warmed();
+      }
+      if (_warming && _warmed && _window.isOpen()) {
         _warming = false;
         windowStart = Clock::now();
         _end = windowStart + window;
@@ -455,7 +487,9 @@ class Loop {
   std::string _message;     ///< connect and burst workloads: the line each session sends
   std::size_t _echoed = 0;  ///< burst: connections that had their echo
   std::size_t _answeredConnections = 0;
-  bool _warming = false;          ///< ping-pong: not every connection has had a reply yet
+  bool _warming = false;  ///< ping-pong: the timed window has not begun
+  bool _warmed = false;   ///< ping-pong: each of this loop's connections has had a reply
+  WindowStart& _window;
   std::size_t _firstReplies = 0;  ///< ping-pong: connections that had a reply
   double _setupSeconds = 0;
   Clock::time_point _lastEcho;  ///< burst: when the latest of them came
@@ -464,7 +498,8 @@ class Loop {
 
 }  // namespace
 
-/// The CPU time (user + system) process `pid` has used, in seconds; negative when unreadable.
+namespace {
+
 double cpuSecondsOf(int pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
@@ -478,6 +513,8 @@ double cpuSecondsOf(int pid) {
   }
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
@@ -494,10 +531,11 @@ int main(int argc, char** argv) {
   ::freeaddrinfo(found);
 
   const int threads = std::min(options.threads, options.connections);
+  WindowStart window(threads, options.serverPid);
   std::vector<std::unique_ptr<Loop>> loops;
   for (int t = 0; t < threads; ++t) {
     const int share = options.connections / threads + (t < options.connections % threads ? 1 : 0);
-    loops.push_back(std::make_unique<Loop>(options, address, addressSize, share));
+    loops.push_back(std::make_unique<Loop>(options, address, addressSize, share, window));
   }
   const double cpuBefore = options.serverPid > 0 ? cpuSecondsOf(options.serverPid) : 0;
   const auto start = Clock::now();
@@ -508,8 +546,12 @@ int main(int argc, char** argv) {
     running.emplace_back([&, t] { results[t] = loops[t]->run(start, end); });
   }
   for (auto& thread : running) thread.join();
-  // Read before the loops close their connections: the burst's CPU, not the closes'.
-  const double serverCpu = options.serverPid > 0 ? cpuSecondsOf(options.serverPid) - cpuBefore : 0;
+  // Read before the loops close their connections: the run's CPU, not the closes'.
+  // Ping-pong: from the window's start, without the set-up.
+  const bool windowed = !options.burst && !options.connectStorm;
+  const double serverCpu = options.serverPid > 0 ? cpuSecondsOf(options.serverPid) -
+                                                       (windowed && window.isOpen() ? window.serverCpu : cpuBefore)
+                                                 : 0;
 
   echod::BenchResult total;
   for (const auto& r : results) {
@@ -540,8 +582,8 @@ int main(int argc, char** argv) {
     setup = std::max(setup, loop->setupSeconds());
   }
   std::string json = total.json();
-  json.insert(json.rfind('}'),
-              ",\"answered_connections\":" + std::to_string(answered) + ",\"setup_seconds\":" + std::to_string(setup));
+  json.insert(json.rfind('}'), ",\"answered_connections\":" + std::to_string(answered) + ",\"setup_seconds\":" +
+                                   std::to_string(setup) + ",\"server_cpu_ms\":" + std::to_string(serverCpu * 1000));
   std::cout << json << std::flush;
   return total.errors == 0 ? 0 : 1;
 }

@@ -11,7 +11,7 @@
 # loaded by bench/UdpLoadGenerator.cpp, at 16 B and 1 KiB: datagrams a second,
 # latency, CPU per datagram and loss.
 # Per server and case: msg/s, p50/p99 latency, and the server's CPU time per
-# message (utime+stime from /proc/PID/stat), over a window that starts once
+# message (utime+stime from /proc/PID/stat, read by event-load), over a window that starts once
 # every connection has had a reply: every server is measured at the
 # concurrency the case asks for. The burst cases start a fresh
 # server of each kind every round and open N connections at once (1,000 and
@@ -150,10 +150,9 @@ for entry in "${cases[@]}"; do
   duration=$seconds
   for round in $(seq 1 "$rounds"); do
     for server in "${servers[@]}"; do
-      t0=$(ticks "${pid[$server]}")
       out=$("${load_cpu[@]}" "$bin/bench/event-load" --host=127.0.0.1 --port="${port[$server]}" \
-        --duration="$duration" --timeout=5 --threads="$load_threads" "${opts[@]}" 2>/dev/null || true)
-      t1=$(ticks "${pid[$server]}")
+        --duration="$duration" --timeout=5 --threads="$load_threads" --server-pid="${pid[$server]}" "${opts[@]}" \
+        2>/dev/null || true)
       r=$(field "$out" messages_per_second)
       e=$(field "$out" errors)
       m=$(field "$out" messages)
@@ -164,7 +163,8 @@ for entry in "${cases[@]}"; do
       fi
       key="$name|$server"
       rates[$key]+=" $r"; p50s[$key]+=" $(field "$out" p50)"; p99s[$key]+=" $(field "$out" p99)"
-      cpus_per_msg[$key]+=" $(awk -v t=$((t1 - t0)) -v hz="$hz" -v m="$m" 'BEGIN{printf "%.2f", t * 1e6 / hz / m}')"
+      # The server's CPU over the timed window (event-load reads /proc/PID/stat at its start and end).
+      cpus_per_msg[$key]+=" $(awk -v c="$(field "$out" server_cpu_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')"
     done
   done
 done
