@@ -32,18 +32,6 @@ namespace {
 /// the server's container, with the server's environment).
 const std::vector<std::string_view> kClientEnvironment{"ECHO_TIMEOUT", "ECHO_CONFIG_FILE"};
 
-double seconds(const Poco::Timespan& t) { return static_cast<double>(t.totalMilliseconds()) / 1000.0; }
-
-std::string describe(const ServerSettings& s) {
-  return Poco::format(
-      "framing %s, prefix '%s', max line %z B, idle timeout %.3f s (%.3f s under load), %d threads + %d queued "
-      "(queue timeout %.3f s), shutdown delay %.3f s, drain %.3f s, per-address limit %d, stack %d B, %d threads "
-      "started up front",
-      std::string(framingName(s.session.framing)), s.session.prefix, s.session.maxLineLength, seconds(s.idleTimeout),
-      seconds(s.idleTimeoutUnderLoad), s.maxThreads, s.maxQueued, seconds(s.queueTimeout), seconds(s.shutdownDelay),
-      seconds(s.drainTimeout), s.maxConnectionsPerAddress, s.threadStackSize, s.minThreads);
-}
-
 /// Where POCO reports what its threads caught, for as long as the servers run.
 class ErrorHandlerScope {
  public:
@@ -101,9 +89,11 @@ int build(const ServerSettings& settings, Servers& servers) {
   } catch (const SettingsError& e) {
     std::cerr << "echo-server: " << e.what() << '\n';
     return Poco::Util::Application::EXIT_CONFIG;
+  } catch (const ListenError& e) {  // names the listener's setting and port
+    std::cerr << "echo-server: " << e.what() << '\n';
+    return Poco::Util::Application::EXIT_UNAVAILABLE;
   } catch (const Poco::Exception& e) {
-    std::cerr << "echo-server: cannot listen on " << settings.host << ":" << settings.port << ": " << e.displayText()
-              << '\n';
+    std::cerr << "echo-server: cannot start: " << e.displayText() << '\n';
     return Poco::Util::Application::EXIT_UNAVAILABLE;
   }
   if (settings.adminPort == 0) return Poco::Util::Application::EXIT_OK;
@@ -119,39 +109,21 @@ int build(const ServerSettings& settings, Servers& servers) {
 
 void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
   EchoServer& echo = *servers.echo;
+  const ServerSettings& settings = echo.settings();
   echo.start();
   const PoolSize& pool = echo.poolSize();
-  log.notice("worker pool: %d threads, decided by %s (file limit %Ld%s%s)", echo.settings().maxThreads, pool.decidedBy,
+  log.notice("worker pool: %d threads, decided by %s (file limit %Ld%s%s)", settings.maxThreads, pool.decidedBy,
              static_cast<Poco::Int64>(fileLimit), std::string(pool.detail.empty() ? "" : "; "), pool.detail);
-  log.notice("settings: %s", describe(echo.settings()));
-  log.notice("listening on %s", echo.address().toString());
-  if (echo.settings().tlsEnabled()) {
-    log.notice("listening for TLS on %s (certificate %s)", echo.tlsAddress().toString(),
-               echo.settings().tlsCertificate);
-  }
-  if (echo.settings().proxyEnabled()) {
-    log.notice("listening for PROXY protocol on %s (from %s)", echo.proxyAddress().toString(),
-               echo.settings().proxyFrom);
-  }
-  if (!echo.settings().session.whoCommand.empty() || !echo.settings().banner.empty()) {
-    log.notice("who command: %s; banner: %s",
-               echo.settings().session.whoCommand.empty() ? std::string("off")
-                                                          : "'" + echo.settings().session.whoCommand + "'",
-               echo.settings().banner.empty() ? std::string("off") : "'" + echo.settings().banner + "'");
-  }
-  if (echo.settings().udpEnabled()) {
-    const auto rate = echo.settings().udpRatePerAddress;
-    log.notice(
-        "UDP echo on %s (%d thread(s), %s)", echo.udpAddress().toString(), echo.settings().udpThreads,
-        rate == 0 ? std::string("no rate limit") : "at most " + std::to_string(rate) + " replies a second per address");
-  }
-  if (echo.settings().faults.any()) log.notice("faults: %s", echo.settings().faults.describe());
+  log.notice("settings: %s", settings.describe());
+  for (const std::string& line : echo.describeListeners()) log.notice(line);
+  if (const std::string who = settings.describeWho(); !who.empty()) log.notice(who);
+  if (settings.udpEnabled()) log.notice(settings.startLine(echo.udpAddress().toString()));
+  if (settings.faults.any()) log.notice("faults: %s", settings.faults.describe());
   if (servers.admin) {
     servers.admin->start();
-    log.notice(
-        "admin endpoint (/healthz, /readyz, /metrics) on http://%s%s", servers.admin->address().toString(),
-        std::string(echo.settings().adminControl ? "; readiness switch on (POST /readyz/disable, /enable)" : ""));
-    if (echo.settings().console) log.notice("web console on http://%s/", servers.admin->address().toString());
+    log.notice("admin endpoint (/healthz, /readyz, /metrics) on http://%s%s", servers.admin->address().toString(),
+               std::string(settings.adminControl ? "; readiness switch on (POST /readyz/disable, /enable)" : ""));
+    if (settings.console) log.notice("web console on http://%s/", servers.admin->address().toString());
   }
 }
 

@@ -12,7 +12,7 @@
 #include "service/admin/ConsoleRelay.h"
 #include "service/admin/ConsoleState.h"
 #include "service/admin/MetricsText.h"
-#include "service/connection/ListeningSocket.h"
+#include "service/core/ListeningSocket.h"
 
 namespace echod {
 namespace {
@@ -21,7 +21,7 @@ constexpr int kAdminThreads = 2;
 constexpr int kAdminStack = 256 * 1024;
 constexpr int kAdminBacklog = 64;
 
-int adminThreads(const ServerSettings& settings) {
+int adminThreads(const AdminSettings& settings) {
   return kAdminThreads + (settings.console ? settings.consoleSessions : 0);
 }
 
@@ -107,7 +107,8 @@ class ConsoleStateHandler : public Poco::Net::HTTPRequestHandler {
 /// The readiness switch (echo.adminControl): POST /readyz/disable and /readyz/enable.
 class ReadinessSwitchHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  ReadinessSwitchHandler(EchoServer& echo, bool on) : _echo(echo), _on(on) {}
+  ReadinessSwitchHandler(EchoServer& echo, const AdminSettings& settings, bool on)
+      : _echo(echo), _settings(settings), _on(on) {}
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     response.setContentType("text/plain");
     response.set("Cache-Control", "no-store");
@@ -117,7 +118,7 @@ class ReadinessSwitchHandler : public Poco::Net::HTTPRequestHandler {
       response.send() << "POST only\n";
       return;
     }
-    if (!_echo.settings().adminControl) {
+    if (!_settings.adminControl) {
       response.setStatus(Poco::Net::HTTPResponse::HTTP_FORBIDDEN);
       response.send() << "the readiness switch is off: start with --admin-control=on (echo.adminControl)\n";
       return;
@@ -131,6 +132,7 @@ class ReadinessSwitchHandler : public Poco::Net::HTTPRequestHandler {
 
  private:
   EchoServer& _echo;
+  const AdminSettings& _settings;
   const bool _on;
 };
 
@@ -145,7 +147,8 @@ class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
 
 class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  AdminHandlerFactory(EchoServer& echo, ConsoleSessions& sessions) : _echo(echo), _sessions(sessions) {}
+  AdminHandlerFactory(EchoServer& echo, const AdminSettings& settings, ConsoleSessions& sessions)
+      : _echo(echo), _settings(settings), _sessions(sessions) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override {
     const bool get = request.getMethod() == Poco::Net::HTTPRequest::HTTP_GET ||
                      request.getMethod() == Poco::Net::HTTPRequest::HTTP_HEAD;
@@ -154,8 +157,8 @@ class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
     if (get && uri == "/healthz") return new HealthHandler(_echo);
     if (get && uri == "/readyz") return new ReadyHandler(_echo);
     if (uri == "/readyz/disable" || uri == "/readyz/enable")
-      return new ReadinessSwitchHandler(_echo, uri == "/readyz/enable");
-    if (get && _echo.settings().console) {
+      return new ReadinessSwitchHandler(_echo, _settings, uri == "/readyz/enable");
+    if (get && _settings.console) {
       if (uri == "/" || uri == "/index.html") return new ConsolePageHandler;
       if (uri == "/console/state") return new ConsoleStateHandler(_echo);
       if (uri == "/console/ws") return new ConsoleSocketHandler(_echo, _sessions);
@@ -165,24 +168,26 @@ class AdminHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
 
  private:
   EchoServer& _echo;
+  const AdminSettings& _settings;
   ConsoleSessions& _sessions;
 };
 
 }  // namespace
 
 AdminServer::AdminServer(EchoServer& echo, const std::string& host, std::uint16_t port)
-    : _sessions(std::make_unique<ConsoleSessions>(echo.settings().consoleSessions)),
+    : _settings(echo.settings()),
+      _sessions(std::make_unique<ConsoleSessions>(_settings.consoleSessions)),
       // Console sessions hold a thread each; /healthz and /metrics keep kAdminThreads of their own.
-      _pool("admin", 1, adminThreads(echo.settings()), 60, kAdminStack) {
+      _pool("admin", 1, adminThreads(_settings), 60, kAdminStack) {
   Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
-  params->setMaxThreads(adminThreads(echo.settings()));
+  params->setMaxThreads(adminThreads(_settings));
   params->setMaxQueued(16);
   // A request must arrive within this: an idle connection cannot hold an
   // admin thread (and so /healthz) for POCO's default minute. A console
   // session sets its own timeouts once it is a WebSocket.
   params->setTimeout(Poco::Timespan(5, 0));
   params->setKeepAlive(false);
-  _http = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo, *_sessions), _pool,
+  _http = std::make_unique<Poco::Net::HTTPServer>(new AdminHandlerFactory(echo, _settings, *_sessions), _pool,
                                                   listeningSocket(host, port, kAdminBacklog), params);
 }
 

@@ -3,7 +3,7 @@
 #include <Poco/JSONString.h>
 
 #include "service/admin/ConsoleRelay.h"
-#include "service/connection/CoarseClock.h"
+#include "service/core/CoarseClock.h"
 
 namespace echod {
 namespace {
@@ -24,7 +24,8 @@ std::string masked(const std::string& peer) {
 }  // namespace
 
 std::string consoleState(const EchoServer& echo, const Poco::Net::SocketAddress& client) {
-  const bool full = client.host().isLoopback() || echo.settings().consoleShowAddresses;
+  const AdminSettings& admin = echo.settings();
+  const bool full = client.host().isLoopback() || admin.consoleShowAddresses;
   const auto shown = [full](const std::string& peer) { return full ? peer : masked(peer); };
   const EchoServer::Gauges g = echo.gauges();
   std::size_t total = 0;
@@ -43,7 +44,7 @@ std::string consoleState(const EchoServer& echo, const Poco::Net::SocketAddress&
     if (i > 0) out += ',';
     out += "{\"peer\":" + Poco::toJSON(shown(v.peer)) +
            ",\"proxy\":" + (v.proxy.empty() ? std::string("null") : Poco::toJSON(shown(v.proxy))) + ",\"listener\":\"" +
-           ConnectionSlot::listenerName(v.listener) + "\",\"ageMs\":" + std::to_string(v.ageMs) +
+           listenerName(v.listener) + "\",\"ageMs\":" + std::to_string(v.ageMs) +
            ",\"messages\":" + std::to_string(v.messages) + ",\"bytesIn\":" + std::to_string(v.bytesIn) +
            ",\"bytesOut\":" + std::to_string(v.bytesOut) + ",\"state\":\"" + v.state +
            "\",\"faults\":" + (v.faults ? "true" : "false") + "}";
@@ -54,8 +55,8 @@ std::string consoleState(const EchoServer& echo, const Poco::Net::SocketAddress&
     const auto& e = events[i];
     if (i > 0) out += ',';
     out += "{\"agoMs\":" + std::to_string(now - e.atMs) + ",\"peer\":" + Poco::toJSON(shown(e.peer)) +
-           ",\"listener\":\"" + ConnectionSlot::listenerName(e.listener) + "\",\"event\":\"" +
-           (e.opened ? "opened" : "closed") + "\",\"reason\":" + Poco::toJSON(e.reason) + "}";
+           ",\"listener\":\"" + listenerName(e.listener) + "\",\"event\":\"" + (e.opened ? "opened" : "closed") +
+           "\",\"reason\":" + Poco::toJSON(e.reason) + "}";
   }
   out += "]}";
   return out;

@@ -34,8 +34,7 @@ void series(std::ostringstream& out, const char* name, const char* type, const c
 
 /// A counter with one series per error reason, e.g. reason="server_busy".
 void byReason(std::ostringstream& out, const char* name, const char* help,
-              const std::array<ServerMetrics::Counter, ServerMetrics::kReasons>& counts,
-              std::initializer_list<ErrorReason> reasons) {
+              const std::array<Counter, ServerMetrics::kReasons>& counts, std::initializer_list<ErrorReason> reasons) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n";
   for (const ErrorReason reason : reasons) {
     std::string label(reasonText(reason));
@@ -54,7 +53,7 @@ std::string metricsText(const EchoServer& echo) {
   gauge(out, "echod_connections_open", "Connections admitted and not yet closed.",
         static_cast<double>(g.openConnections));
   counter(out, "echod_connections_total", "Connections served since start.", m.connectionsOpened.load());
-  const auto& listeners = ConnectionSlot::kListenerNames;
+  const auto& listeners = kListenerNames;
   series(out, "echod_listener_connections_open", "gauge", "Connections admitted and not yet closed, by listener.",
          "listener", listeners.data(), g.openByListener);
   series(out, "echod_listener_connections_total", "counter", "Connections served since start, by listener.", "listener",

@@ -3,8 +3,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
-#include "service/connection/ListeningSocket.h"
 #include "service/connection/SocketEndings.h"
+#include "service/core/ListeningSocket.h"
 
 namespace echod {
 
@@ -13,7 +13,7 @@ bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
   try {
     if (_proxySources && !_proxySources->allows(peerOf(socket).host())) {
       admission.refusal = ErrorReason::ProxyNotAllowed;
-      _metrics.countProxyHeader(ServerMetrics::ProxyVersion::None, ServerMetrics::ProxyResult::NotAllowed);
+      _metrics.countProxyHeader(ProxyHeaderCounters::ProxyVersion::None, ProxyHeaderCounters::ProxyResult::NotAllowed);
     } else {
       admission = _registry.admit(socket, _listener);
     }
@@ -27,7 +27,7 @@ bool AdmissionFilter::accept(const Poco::Net::StreamSocket& socket) {
   const auto refusal = admission.refusal;
   if (!refusal) return false;
   // Counted before the reply goes out: whoever reads the reply then finds it in /metrics.
-  _metrics.count(_metrics.refused[ServerMetrics::slot(*refusal)]);
+  _metrics.count(_metrics.refused[ConnectionMetrics::slot(*refusal)]);
   Poco::Net::StreamSocket refused(socket);
   refuseSocket(refused, *refusal);
   if (const std::size_t lately = _refusals.count(); lately > 0) {

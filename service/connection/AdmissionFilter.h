@@ -4,9 +4,9 @@
 
 #include <optional>
 
+#include "service/connection/ConnectionMetrics.h"
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/ProxySources.h"
-#include "service/connection/ServerMetrics.h"
 #include "service/connection/WorkerThreads.h"
 #include "service/logging/LogThrottle.h"
 
@@ -24,7 +24,7 @@ namespace echod {
 /// with `ERR proxy not allowed`.
 class AdmissionFilter : public Poco::Net::TCPServerConnectionFilter {
  public:
-  AdmissionFilter(ConnectionRegistry& registry, WorkerThreads& workers, ServerMetrics& metrics,
+  AdmissionFilter(ConnectionRegistry& registry, WorkerThreads& workers, ConnectionMetrics& metrics,
                   ConnectionSlot::Listener listener, std::optional<ProxySources> proxySources = std::nullopt)
       : _registry(registry),
         _workers(workers),
@@ -39,7 +39,7 @@ class AdmissionFilter : public Poco::Net::TCPServerConnectionFilter {
  private:
   ConnectionRegistry& _registry;
   WorkerThreads& _workers;
-  ServerMetrics& _metrics;
+  ConnectionMetrics& _metrics;
   const ConnectionSlot::Listener _listener;
   const std::optional<ProxySources> _proxySources;  ///< PROXY listener with echo.proxyFrom set
   LogThrottle _refusals;                            ///< only the acceptor thread calls accept(): no lock

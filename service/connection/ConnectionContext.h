@@ -5,11 +5,11 @@
 #include "protocol/EchoSession.h"
 #include "protocol/FaultPlan.h"
 #include "service/connection/ConnectionEvents.h"
+#include "service/connection/ConnectionMetrics.h"
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
-#include "service/connection/ServerMetrics.h"
-#include "service/connection/WhoAnswer.h"
 #include "service/connection/WorkerScheduling.h"
+#include "service/core/WhoAnswer.h"
 
 namespace echod {
 
@@ -36,7 +36,7 @@ struct ConnectionContext {
   ConnectionRegistry& registry;
   LingeringCloses& lingering;
   ConnectionEvents& events;
-  ServerMetrics& metrics;
+  ConnectionMetrics& metrics;
 };
 
 }  // namespace echod

@@ -4,7 +4,7 @@
 #include <Poco/Message.h>
 #include <Poco/Timestamp.h>
 
-#include "service/connection/ListeningSocket.h"
+#include "service/core/ListeningSocket.h"
 
 namespace echod {
 

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "service/connection/ListeningSocket.h"
 #include "service/connection/SocketEndings.h"
+#include "service/core/ListeningSocket.h"
 
 namespace echod {
 
@@ -164,12 +164,12 @@ void ConnectionRegistry::wake(Slot& slot, Wake why) {
   if (fd >= 0) ::shutdown(fd, SHUT_RD);
 }
 
-void ConnectionRegistry::armDeadline(Slot& slot, std::int64_t timeoutMs) noexcept {
+void ConnectionRegistry::armOpeningDeadline(Slot& slot, std::int64_t timeoutMs) noexcept {
   const std::int64_t deadline = CoarseClock::nowMs() + timeoutMs;
   // Sequentially consistent with the sweep's reset of the earliest: either
   // this lowers it after the reset, or the sweep's look at every slot after
   // the reset sees this deadline.
-  slot.handshakeDeadlineMs.store(deadline, std::memory_order_seq_cst);
+  slot.openingDeadlineMs.store(deadline, std::memory_order_seq_cst);
   std::int64_t earliest = _earliestDeadlineMs.load(std::memory_order_seq_cst);
   while (deadline < earliest && !_earliestDeadlineMs.compare_exchange_weak(earliest, deadline)) {
   }
@@ -213,10 +213,9 @@ ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rule
       if (woken == Wake::IdleUnderLoad) ++pendingEvictions;
       continue;
     }
-    if (const std::int64_t deadline = slot.handshakeDeadlineMs.load(std::memory_order_seq_cst); deadline != 0) {
+    if (const std::int64_t deadline = slot.openingDeadlineMs.load(std::memory_order_seq_cst); deadline != 0) {
       if (CoarseClock::due(deadline, nowMs)) {
-        wake(slot, Wake::HandshakeTimeout);
-        ++result.handshakeTimeouts;
+        wake(slot, Wake::OpeningTimeout);
         continue;
       }
       earliest = std::min(earliest, deadline);
@@ -295,11 +294,11 @@ std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t l
     std::lock_guard<std::mutex> lock(_mutex);
     total = _entries.size();
     for (const Slot* slot = _oldest; slot != nullptr && views.size() < limit; slot = slot->newer) {
-      const char* state = !slot->running                                                   ? "queued"
-                          : slot->handshakeDeadlineMs.load(std::memory_order_relaxed) != 0 ? "handshake"
-                          : slot->wake.load(std::memory_order_relaxed) != Wake::None       ? "closing"
-                          : slot->delaying.load(std::memory_order_relaxed)                 ? "delaying"
-                                                                                           : "open";
+      const char* state = !slot->running                                                 ? "queued"
+                          : slot->openingDeadlineMs.load(std::memory_order_relaxed) != 0 ? "handshake"
+                          : slot->wake.load(std::memory_order_relaxed) != Wake::None     ? "closing"
+                          : slot->delaying.load(std::memory_order_relaxed)               ? "delaying"
+                                                                                         : "open";
       views.push_back(
           View{slot->proxiedClient, std::string(), slot->listener, now - slot->admittedMs,
                slot->messages.load(std::memory_order_relaxed), slot->bytesIn.load(std::memory_order_relaxed),

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "protocol/Replies.h"
-#include "service/connection/CoarseClock.h"
 #include "service/connection/ConnectionSlot.h"
 #include "service/connection/WorkerHandOff.h"
+#include "service/core/CoarseClock.h"
 
 namespace echod {
 
@@ -34,7 +34,6 @@ class ConnectionRegistry {
   using Slot = ConnectionSlot;
   using Wake = ConnectionSlot::Wake;
   using Listener = ConnectionSlot::Listener;
-  static constexpr std::size_t kListeners = ConnectionSlot::kListeners;
 
   /// What one housekeeping sweep may do, in CoarseClock milliseconds (0: never).
   struct SweepRules {
@@ -48,7 +47,6 @@ class ConnectionRegistry {
     std::size_t idleClosed = 0;
     std::size_t evictedUnderLoad = 0;
     std::size_t queueTimeouts = 0;
-    std::size_t handshakeTimeouts = 0;
   };
 
   /// What admission decided about a new socket.
@@ -109,11 +107,11 @@ class ConnectionRegistry {
   /// call) and one relaxed store.
   static void touch(Slot& slot) noexcept { slot.lastMessageMs.store(CoarseClock::nowMs(), std::memory_order_relaxed); }
 
-  /// A worker begins a TLS handshake or a PROXY header read: it must end
+  /// A worker begins a step of the connection's opening (a PROXY header read, a TLS handshake): it must end
   /// within `timeoutMs` from now (the housekeeper wakes it then). The slot
   /// holds the deadline, and the registry the earliest one armed, so that a
   /// sweep knows when it has one to look for.
-  void armDeadline(Slot& slot, std::int64_t timeoutMs) noexcept;
+  void armOpeningDeadline(Slot& slot, std::int64_t timeoutMs) noexcept;
 
   /// Idle timeout, adaptive idle timeout under load, queue and handshake
   /// deadlines at `nowMs` (CoarseClock::nowMs()). Queued connections are
@@ -184,7 +182,7 @@ class ConnectionRegistry {
   /// the oldest last message it saw plus the idle timeout (guarded by _mutex).
   std::int64_t _nextIdleLookMs = 0;
   /// The earliest handshake or header deadline armed since the sweep last
-  /// looked at them all: lowered by workers (armDeadline), reset by the sweep.
+  /// looked at them all: lowered by workers (armOpeningDeadline), reset by the sweep.
   std::atomic<std::int64_t> _earliestDeadlineMs{kNever};
 };
 

@@ -2,6 +2,8 @@
 
 #include <Poco/Net/StreamSocket.h>
 
+#include "service/core/Listener.h"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -21,15 +23,13 @@ namespace echod {
 /// registry's nodes lie side by side), and no other thread writes the
 /// worker's line.
 struct alignas(64) ConnectionSlot {
-  /// Why a connection's blocked read was woken: the worker picks its reply by it.
-  enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain, HandshakeTimeout };
+  /// Why a connection's blocked read was woken: the worker picks its reply by
+  /// it. OpeningTimeout: its opening (a PROXY header, a TLS handshake) passed
+  /// its deadline (openingDeadlineMs).
+  enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain, OpeningTimeout };
 
-  /// Which listening socket a connection came through.
-  enum class Listener : std::uint8_t { Plain, Tls, Proxy };
-  static constexpr std::size_t kListeners = 3;
-  /// In /metrics, the console and `who`.
-  static constexpr std::array<const char*, kListeners> kListenerNames{"plain", "tls", "proxy"};
-  static const char* listenerName(Listener listener) { return kListenerNames[static_cast<std::size_t>(listener)]; }
+  /// Which listening socket a connection came through (service/core/Listener.h).
+  using Listener = echod::Listener;
 
   ConnectionSlot(const Poco::Net::StreamSocket& s, std::string a, Listener l, std::int64_t now)
       : lastMessageMs(now), admittedMs(now), socket(s), listener(l), address(std::move(a)) {}
@@ -40,8 +40,9 @@ struct alignas(64) ConnectionSlot {
   std::atomic<std::uint64_t> messages{0};
   std::atomic<std::uint64_t> bytesIn{0};
   std::atomic<std::uint64_t> bytesOut{0};
-  /// While a TLS handshake or a PROXY header read runs: the CoarseClock time by which it must end; 0 otherwise.
-  std::atomic<std::int64_t> handshakeDeadlineMs{0};
+  /// While the connection's opening runs (its PROXY header read, its TLS
+  /// handshake): the CoarseClock time by which that step must end; 0 otherwise.
+  std::atomic<std::int64_t> openingDeadlineMs{0};
   /// Faults on demand: drawn for them (set once, before the connection is served).
   std::atomic<bool> faults{false};
   /// A delayed reply is being held (its worker waits: the thread is busy with it).

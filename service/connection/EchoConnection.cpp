@@ -1,7 +1,6 @@
 #include "service/connection/EchoConnection.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Format.h>
 #include <Poco/Stopwatch.h>
 
 #include <sys/socket.h>
@@ -12,10 +11,10 @@
 #include <optional>
 
 #include "service/connection/ConnectionLog.h"
-#include "service/connection/ListeningSocket.h"
 #include "service/connection/ProxyHeaderRead.h"
 #include "service/connection/SocketEndings.h"
 #include "service/connection/TlsHandshake.h"
+#include "service/core/ListeningSocket.h"
 #include "tls/TlsContext.h"
 
 namespace echod {
@@ -38,7 +37,11 @@ EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, Connection
       _metrics(context.metrics),
       _slot(&slot),
       _session(context.options.session),
-      _inputSize(context.options.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize) {}
+      _inputSize(context.options.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize),
+      // One branch per connection when faults are off.
+      _faults(context.options.faults.any()
+                  ? ConnectionFaults::draw(context.options.faults, slot, context.registry, context.metrics)
+                  : std::nullopt) {}
 
 EchoConnection::~EchoConnection() { _registry.release(_socket); }
 
@@ -48,32 +51,51 @@ void EchoConnection::run() {
   const bool console = _context.options.console;
   std::string peer = log.information() || console ? peerName(_socket) : std::string();
   _metrics.count(_metrics.connectionsOpened);
-  _metrics.count(_metrics.connectionsByListener[static_cast<std::size_t>(_slot->listener)]);
-  const auto listener = _slot->listener;
+  _metrics.count(_metrics.connectionsByListener[indexOf(_slot->listener)]);
+  const ListenerKind& kind = kindOf(_slot->listener);
   // A proxied connection is announced once its header names the client.
-  if (listener != ConnectionSlot::Listener::Proxy) announce(peer);
+  if (!kind.proxyHeader) announce(peer);
   try {
-    if (_context.options.faults.any()) drawFaults();  // one branch per connection when faults are off
-    std::string_view first;                           // the PROXY listener: bytes behind the header, in _input
-    const bool ready = listener != ConnectionSlot::Listener::Proxy || proxyHeader(peer, first);
-    announce(peer);
-    if (ready && (listener != ConnectionSlot::Listener::Tls || handshake())) {
+    std::string_view first;  // behind a PROXY header: bytes already read, in _input
+    if (open(kind, peer, first)) {
       if (_context.options.personalized()) personalize();
       serve(first);
     }
-    if (_session.verdict() != Verdict::Continue && !_faultEnded) lingeringClose();
+    if (_session.verdict() != Verdict::Continue) lingeringClose();
   } catch (const Poco::Exception& e) {
     // A reset or vanished peer ends only this connection.
     announce(peer);
     _closeReason = "ended: " + e.displayText();
   }
-  if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ServerMetrics::slot(_session.error())]);
+  if (_session.verdict() == Verdict::Error) _metrics.count(_metrics.errors[ConnectionMetrics::slot(_session.error())]);
   _metrics.traffic.add(PerCpuCounters::Messages, _session.echoed() - _echoedCounted);
   if (console) _context.events.record({CoarseClock::nowMs(), peer, _slot->listener, false, _closeReason});
   if (log.information()) {
     logInformation(log, "connection from " + peer + " " + _closeReason + ": " + std::to_string(_bytesIn) +
                             " bytes in, " + std::to_string(_bytesOut) + " bytes out");
   }
+}
+
+bool EchoConnection::open(const ListenerKind& kind, std::string& peer, std::string_view& first) {
+  if (kind.proxyHeader) {
+    ProxyOpening opening = openProxied(_socket, *_slot, _registry, _metrics, _context.options.proxyHeaderTimeout,
+                                       _input, _inputSize, _proxy, peer);
+    _bytesIn += opening.bytesRead;
+    _metrics.traffic.add(PerCpuCounters::BytesReceived, opening.bytesRead);
+    announce(peer);
+    if (!opening.ok) {
+      _refusal = opening.refusal;
+      _closeReason = std::move(opening.closeReason);
+      end(Ending::OpeningRefused);
+      return false;
+    }
+    first = opening.first;
+  }
+  if (kind.tls && !handshake()) {
+    end(Ending::OpeningRefused);  // quietly: a failed handshake has nobody to answer
+    return false;
+  }
+  return true;
 }
 
 void EchoConnection::announce(const std::string& peer) {
@@ -84,9 +106,9 @@ void EchoConnection::announce(const std::string& peer) {
   }
   auto& log = connectionLogger();
   if (log.information()) {
-    const char* kind = _slot->listener == ConnectionSlot::Listener::Tls     ? "TLS connection"
-                       : _slot->listener == ConnectionSlot::Listener::Proxy ? "proxied connection"
-                                                                            : "connection";
+    const char* kind = _slot->listener == Listener::Tls     ? "TLS connection"
+                       : _slot->listener == Listener::Proxy ? "proxied connection"
+                                                            : "connection";
     std::string line(kind);  // concatenated: Poco::format builds a std::ostringstream per call
     line.append(" from ").append(peer).append(" opened");
     logInformation(log, line);
@@ -94,28 +116,37 @@ void EchoConnection::announce(const std::string& peer) {
 }
 
 void EchoConnection::serve(std::string_view first) {
-  if (_faults) return serveWithFaults(first);
   std::size_t drainBudget = kDrainBudget;
-  if (!first.empty()) {
-    process(first);
-    if (const auto ending = afterRead(first.size(), drainBudget)) return end(*ending);
-  }
+  std::string_view received = first;  // already counted by the PROXY header's read
   for (;;) {
-    // read → feed → write → check: every way out goes through end().
-    const int received = _registry.aborting() ? 0 : _socket.receiveBytes(_input, static_cast<int>(_inputSize));
-    if (received <= 0) return end(whyEndOfStream());
-    const auto size = static_cast<std::size_t>(received);
-    _bytesIn += size;
-    _metrics.traffic.add(PerCpuCounters::BytesReceived, size);
-    process(std::string_view(_input, size));
+    // read → answer → write → check: every way out goes through end().
+    if (received.empty()) {
+      const int n = _registry.aborting() ? 0 : _socket.receiveBytes(_input, static_cast<int>(_inputSize));
+      if (n <= 0) return end(whyEndOfStream());
+      received = std::string_view(_input, static_cast<std::size_t>(n));
+      _bytesIn += received.size();
+      _metrics.traffic.add(PerCpuCounters::BytesReceived, received.size());
+    }
+    const std::size_t size = received.size();
+    if (!_faults) {
+      process(received);
+    } else if (const auto answered = _faults->answer(received, ConnectionFaults::Clock::now(), _session, _output,
+                                                     [this](std::string_view reply) { return sendAll(reply, false); });
+               answered.fault != FaultKind::None) {
+      _fault = answered.fault;
+      return end(Ending::Fault);
+    } else if (answered.interrupted) {
+      return end(whyEndOfStream());  // aborted, or woken for the idle timeout while a reply was held
+    }
     if (const auto ending = afterRead(size, drainBudget)) return end(*ending);
+    received = {};
   }
 }
 
 void EchoConnection::personalize() {
   const ConnectionOptions& o = _context.options;
   ConnectionFacts facts;
-  facts.listener = ConnectionSlot::listenerName(_slot->listener);
+  facts.listener = listenerName(_slot->listener);
   facts.local = _socket.address().toString();
   facts.peer = peerName(_socket);
   const bool named = _proxy && _proxy->source && _proxy->source->family != ProxyAddress::Family::Unix;
@@ -132,57 +163,14 @@ void EchoConnection::personalize() {
   }
 }
 
-bool EchoConnection::proxyHeader(std::string& peer, std::string_view& first) {
-  using Result = ServerMetrics::ProxyResult;
-  _registry.armDeadline(*_slot, _context.options.proxyHeaderTimeout.totalMilliseconds());
-  ProxyHeaderRead read = readProxyHeader(_socket, *_slot, _input, _inputSize, _proxy);
-  _bytesIn += read.bytesRead;
-  _metrics.traffic.add(PerCpuCounters::BytesReceived, read.bytesRead);
-  if (read.drained) {
-    _closeReason = std::move(read.closeReason);
-    _session.fail(ErrorReason::ShuttingDown, _output);
-    flush();
-    return false;
-  }
-  _metrics.countProxyHeader(read.version, read.result);
-  if (!read.ok()) {
-    _closeReason = std::move(read.closeReason);
-    if (read.result == Result::Closed && read.bytesRead == 0) return false;  // a health check that only connected
-    _session.fail(ErrorReason::BadProxyHeader, _output);
-    flush();
-    return false;
-  }
-  // The header's client, when it names one (PROXY over IPv4 or IPv6);
-  // otherwise (LOCAL, UNKNOWN, an unspecified or Unix family) the socket's own peer.
-  const auto& source = _proxy->source;
-  const bool named = source && source->family != ProxyAddress::Family::Unix;
-  // Names are formatted only where they are used: the per-address limit
-  // (the host), the logs and the console (`peer` is empty when neither is on).
-  std::string host;
-  if (_registry.perAddressLimited()) host = named ? source->ipText() : peerOf(_socket).host().toString();
-  std::string client;
-  if (named && !peer.empty()) {
-    client = source->text();
-    peer = client + " via " + peer;
-  }
-  if ((!host.empty() || !client.empty()) && !_registry.claimClient(*_slot, std::move(host), std::move(client))) {
-    announce(peer);
-    _closeReason = "refused: too many connections from this client";
-    _session.fail(ErrorReason::TooManyConnections, _output);
-    flush();
-    return false;
-  }
-  first = read.after;
-  return true;
-}
-
 bool EchoConnection::handshake() {
-  _registry.armDeadline(*_slot, _context.options.tlsHandshakeTimeout.totalMilliseconds());
+  _inTlsStep = true;
+  _registry.armOpeningDeadline(*_slot, _context.options.tlsHandshakeTimeout.totalMilliseconds());
   auto handshake = tlsHandshake(_socket, *_slot);
-  _metrics.count(_metrics.tlsHandshakes[static_cast<std::size_t>(handshake.result)]);
+  _metrics.countHandshake(handshake.result);
   _ssl = handshake.ssl;
-  if (handshake.result != ServerMetrics::Handshake::Ok) _closeReason = std::move(handshake.closeReason);
-  return handshake.result == ServerMetrics::Handshake::Ok;
+  if (handshake.result != TlsHandshakeCounters::Handshake::Ok) _closeReason = std::move(handshake.closeReason);
+  return handshake.result == TlsHandshakeCounters::Handshake::Ok;
 }
 
 std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size, std::size_t& drainBudget) {
@@ -214,8 +202,8 @@ EchoConnection::Ending EchoConnection::whyEndOfStream() const {
       return Ending::IdleUnderLoad;
     case ConnectionSlot::Wake::Drain:
       return Ending::Drained;
-    case ConnectionSlot::Wake::HandshakeTimeout:  // woken just as the handshake finished
-      return Ending::HandshakeTimeout;
+    case ConnectionSlot::Wake::OpeningTimeout:  // woken just as the opening finished
+      return Ending::OpeningTimeout;
     case ConnectionSlot::Wake::None:
       break;
   }
@@ -249,13 +237,29 @@ void EchoConnection::end(Ending ending) {
       _session.fail(ErrorReason::ShuttingDown, _output);
       _closeReason = "aborted at shutdown";
       break;
-    case Ending::HandshakeTimeout:  // woken for its deadline just as the handshake or the header finished
-      if (_slot->listener == ConnectionSlot::Listener::Proxy) {
+    case Ending::OpeningTimeout:  // woken for its deadline just as the header or the handshake finished
+      if (!_inTlsStep) {
         _session.fail(ErrorReason::BadProxyHeader, _output);
         _closeReason = "closed: no complete PROXY header in time";
         break;
       }
       _closeReason = "closed: TLS handshake timeout";
+      return;
+    case Ending::OpeningRefused:  // _closeReason is the opening's
+      if (!_refusal) return;
+      _session.fail(*_refusal, _output);
+      break;
+    case Ending::Fault:
+      _faults->count(_fault);
+      if (_fault == FaultKind::Reset) {
+        _socket.setLinger(true, 0);  // the close that release() does sends RST, not FIN
+        _closeReason = "fault: reset";
+      } else if (_fault == FaultKind::Close) {
+        _closeReason = "fault: closed with no word";
+        lingeringClose();  // an orderly FIN, the client's bytes read meanwhile so that none triggers an RST
+      } else {
+        hang();
+      }
       return;
   }
   flush();
@@ -311,6 +315,31 @@ bool EchoConnection::sendAll(std::string_view bytes, bool mayCork) {
     }
   }
   return true;
+}
+
+void EchoConnection::hang() {
+  // Never another word: read and drop until the client leaves, the housekeeper's
+  // idle timeout (counted from the last reply) or the drain wakes the read, or
+  // the drain's deadline. Then the socket closes with nothing written.
+  for (;;) {
+    const int n = _registry.aborting() ? 0 : _socket.receiveBytes(_input, static_cast<int>(_inputSize));
+    if (n <= 0) break;
+    _bytesIn += static_cast<std::size_t>(n);
+    _metrics.traffic.add(PerCpuCounters::BytesReceived, static_cast<std::size_t>(n));
+    _slot->bytesIn.store(_bytesIn, std::memory_order_relaxed);
+  }
+  switch (whyEndOfStream()) {
+    case Ending::IdleTimeout:
+    case Ending::IdleUnderLoad:
+      _closeReason = "fault: hung until the idle timeout";
+      break;
+    case Ending::Drained:
+    case Ending::Aborted:
+      _closeReason = "fault: hung until shutdown";
+      break;
+    default:
+      _closeReason = "fault: hung until the client closed";
+  }
 }
 
 void EchoConnection::lingeringClose() {

@@ -14,14 +14,19 @@
 #include "protocol/FaultPlan.h"
 #include "protocol/ProxyHeader.h"
 #include "service/connection/ConnectionContext.h"
+#include "service/connection/ConnectionFaults.h"
+#include "service/core/Listener.h"
 
 struct ssl_st;
 
 namespace echod {
 
-/// One client connection on a worker thread (EchoWorker): reads, feeds the EchoSession,
-/// writes what it returns, and stamps each complete message in the registry:
-/// serve() is the loop, end() the one way out.
+/// One client connection on a worker thread (EchoWorker): opens it (what its
+/// listener runs first: a PROXY header, a TLS handshake), then reads, feeds
+/// the EchoSession, writes what it returns, and stamps each complete message
+/// in the registry. serve() is the one read loop, end() the one way out:
+/// every ending (FIN, ERR, idle, drain, abort, a refused opening, a fault on
+/// demand) is one Ending passed to it.
 /// Reads block with no timer: the Housekeeper wakes a connection that is idle
 /// or must make room, and a drain wakes them all, by shutting down the receive
 /// side; the registry's wake reason then picks the reply. The protocol itself
@@ -38,7 +43,7 @@ class EchoConnection {
   /// Bytes still read after a drain began: a client that keeps sending cannot hold the drain open.
   static constexpr std::size_t kDrainBudget = 1024 * 1024;
 
-  /// `slot` is the socket's registry entry, attached (running).
+  /// `slot` is the socket's registry entry, already running on this worker.
   EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionSlot& slot, const ConnectionContext& context);
   /// Releases the registry entry, then closes the socket.
   ~EchoConnection();
@@ -50,48 +55,35 @@ class EchoConnection {
 
  private:
   /// How a connection ends.
-  enum class Ending { SessionEnded, PeerClosed, IdleTimeout, IdleUnderLoad, Drained, Aborted, HandshakeTimeout };
-
+  enum class Ending {
+    SessionEnded,    ///< FIN or ERR already written by the session
+    PeerClosed,      ///< the client half-closed: what it sent is answered, then FIN
+    IdleTimeout,     ///< ERR idle timeout
+    IdleUnderLoad,   ///< ERR idle timeout, to make room for a waiting connection
+    Drained,         ///< what it holds is answered, then FIN
+    Aborted,         ///< ERR shutting down at the drain's deadline
+    OpeningTimeout,  ///< the opening's deadline passed just as a step finished
+    OpeningRefused,  ///< the opening failed: _refusal answered if set, else quietly
+    Fault,           ///< a fault on demand in place of a reply (_fault)
+  };
+  /// What its listener runs first. False when the connection ends there (through end()).
+  bool open(const ListenerKind& kind, std::string& peer, std::string_view& first);
   /// The TLS handshake (TlsHandshake.h). False when it failed: counted, and
   /// the connection ends without a word.
   bool handshake();
-  /// The PROXY listener's header (ProxyHeaderRead.h): counted; on success the
-  /// header's client becomes `peer` and claims its per-address place, and
-  /// `first` gets the bytes that came behind it (in `_input`, valid until the
-  /// next read). False when the connection
-  /// ends here (with `ERR bad proxy header`, `ERR too many connections` or
-  /// `ERR shutting down` written, or quietly when the proxy only connected).
-  bool proxyHeader(std::string& peer, std::string_view& first);
   /// Who answered (WhoAnswer.h), once the connection is ready: the prefix's
   /// placeholders filled in, the who reply built, the banner sent.
   void personalize();
   /// The connection's "opened" log line and console event, once.
   void announce(const std::string& peer);
 
-  /// Serves the connection to its end; `first` was received before (behind a PROXY header).
+  /// The read loop: read, answer (EchoSession, or ConnectionFaults for a
+  /// connection drawn for faults on demand), write, stamp, until an ending;
+  /// `first` was received before (behind a PROXY header).
   void serve(std::string_view first);
-
-  // Faults on demand (docs/protocol.md): a connection drawn for them is served
-  // by serveWithFaults(), the plain loop never looks.
-  using Clock = std::chrono::steady_clock;
-  /// Draws this connection for the faults (echo.faultShare), once.
-  void drawFaults();
-  void serveWithFaults(std::string_view first);
-  /// Each message of one read answered on its own: its reply held until its
-  /// delay is over and written in chunks, or replaced by the fault. False
-  /// when the connection ends here (its end already settled).
-  bool answerWithFaults(std::string_view received, Clock::time_point arrived);
-  /// Waits on this thread until `deadline` (the console shows it delaying).
-  /// False when the connection must end first: aborted, or woken by the housekeeper.
-  bool holdUntil(Clock::time_point deadline);
-  bool writeReply(std::string_view reply);
-  /// The fault in place of a reply: reset (RST at close) or close (FIN, no word).
-  void inflict(FaultKind fault);
-  /// The hang fault: reads and drops until the client leaves or the idle timeout or drain wakes it.
-  void hang();
   /// After a read was answered: how the connection ends now, if it does.
   std::optional<Ending> afterRead(std::size_t size, std::size_t& drainBudget);
-  /// The one way out of serve(): the last reply for `ending`, written.
+  /// The one way out: the last reply for `ending`, written, or the fault applied.
   void end(Ending ending);
   Ending whyEndOfStream() const;
   void process(std::string_view received);
@@ -99,11 +91,13 @@ class EchoConnection {
   bool sendAll(std::string_view bytes, bool mayCork = true);
   void flush();
   void lingeringClose();
+  /// The hang fault: reads and drops until the client leaves or the idle timeout or drain wakes it.
+  void hang();
 
   Poco::Net::StreamSocket _socket;
   const ConnectionContext& _context;
   ConnectionRegistry& _registry;
-  ServerMetrics& _metrics;
+  ConnectionMetrics& _metrics;
   ConnectionSlot* _slot;  ///< ours until release()
   EchoSession _session;
   std::size_t _inputSize;  ///< of _input used per read: 1024 in raw framing
@@ -116,9 +110,10 @@ class EchoConnection {
   ssl_st* _ssl = nullptr;    ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
   bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
   bool _announced = false;
-  bool _faultEnded = false;          ///< a fault closed, reset or hung the connection: no lingering close after
-  std::optional<FaultPlan> _faults;  ///< drawn for faults on demand
-  std::uint64_t _answered = 0;       ///< with faults: replies sent, to find the message that gets the fault
+  bool _inTlsStep = false;                  ///< the opening's step under way or just done: TLS (else the PROXY header)
+  std::optional<ErrorReason> _refusal;      ///< Ending::OpeningRefused: the ERR to answer
+  FaultKind _fault = FaultKind::None;       ///< Ending::Fault: which
+  std::optional<ConnectionFaults> _faults;  ///< drawn for faults on demand
   /// On the worker's stack with the rest of this object (not zeroed: only
   /// what a read fills is touched), beside the lines it holds: one less heap
   /// page per connection for the caches to keep warm. Last, so that a short

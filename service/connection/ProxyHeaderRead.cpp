@@ -2,13 +2,14 @@
 
 #include <cstring>
 
-#include "service/connection/CoarseClock.h"
+#include "service/core/CoarseClock.h"
+#include "service/core/ListeningSocket.h"
 
 namespace echod {
 namespace {
 
-using Result = ServerMetrics::ProxyResult;
-using Version = ServerMetrics::ProxyVersion;
+using Result = ProxyHeaderCounters::ProxyResult;
+using Version = ProxyHeaderCounters::ProxyVersion;
 
 /// The version the first byte announces ('P': v1, CR: v2), else none.
 Version versionOf(std::string_view received) {
@@ -73,7 +74,49 @@ ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot&
     out.after = after;
     break;
   }
-  slot.handshakeDeadlineMs.store(0, std::memory_order_seq_cst);
+  slot.openingDeadlineMs.store(0, std::memory_order_seq_cst);
+  return out;
+}
+
+ProxyOpening openProxied(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, ConnectionRegistry& registry,
+                         ProxyHeaderCounters& counters, const Poco::Timespan& timeout, char* buffer, std::size_t size,
+                         std::optional<ProxyHeader>& header, std::string& peer) {
+  registry.armOpeningDeadline(slot, timeout.totalMilliseconds());
+  ProxyHeaderRead read = readProxyHeader(socket, slot, buffer, size, header);
+  ProxyOpening out;
+  out.bytesRead = read.bytesRead;
+  if (read.drained) {
+    out.refusal = ErrorReason::ShuttingDown;
+    out.closeReason = std::move(read.closeReason);
+    return out;
+  }
+  counters.countProxyHeader(read.version, read.result);
+  if (!read.ok()) {
+    out.closeReason = std::move(read.closeReason);
+    // A proxy that only connected (a health check) gets no word.
+    if (read.result != Result::Closed || read.bytesRead != 0) out.refusal = ErrorReason::BadProxyHeader;
+    return out;
+  }
+  // The header's client, when it names one (PROXY over IPv4 or IPv6);
+  // otherwise (LOCAL, UNKNOWN, an unspecified or Unix family) the socket's own peer.
+  const auto& source = header->source;
+  const bool named = source && source->family != ProxyAddress::Family::Unix;
+  // Names are formatted only where they are used: the per-address limit
+  // (the host), the logs and the console (`peer` is empty when neither is on).
+  std::string host;
+  if (registry.perAddressLimited()) host = named ? source->ipText() : peerOf(socket).host().toString();
+  std::string client;
+  if (named && !peer.empty()) {
+    client = source->text();
+    peer = client + " via " + peer;
+  }
+  if ((!host.empty() || !client.empty()) && !registry.claimClient(slot, std::move(host), std::move(client))) {
+    out.refusal = ErrorReason::TooManyConnections;
+    out.closeReason = "refused: too many connections from this client";
+    return out;
+  }
+  out.ok = true;
+  out.first = read.after;
   return out;
 }
 

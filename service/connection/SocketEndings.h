@@ -13,7 +13,7 @@ namespace echod {
 // POCO's TLS socket would start a handshake on a read or write, has no
 // half-close, and makes shutdownReceive() a no-op. None of these blocks
 // except lingerOnThisThread(). Why the server lingers at all:
-// docs/protocol.md, "Closing"; who does it: docs/architecture.md.
+// docs/protocol.md, "Framing `line`"; who does it: docs/architecture.md.
 
 /// Sends `ERR <reason>` on a socket that no worker serves (just accepted, or
 /// still queued), shuts down its sending side and discards what already

@@ -4,31 +4,31 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureStreamSocket.h>
 
-#include "service/connection/CoarseClock.h"
+#include "service/core/CoarseClock.h"
 #include "tls/TlsContext.h"
 
 namespace echod {
 namespace {
 
 /// Which way a failed handshake went, from OpenSSL's reason.
-ServerMetrics::Handshake classify(const Poco::Exception& e) {
+TlsHandshakeCounters::Handshake classify(const Poco::Exception& e) {
   const std::string text = e.displayText();
   for (const char* notTls : {"wrong version number", "http request", "https proxy request", "packet length too long",
                              "unknown protocol", "record layer failure"}) {
-    if (text.find(notTls) != std::string::npos) return ServerMetrics::Handshake::NotTls;
+    if (text.find(notTls) != std::string::npos) return TlsHandshakeCounters::Handshake::NotTls;
   }
   if (text.find("unexpected eof") != std::string::npos || text.find("nexpectedly closed") != std::string::npos ||
       dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) != nullptr) {
-    return ServerMetrics::Handshake::Closed;
+    return TlsHandshakeCounters::Handshake::Closed;
   }
-  if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) return ServerMetrics::Handshake::Timeout;
-  return ServerMetrics::Handshake::Failed;
+  if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) return TlsHandshakeCounters::Handshake::Timeout;
+  return TlsHandshakeCounters::Handshake::Failed;
 }
 
 }  // namespace
 
 TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot) {
-  using Handshake = ServerMetrics::Handshake;
+  using Handshake = TlsHandshakeCounters::Handshake;
   TlsHandshakeResult out;
   std::string detail;
   tls::clearThreadErrors();
@@ -39,7 +39,7 @@ TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot&
     out.result = classify(e);
     detail = e.displayText();
   }
-  slot.handshakeDeadlineMs.store(0, std::memory_order_seq_cst);
+  slot.openingDeadlineMs.store(0, std::memory_order_seq_cst);
   const auto wake = slot.wake.load(std::memory_order_acquire);
   if (out.result != Handshake::Ok && wake != ConnectionSlot::Wake::None) {
     // Woken by the housekeeper (the handshake deadline, or the idle timeout

@@ -3,24 +3,37 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "service/connection/ConnectionSlot.h"
-#include "service/connection/ServerMetrics.h"
+#include "service/core/Counter.h"
 
 struct ssl_st;
 
 namespace echod {
 
+/// How TLS handshakes ended, for /metrics (echod_tls_handshakes_total).
+struct TlsHandshakeCounters {
+  enum class Handshake : std::uint8_t { Ok, Timeout, NotTls, Closed, Failed };
+  static constexpr std::size_t kHandshakeResults = static_cast<std::size_t>(Handshake::Failed) + 1;
+  static constexpr std::array<const char*, kHandshakeResults> kHandshakeNames{"ok", "timeout", "not_tls", "closed",
+                                                                              "failed"};
+  std::array<Counter, kHandshakeResults> tlsHandshakes{};
+  void countHandshake(Handshake result) { count(tlsHandshakes[static_cast<std::size_t>(result)]); }
+};
+
 /// How a TLS handshake ended.
 struct TlsHandshakeResult {
-  ServerMetrics::Handshake result = ServerMetrics::Handshake::Ok;
+  TlsHandshakeCounters::Handshake result = TlsHandshakeCounters::Handshake::Ok;
   std::string closeReason;  ///< for the connection's last log line, when it failed
   ssl_st* ssl = nullptr;    ///< the connection's OpenSSL handle, for close_notify, when it succeeded
 };
 
 /// The TLS handshake of an accepted socket, on its worker thread, within the
-/// deadline the caller armed in the slot (ConnectionRegistry::armDeadline):
+/// deadline the caller armed in the slot (ConnectionRegistry::armOpeningDeadline):
 /// the housekeeper wakes a handshake that passes it (as it does an idle
 /// read); this disarms it. A failure is classified from OpenSSL's reason:
 /// not TLS, closed, timed out, failed.

@@ -72,7 +72,7 @@ void WorkerThreads::runStarter() {
       const std::size_t now = _context.registry.workerNotStarted();
       refused += now;
       _context.metrics.count(_context.metrics.threadStartFailures, now);
-      _context.metrics.count(_context.metrics.refused[ServerMetrics::slot(ErrorReason::ServerBusy)], now);
+      _context.metrics.count(_context.metrics.refused[ConnectionMetrics::slot(ErrorReason::ServerBusy)], now);
     }
     if (const std::size_t lately = _startRefusals.count(refused); lately > 0) {
       Poco::Logger::get("echod.server")

@@ -3,37 +3,22 @@
 #include <Poco/Logger.h>
 #include <Poco/Stopwatch.h>
 
-#include "tls/TlsContext.h"
+#include <algorithm>
 
 #include "service/connection/AdmissionFilter.h"
 #include "service/connection/EchoConnection.h"
 #include "service/connection/EchoWorkerFactory.h"
-#include "service/connection/ListeningSocket.h"
 #include "service/connection/ProxySources.h"
 #include "service/connection/WorkerHandOff.h"
-#include "service/connection/WorkerThreads.h"
-
-#include <algorithm>
 
 namespace echod {
 namespace {
 
-constexpr int kListenBacklog = 4096;     ///< the kernel caps it at net.core.somaxconn
 constexpr int kPoolSpareThreads = 4;     ///< threads that may still be on their way out when others start
 const Poco::Timespan kAbortGrace(1, 0);  ///< after the drain time, for the ERR lines to go out
 /// At most this many finished connections linger with the housekeeper at
 /// once; beyond, a worker lingers on its own thread.
 constexpr std::size_t kLingeringMax = 1024;
-
-Poco::Net::Context::Ptr tlsContext(const ServerSettings& settings) {
-  const auto& specs = ServerSettings::specs();
-  try {
-    return tls::serverContext(settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"),
-                              settings.tlsPrivateKey, settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion);
-  } catch (const tls::FileError& e) {
-    throw SettingsError(e.what());
-  }
-}
 
 PoolSize sizePool(const ServerSettings& settings) {
   if (settings.maxThreads > 0) return PoolSize{settings.maxThreads, "echo.maxThreads", ""};
@@ -75,38 +60,34 @@ EchoServer::EchoServer(const ServerSettings& settings)
       _workers(_context, _settings.threadStackSize),
       // POCO's TCPServer wants a pool for its dispatcher, which admission
       // never hands a socket (EchoWorkerFactory): the smallest there is.
-      _dispatcherPool("dispatch", 1, 1),
-      // Accepted sockets inherit the send timeout and TCP_NODELAY (POCO sets
-      // the latter only on what it dispatches, and it dispatches none): no
-      // set-up call per connection.
-      // Reads have no timeout: the housekeeper keeps time.
-      _socket(listeningSocket(_settings.host, _settings.port, kListenBacklog,
-                              InheritedOptions{EchoConnection::kSendSlice, true})) {
-  _server = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory, _dispatcherPool, _socket);
-  _server->setConnectionFilter(new AdmissionFilter(_registry, _workers, _metrics, ConnectionSlot::Listener::Plain));
-  if (_settings.tlsEnabled()) {
-    _tlsSocket = std::make_unique<Poco::Net::ServerSocket>(
-        secureListeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.tlsPort), kListenBacklog,
-                              InheritedOptions{EchoConnection::kSendSlice, true}, tlsContext(_settings)));
-    _tlsServer = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory, _dispatcherPool, *_tlsSocket);
-    _tlsServer->setConnectionFilter(new AdmissionFilter(_registry, _workers, _metrics, ConnectionSlot::Listener::Tls));
-  }
-  if (_settings.proxyEnabled()) {
-    _proxySocket = std::make_unique<Poco::Net::ServerSocket>(
-        listeningSocket(_settings.host, static_cast<std::uint16_t>(_settings.proxyPort), kListenBacklog,
-                        InheritedOptions{EchoConnection::kSendSlice, true}));
-    _proxyServer = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory, _dispatcherPool, *_proxySocket);
-    auto sources = ProxySources::parse(_settings.proxyFrom);
-    _proxyServer->setConnectionFilter(
-        new AdmissionFilter(_registry, _workers, _metrics, ConnectionSlot::Listener::Proxy,
-                            sources.any() ? std::nullopt : std::optional<ProxySources>(std::move(sources))));
+      _dispatcherPool("dispatch", 1, 1) {
+  const auto sources = ProxySources::parse(_settings.proxyFrom);
+  for (const ListenerSetup& setup : listenerSetups()) {
+    const int port = setup.port(_settings);
+    if (port < 0) continue;  // off
+    RunningListener listener{&setup, nullptr, nullptr};
+    try {
+      listener.socket =
+          std::make_unique<Poco::Net::ServerSocket>(setup.socket(_settings, static_cast<std::uint16_t>(port)));
+    } catch (const Poco::Exception& e) {
+      throw ListenError(setup.portSetting, _settings.host, port, e.displayText());
+    }
+    listener.server = std::make_unique<Poco::Net::TCPServer>(new EchoWorkerFactory, _dispatcherPool, *listener.socket);
+    const bool checksSources = kindOf(setup.id).proxyHeader && !sources.any();
+    listener.server->setConnectionFilter(new AdmissionFilter(
+        _registry, _workers, _metrics, setup.id, checksSources ? std::optional<ProxySources>(sources) : std::nullopt));
+    _listeners.push_back(std::move(listener));
   }
   if (_settings.udpEnabled()) {
     UdpEchoServer::Options udp{_settings.session.prefix, _settings.session.whoCommand, _context.options.identity,
                                static_cast<std::uint32_t>(_settings.udpRatePerAddress), _settings.udpThreads};
-    _udp = std::make_unique<UdpEchoServer>(
-        Poco::Net::SocketAddress(_settings.host, static_cast<std::uint16_t>(_settings.udpPort)), std::move(udp),
-        _metrics);
+    try {
+      _udp = std::make_unique<UdpEchoServer>(
+          Poco::Net::SocketAddress(_settings.host, static_cast<std::uint16_t>(_settings.udpPort)), std::move(udp),
+          _metrics);
+    } catch (const Poco::Exception& e) {
+      throw ListenError("echo.udpPort", _settings.host, _settings.udpPort, e.displayText());
+    }
   }
   const int slots = sizeFutexHash(_settings.maxThreads + kPoolSpareThreads);
   Poco::Logger::get("echod.server").debug("futex hash: %d slots (0: the kernel's global hash)", slots);
@@ -125,9 +106,7 @@ EchoServer::~EchoServer() {
 void EchoServer::start() {
   _workers.start(static_cast<std::size_t>(_settings.minThreads));
   _housekeeper.start();
-  _server->start();
-  if (_tlsServer) _tlsServer->start();
-  if (_proxyServer) _proxyServer->start();
+  for (auto& listener : _listeners) listener.server->start();
   if (_udp) _udp->start();
 }
 
@@ -137,21 +116,35 @@ EchoServer::Gauges EchoServer::gauges() const {
                 static_cast<int>(_workers.threads()), _registry.draining(), counts.open};
 }
 
-Poco::Net::SocketAddress EchoServer::address() const { return _socket.address(); }
+std::optional<Poco::Net::SocketAddress> EchoServer::listenerAddress(Listener id) const {
+  for (const auto& listener : _listeners) {
+    if (listener.setup->id == id) return listener.socket->address();
+  }
+  return std::nullopt;
+}
 
-Poco::Net::SocketAddress EchoServer::tlsAddress() const {
-  if (!_tlsSocket) throw Poco::IllegalStateException("the TLS listener is off (echo.tlsPort)");
-  return _tlsSocket->address();
+Poco::Net::SocketAddress EchoServer::addressOf(Listener id) const {
+  if (const auto address = listenerAddress(id)) return *address;
+  for (const ListenerSetup& setup : listenerSetups()) {
+    if (setup.id == id) {
+      throw Poco::IllegalStateException("the " + std::string(listenerName(id)) + " listener is off (" +
+                                        std::string(setup.portSetting) + ")");
+    }
+  }
+  throw Poco::IllegalStateException("no such listener");
+}
+
+std::vector<std::string> EchoServer::describeListeners() const {
+  std::vector<std::string> lines;
+  for (const auto& listener : _listeners) {
+    lines.push_back(listener.setup->startLine(_settings, listener.socket->address().toString()));
+  }
+  return lines;
 }
 
 Poco::Net::SocketAddress EchoServer::udpAddress() const {
   if (!_udp) throw Poco::IllegalStateException("UDP is off (echo.udpPort)");
   return _udp->address();
-}
-
-Poco::Net::SocketAddress EchoServer::proxyAddress() const {
-  if (!_proxySocket) throw Poco::IllegalStateException("the PROXY listener is off (echo.proxyPort)");
-  return _proxySocket->address();
 }
 
 bool EchoServer::shutdown() {
@@ -165,7 +158,7 @@ bool EchoServer::shutdown() {
              static_cast<long>(_settings.drainTimeout.totalMilliseconds()));
   if (_udp) _udp->stop();  // no connection to drain: UDP stops with the drain's start
   const std::size_t queued = _registry.beginDrain();
-  _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ShuttingDown)], queued);
+  _metrics.count(_metrics.refused[ConnectionMetrics::slot(ErrorReason::ShuttingDown)], queued);
   if (queued > 0) log.notice("%z queued connection(s) answered ERR shutting down", queued);
   bool finished = _registry.waitUntilEmpty(_settings.drainTimeout);
   if (!finished) {
@@ -173,15 +166,9 @@ bool EchoServer::shutdown() {
     _registry.abortAll();
     _registry.waitUntilEmpty(kAbortGrace);
   }
-  _server->stop();  // stops the acceptor and drops anything still queued
-  _socket.close();  // from now on a connect is refused, not left in the backlog
-  if (_tlsServer) {
-    _tlsServer->stop();
-    _tlsSocket->close();
-  }
-  if (_proxyServer) {
-    _proxyServer->stop();
-    _proxySocket->close();
+  for (auto& listener : _listeners) {
+    listener.server->stop();   // stops the acceptor and drops anything still queued
+    listener.socket->close();  // from now on a connect is refused, not left in the backlog
   }
   _workers.stop();
   // Finished connections still waiting for their client's close (each within

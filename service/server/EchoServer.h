@@ -8,23 +8,27 @@
 #include <Poco/ThreadPool.h>
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "service/connection/ConnectionContext.h"
 #include "service/connection/ConnectionEvents.h"
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
-#include "service/connection/ServerMetrics.h"
 #include "service/connection/WorkerThreads.h"
 #include "service/server/Housekeeper.h"
+#include "service/server/Listeners.h"
 #include "service/server/PoolSizing.h"
+#include "service/server/ServerMetrics.h"
 #include "service/server/ServerSettings.h"
 #include "service/udp/UdpEchoServer.h"
 
 namespace echod {
 
 /// The echo service as one object, and the composition root of the
-/// connection path: the listening sockets (plain, and TLS and PROXY when
-/// configured), each with a POCO TCPServer acceptor; one set of worker
+/// connection path: the listeners (Listeners.h: plain, and TLS and PROXY when
+/// configured), each a listening socket with a POCO TCPServer acceptor; one set of worker
 /// threads (at most maxThreads, sized from the machine's limits unless
 /// given) shared by all of them (WorkerThreads); admission;
 /// the registry of open connections; the housekeeper that keeps their time;
@@ -47,9 +51,9 @@ namespace echod {
 ///  6. stop the housekeeper (joined), then close the sockets still lingering.
 class EchoServer {
  public:
-  /// Binds and listens; throws Poco::Exception when the address is unusable,
-  /// SettingsError when minThreads exceeds the pool sized from the machine or
-  /// a TLS certificate or key file cannot be used.
+  /// Binds and listens; throws ListenError (naming the setting) when a port
+  /// is unusable, SettingsError when minThreads exceeds the pool sized from
+  /// the machine or a TLS certificate or key file cannot be used.
   explicit EchoServer(const ServerSettings& settings);
   ~EchoServer();
 
@@ -58,14 +62,16 @@ class EchoServer {
 
   void start();
 
-  /// The address actually bound (the real port when the settings said 0).
-  Poco::Net::SocketAddress address() const;
-  /// The TLS listener's address; throws Poco::IllegalStateException when TLS is off.
-  Poco::Net::SocketAddress tlsAddress() const;
+  /// The address a listener actually bound (the real port when its setting
+  /// said 0); throws Poco::IllegalStateException when that listener is off.
+  Poco::Net::SocketAddress addressOf(Listener id) const;
+  Poco::Net::SocketAddress address() const { return addressOf(Listener::Plain); }
+  Poco::Net::SocketAddress tlsAddress() const { return addressOf(Listener::Tls); }
+  Poco::Net::SocketAddress proxyAddress() const { return addressOf(Listener::Proxy); }
   /// The UDP echo's address; throws Poco::IllegalStateException when it is off.
   Poco::Net::SocketAddress udpAddress() const;
-  /// The PROXY listener's address; throws Poco::IllegalStateException when it is off.
-  Poco::Net::SocketAddress proxyAddress() const;
+  /// Each listener's start-up log line, in order.
+  std::vector<std::string> describeListeners() const;
 
   /// Stops as docs/protocol.md "Shutdown" says: refuse new connections, let
   /// open ones finish and get FIN, `ERR shutting down` to the rest after
@@ -93,7 +99,7 @@ class EchoServer {
     int maxThreads;
     int poolThreads;  ///< worker threads started and not yet joined
     bool draining;
-    std::array<std::size_t, ConnectionSlot::kListeners> openByListener;
+    std::array<std::size_t, kListeners> openByListener;
   };
   Gauges gauges() const;
   const ServerMetrics& metrics() const { return _metrics; }
@@ -119,14 +125,14 @@ class EchoServer {
   Housekeeper _housekeeper;
   WorkerThreads _workers;
   Poco::ThreadPool _dispatcherPool;
-  Poco::Net::ServerSocket _socket;
-  std::unique_ptr<Poco::Net::TCPServer> _server;
-  // The TLS listener, when echo.tlsPort is set: its own acceptor, the same pool and registry.
-  std::unique_ptr<Poco::Net::ServerSocket> _tlsSocket;
-  std::unique_ptr<Poco::Net::TCPServer> _tlsServer;
-  // The PROXY listener, when echo.proxyPort is set: the same again, plain sockets whose first bytes are a header.
-  std::unique_ptr<Poco::Net::ServerSocket> _proxySocket;
-  std::unique_ptr<Poco::Net::TCPServer> _proxyServer;
+  /// One TCP listener running: its setup (Listeners.h), socket and POCO acceptor.
+  struct RunningListener {
+    const ListenerSetup* setup;
+    std::unique_ptr<Poco::Net::ServerSocket> socket;
+    std::unique_ptr<Poco::Net::TCPServer> server;
+  };
+  std::optional<Poco::Net::SocketAddress> listenerAddress(Listener id) const;
+  std::vector<RunningListener> _listeners;  ///< those on, in listenerSetups() order
   // UDP echo, when echo.udpPort is set: its own threads, joined when the drain begins.
   std::unique_ptr<UdpEchoServer> _udp;
   bool _stopped = false;

@@ -2,7 +2,7 @@
 
 namespace echod {
 
-Housekeeper::Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingering, ServerMetrics& metrics,
+Housekeeper::Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingering, ConnectionMetrics& metrics,
                          const ConnectionRegistry::SweepRules& rules)
     : _registry(registry),
       _lingering(lingering),
@@ -37,7 +37,7 @@ void Housekeeper::tick() {
   _metrics.count(_metrics.evictedUnderLoad, swept.evictedUnderLoad);
   _metrics.count(_metrics.queueTimeouts, swept.queueTimeouts);
   if (swept.queueTimeouts > 0) {
-    _metrics.count(_metrics.refused[ServerMetrics::slot(ErrorReason::ServerBusy)], swept.queueTimeouts);
+    _metrics.count(_metrics.refused[ConnectionMetrics::slot(ErrorReason::ServerBusy)], swept.queueTimeouts);
   }
 }
 

@@ -6,9 +6,9 @@
 
 #include <cstdint>
 
+#include "service/connection/ConnectionMetrics.h"
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
-#include "service/connection/ServerMetrics.h"
 
 namespace echod {
 
@@ -22,7 +22,7 @@ class Housekeeper : public Poco::Runnable {
   /// The clock's resolution: a deadline fires at most two ticks late, never early.
   static constexpr long kTickMs = 50;
 
-  Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingering, ServerMetrics& metrics,
+  Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingering, ConnectionMetrics& metrics,
               const ConnectionRegistry::SweepRules& rules);
   ~Housekeeper() override;
 
@@ -38,7 +38,7 @@ class Housekeeper : public Poco::Runnable {
 
   ConnectionRegistry& _registry;
   LingeringCloses& _lingering;
-  ServerMetrics& _metrics;
+  ConnectionMetrics& _metrics;
   const ConnectionRegistry::SweepRules _rules;
   Poco::Thread _thread{"housekeeper"};
   Poco::Event _stop;

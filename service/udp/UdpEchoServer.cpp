@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "service/connection/CoarseClock.h"
+#include "service/core/CoarseClock.h"
 
 namespace echod {
 namespace {
@@ -109,9 +109,9 @@ struct UdpEchoServer::Arrival {
   }
 };
 
-UdpEchoServer::UdpEchoServer(const Poco::Net::SocketAddress& address, Options options, ServerMetrics& metrics)
+UdpEchoServer::UdpEchoServer(const Poco::Net::SocketAddress& address, Options options, UdpCounters& counters)
     : _options(std::move(options)),
-      _metrics(metrics),
+      _counters(counters),
       _packetInfo(address.host().isWildcard()),
       _guard(_options.ratePerAddress) {
   _wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -201,8 +201,8 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
     }
     std::uint64_t echoed = 0;
     std::uint64_t whoed = 0;
-    std::array<std::uint64_t, ServerMetrics::kUdpDrops> dropped{};
-    const auto drop = [&dropped](ServerMetrics::UdpDrop reason) { ++dropped[static_cast<std::size_t>(reason)]; };
+    std::array<std::uint64_t, UdpCounters::kUdpDrops> dropped{};
+    const auto drop = [&dropped](UdpCounters::UdpDrop reason) { ++dropped[static_cast<std::size_t>(reason)]; };
     unsigned replies = 0;
     const std::int64_t now = CoarseClock::nowMs();
     {
@@ -213,17 +213,17 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
         std::uint16_t port = 0;
         sourceOf(from[i], address, port);
         if (port < kUdpLowestSourcePort) {
-          drop(ServerMetrics::UdpDrop::LowPort);
+          drop(UdpCounters::UdpDrop::LowPort);
           continue;
         }
         const std::string_view datagram(static_cast<const char*>(inIov[i].iov_base), in[i].msg_len);
         const UdpAnswer answer = answerDatagram(datagram, _options.prefix, _options.whoCommand);
         if (answer == UdpAnswer::TooLarge) {
-          drop(ServerMetrics::UdpDrop::TooLarge);
+          drop(UdpCounters::UdpDrop::TooLarge);
           continue;
         }
         if (!_guard.allow(address, now)) {
-          drop(ServerMetrics::UdpDrop::Rate);
+          drop(UdpCounters::UdpDrop::Rate);
           continue;
         }
         mmsghdr& reply = out[replies];
@@ -279,14 +279,14 @@ void UdpEchoServer::receive(Poco::Net::DatagramSocket& socket) {
         out[sent].msg_hdr.msg_control = nullptr;
         out[sent].msg_hdr.msg_controllen = 0;
       } else {
-        drop(ServerMetrics::UdpDrop::SendFailed);  // this one: the kernel refused it (a bad address, no route)
+        drop(UdpCounters::UdpDrop::SendFailed);  // this one: the kernel refused it (a bad address, no route)
         ++sent;
       }
     }
-    if (echoed > 0) _metrics.count(_metrics.udpEchoed, echoed);
-    if (whoed > 0) _metrics.count(_metrics.udpWho, whoed);
+    if (echoed > 0) count(_counters.udpEchoed, echoed);
+    if (whoed > 0) count(_counters.udpWho, whoed);
     for (std::size_t r = 0; r < dropped.size(); ++r) {
-      if (dropped[r] > 0) _metrics.count(_metrics.udpDropped[r], dropped[r]);
+      if (dropped[r] > 0) count(_counters.udpDropped[r], dropped[r]);
     }
   }
 }

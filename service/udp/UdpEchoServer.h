@@ -3,6 +3,7 @@
 #include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -12,10 +13,21 @@
 #include <vector>
 
 #include "protocol/UdpEcho.h"
-#include "service/connection/ServerMetrics.h"
-#include "service/connection/WhoAnswer.h"
+#include "service/core/Counter.h"
+#include "service/core/WhoAnswer.h"
 
 namespace echod {
+
+/// UDP echo's counters, for /metrics: datagrams answered (echo or who), and
+/// dropped by reason.
+struct UdpCounters {
+  Counter udpEchoed{0};
+  Counter udpWho{0};
+  enum class UdpDrop : std::uint8_t { LowPort, Rate, TooLarge, SendFailed };
+  static constexpr std::size_t kUdpDrops = static_cast<std::size_t>(UdpDrop::SendFailed) + 1;
+  static constexpr std::array<const char*, kUdpDrops> kUdpDropNames{"low_port", "rate", "too_large", "send_failed"};
+  std::array<Counter, kUdpDrops> udpDropped{};
+};
 
 /// UDP echo (docs/protocol.md, "UDP"): `threads` receiving threads, each on
 /// its own SO_REUSEPORT socket bound to the same address, each taking up to
@@ -40,7 +52,7 @@ class UdpEchoServer {
 
   /// Binds `threads` sockets to `address` (port 0: a free one, shared by all);
   /// throws Poco::Exception when it cannot.
-  UdpEchoServer(const Poco::Net::SocketAddress& address, Options options, ServerMetrics& metrics);
+  UdpEchoServer(const Poco::Net::SocketAddress& address, Options options, UdpCounters& counters);
   ~UdpEchoServer();
   UdpEchoServer(const UdpEchoServer&) = delete;
   UdpEchoServer& operator=(const UdpEchoServer&) = delete;
@@ -55,7 +67,7 @@ class UdpEchoServer {
   void receive(Poco::Net::DatagramSocket& socket);
 
   const Options _options;
-  ServerMetrics& _metrics;
+  UdpCounters& _counters;
   const bool _packetInfo;  ///< bound to a wildcard address: each datagram says where it arrived
   std::vector<Poco::Net::DatagramSocket> _sockets;
   Poco::Net::SocketAddress _address;

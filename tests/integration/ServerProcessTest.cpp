@@ -4,9 +4,11 @@
 
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
+#include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Stopwatch.h>
 #include <Poco/TemporaryFile.h>
 
@@ -23,8 +25,9 @@ namespace echod {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr int kExitUsage = 64;   ///< EX_USAGE: a bad option or argument
-constexpr int kExitConfig = 78;  ///< EX_CONFIG: a bad setting or configuration file
+constexpr int kExitUsage = 64;        ///< EX_USAGE: a bad option or argument
+constexpr int kExitConfig = 78;       ///< EX_CONFIG: a bad setting or configuration file
+constexpr int kExitUnavailable = 69;  ///< EX_UNAVAILABLE: a port that cannot be bound
 using test::ChildProcess;
 using test::roundTrip;
 using test::ServerProcess;
@@ -123,6 +126,26 @@ TEST(ServerProcess, AKubernetesServiceLinkInAPortVariableIsNamed) {
   EXPECT_EQ(server.waitForExit(), kExitConfig);
   EXPECT_NE(server.err().find("Kubernetes service link"), std::string::npos) << server.err();
   EXPECT_NE(server.err().find("enableServiceLinks: false"), std::string::npos) << server.err();
+}
+
+TEST(ServerProcess, APortInUseIsNamedByItsSettingAndExits69) {
+  // Held by this test: the PROXY listener cannot bind it, UDP's own port neither.
+  Poco::Net::ServerSocket taken;
+  taken.bind(Poco::Net::SocketAddress("127.0.0.1", 0), false, false);
+  taken.listen();
+  const std::string port = std::to_string(taken.address().port());
+  ChildProcess proxy(ECHO_SERVER_PATH, {"--host=127.0.0.1", "--port=0", "--admin-port=0", "--proxy-port=" + port});
+  EXPECT_EQ(proxy.waitForExit(), kExitUnavailable);
+  EXPECT_NE(proxy.err().find("echo-server: cannot listen on 127.0.0.1:" + port + " (echo.proxyPort): "),
+            std::string::npos)
+      << proxy.err();
+  Poco::Net::DatagramSocket udp(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::string udpPort = std::to_string(udp.address().port());
+  ChildProcess udpServer(ECHO_SERVER_PATH, {"--host=127.0.0.1", "--port=0", "--admin-port=0", "--udp-port=" + udpPort});
+  EXPECT_EQ(udpServer.waitForExit(), kExitUnavailable);
+  EXPECT_NE(udpServer.err().find("echo-server: cannot listen on 127.0.0.1:" + udpPort + " (echo.udpPort): "),
+            std::string::npos)
+      << udpServer.err();
 }
 
 TEST(ServerProcess, BadValueStopsStartupWithOneLineNamingIt) {

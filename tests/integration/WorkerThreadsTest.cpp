@@ -15,9 +15,9 @@
 
 #include "service/connection/ConnectionContext.h"
 #include "service/connection/ConnectionEvents.h"
+#include "service/connection/ConnectionMetrics.h"
 #include "service/connection/ConnectionRegistry.h"
 #include "service/connection/LingeringCloses.h"
-#include "service/connection/ServerMetrics.h"
 #include "service/connection/WorkerThreads.h"
 #include "tests/support/TestClient.h"
 
@@ -56,7 +56,7 @@ class Workers {
   const ConnectionRegistry& registry() const { return _registry; }
 
  private:
-  ServerMetrics _metrics;
+  ConnectionMetrics _metrics;
   ConnectionEvents _events;
   ConnectionRegistry _registry;
   LingeringCloses _lingering;

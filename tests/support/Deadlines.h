@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "service/connection/CoarseClock.h"
+#include "service/core/CoarseClock.h"
 #include "service/server/Housekeeper.h"
 
 namespace echod::test {

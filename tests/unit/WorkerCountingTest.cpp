@@ -5,8 +5,8 @@
 #include <thread>
 #include <vector>
 
-#include "service/connection/PerCpuCounters.h"
 #include "service/connection/WorkerHandOff.h"
+#include "service/core/PerCpuCounters.h"
 
 namespace echod {
 namespace {

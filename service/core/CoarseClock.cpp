@@ -1,4 +1,4 @@
-#include "service/connection/CoarseClock.h"
+#include "service/core/CoarseClock.h"
 
 #include <time.h>
 

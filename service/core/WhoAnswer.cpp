@@ -1,4 +1,4 @@
-#include "service/connection/WhoAnswer.h"
+#include "service/core/WhoAnswer.h"
 
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Environment.h>

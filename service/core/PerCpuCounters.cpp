@@ -1,4 +1,4 @@
-#include "service/connection/PerCpuCounters.h"
+#include "service/core/PerCpuCounters.h"
 
 #include <sched.h>
 #include <unistd.h>

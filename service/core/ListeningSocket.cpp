@@ -1,4 +1,4 @@
-#include "service/connection/ListeningSocket.h"
+#include "service/core/ListeningSocket.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
@@ -96,10 +96,13 @@ class ListeningServerSocket : public Poco::Net::ServerSocket {
 void bindAndListen(Poco::Net::ServerSocket& socket, const std::string& host, std::uint16_t port, int backlog,
                    const InheritedOptions& inherited) {
   const Poco::Net::SocketAddress address(host, port);
+  // SO_REUSEADDR (a restart binds past TIME_WAIT), not SO_REUSEPORT, which
+  // POCO's bind(address, true) also sets: a second server on a port in use
+  // must fail to start, not quietly share the port's connections.
   if (address.family() == Poco::Net::SocketAddress::IPv6) {
-    socket.bind6(address, true, false);  // not IPv6-only: "::" takes IPv4 clients too
+    socket.bind6(address, true, false, false);  // not IPv6-only: "::" takes IPv4 clients too
   } else {
-    socket.bind(address, true);
+    socket.bind(address, true, false);
   }
   if (inherited.sendTimeout.totalMicroseconds() > 0) socket.setSendTimeout(inherited.sendTimeout);
   if (inherited.noDelay) socket.setNoDelay(true);

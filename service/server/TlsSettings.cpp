@@ -1,0 +1,41 @@
+#include "service/server/TlsSettings.h"
+
+namespace echod {
+
+std::vector<SettingSpec> TlsSettings::specs() {
+  const TlsSettings d;
+  return {
+      {"echo.tlsPort", "tls-port", "ECHO_TLS_PORT", "N|off",
+       "TLS port beside the plain one (4568 is usual); 0 picks a free one", "off"},
+      {"echo.tlsCertificate", "tls-certificate", "ECHO_TLS_CERTIFICATE", "FILE",
+       "PEM certificate chain of the TLS listener, leaf first", "none"},
+      {"echo.tlsPrivateKey", "tls-private-key", "ECHO_TLS_PRIVATE_KEY", "FILE",
+       "PEM private key of that certificate, unencrypted", "none"},
+      {"echo.tlsMinVersion", "tls-min-version", "ECHO_TLS_MIN_VERSION", "1.2|1.3", "oldest TLS version accepted",
+       d.tlsMinVersion == tls::MinVersion::Tls13 ? "1.3" : "1.2"},
+      {"echo.tlsHandshakeTimeout", "tls-handshake-timeout", "ECHO_TLS_HANDSHAKE_TIMEOUT", "SECONDS",
+       "close a TLS client that has not finished its handshake this long after a worker took it",
+       defaultSeconds(d.tlsHandshakeTimeout)},
+  };
+}
+
+void TlsSettings::read(const SettingReader& read) {
+  if (read.text("echo.tlsPort", "off", 16) != "off")
+    tlsPort = static_cast<int>(read.integer("echo.tlsPort", 0, 0, 65535));
+  // "none" (the default) names no file.
+  tlsCertificate = read.text("echo.tlsCertificate", "none", 4096);
+  tlsPrivateKey = read.text("echo.tlsPrivateKey", "none", 4096);
+  if (tlsCertificate == "none") tlsCertificate.clear();
+  if (tlsPrivateKey == "none") tlsPrivateKey.clear();
+  tlsMinVersion = read.choice("echo.tlsMinVersion", tlsMinVersion,
+                              {{"1.2", tls::MinVersion::Tls12}, {"1.3", tls::MinVersion::Tls13}});
+  tlsHandshakeTimeout = read.seconds("echo.tlsHandshakeTimeout", tlsHandshakeTimeout, 0.1, 3600);
+}
+
+void TlsSettings::check(const SettingReader& read) const {
+  if (!tlsEnabled()) return;
+  if (tlsCertificate.empty()) read.reject("echo.tlsCertificate", "", "a PEM file, required with echo.tlsPort");
+  if (tlsPrivateKey.empty()) read.reject("echo.tlsPrivateKey", "", "a PEM file, required with echo.tlsPort");
+}
+
+}  // namespace echod

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <Poco/Timespan.h>
+
+#include <string>
+#include <vector>
+
+#include "settings/SettingReader.h"
+#include "tls/TlsContext.h"
+
+namespace echod {
+
+/// The TLS listener's settings (docs/configuration.md "TLS"): same pool,
+/// registry and protocol as the plain one. One group of ServerSettings.
+struct TlsSettings {
+  static constexpr int kTlsOff = -1;
+  int tlsPort = kTlsOff;       ///< kTlsOff: no TLS listener; 0 picks a free port
+  std::string tlsCertificate;  ///< PEM certificate chain, leaf first
+  std::string tlsPrivateKey;   ///< PEM private key, unencrypted
+  tls::MinVersion tlsMinVersion = tls::MinVersion::Tls12;
+  Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
+  bool tlsEnabled() const { return tlsPort != kTlsOff; }
+
+  static std::vector<SettingSpec> specs();
+  void read(const SettingReader& read);
+  /// With the listener on, a certificate and a key are required.
+  void check(const SettingReader& read) const;
+};
+
+}  // namespace echod
