@@ -10,7 +10,9 @@
 #   7. the Kubernetes manifests, parsed and checked field by field;
 #   8. the container tests (Docker image, compose, netcat, stop, scale-out);
 #   9. lint: clang-format on every C++ file, clang-tidy (warnings are errors) on the product's sources,
-#      and the direction of includes between service/'s rooms (docs/architecture.md).
+#      the direction of includes between service/'s rooms, and the map kept true (scripts/lint-map.py:
+#      docs/architecture.md and the README name every room and unit, docs/X.md "Section" pointers name
+#      sections that exist, no service unit over 450 lines).
 #  10. the web console in headless Chromium driven by Selenium (tests/browser/console_test.py).
 # Installs what is missing. With CI=true every part must run: a skip fails.
 # ECHOD_TEST_PARTS="lint unit browser tsan asan fuzz soak bench deploy container" picks parts (default: all).
@@ -73,8 +75,11 @@ for part in $parts; do
       # The direction of includes (docs/architecture.md, "The house"): nothing
       # includes a room above its own, and the connection path never reads ServerSettings.
       upward=$( {
-        grep -rnE '#include "service/(admin|server)/' service/connection service/logging service/udp
-        grep -rnE '#include "service/connection/' service/logging
+        grep -rnE '#include "service/(admin|server)/' service/connection service/logging service/udp service/core
+        grep -rnE '#include "service/(connection|udp|core)/' service/logging
+        grep -rn '#include "service/connection/' service/udp
+        grep -rn '#include "service/udp/' service/connection
+        grep -rn '#include "service/' service/core | grep -v '#include "service/core/'
         grep -rn '#include "service/admin/' service/server
         grep -rn '#include "service/' protocol settings tls client
         grep -rn '#include "service/EchoServerApp.h"' service | grep -v -e '^service/main.cpp:' -e '^service/EchoServerApp.cpp:'
@@ -82,6 +87,11 @@ for part in $parts; do
       if [ -n "$upward" ]; then
         echo "$upward"
         echo "=== lint: the includes above point up the house (docs/architecture.md, \"The house\")"
+        lint_ok=false
+      fi
+      # The map stays true: every room and unit named, every section pointer alive, no unit over 450 lines.
+      if ! /usr/bin/python3 scripts/lint-map.py; then
+        echo "=== lint: docs/architecture.md, the README's layout or a section pointer is out of step (scripts/lint-map.py)"
         lint_ok=false
       fi
       if $lint_ok; then summary+=("lint: passed"); else failed+=("lint"); fi ;;
