@@ -204,7 +204,7 @@ ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rule
   std::vector<std::pair<std::int64_t, Slot*>> idleEnough;  // eviction candidates under load
   std::size_t pendingEvictions = 0;
   for (auto& [key, slot] : _entries) {
-    const std::int64_t last = slot.lastMessageMs.load(std::memory_order_relaxed);
+    const std::int64_t last = lastMessageOf(slot);
     if (!slot.running) {  // queued: its idle time runs from its admission
       oldestLast = std::min(oldestLast, last);
       continue;
@@ -299,10 +299,13 @@ std::vector<ConnectionRegistry::View> ConnectionRegistry::snapshot(std::size_t l
                           : slot->wake.load(std::memory_order_relaxed) != Wake::None     ? "closing"
                           : slot->delaying.load(std::memory_order_relaxed)               ? "delaying"
                                                                                          : "open";
-      views.push_back(
-          View{slot->proxiedClient, std::string(), slot->listener, now - slot->admittedMs,
-               slot->messages.load(std::memory_order_relaxed), slot->bytesIn.load(std::memory_order_relaxed),
-               slot->bytesOut.load(std::memory_order_relaxed), state, slot->faults.load(std::memory_order_relaxed)});
+      const ConnectionStamps* stamps = slot->stamps.load(std::memory_order_acquire);
+      const auto stamped = [stamps](const std::atomic<std::uint64_t> ConnectionStamps::*field) {
+        return stamps != nullptr ? (stamps->*field).load(std::memory_order_relaxed) : 0;
+      };
+      views.push_back(View{slot->proxiedClient, std::string(), slot->listener, now - slot->admittedMs,
+                           stamped(&ConnectionStamps::messages), stamped(&ConnectionStamps::bytesIn),
+                           stamped(&ConnectionStamps::bytesOut), state, slot->faults.load(std::memory_order_relaxed)});
       peers.push_back(knownPeerOf(slot->socket));  // kept from accept(2): no system call
       if (!peers.back()) askKernel.emplace_back(views.size() - 1, slot->socket);
     }

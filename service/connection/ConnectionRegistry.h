@@ -103,9 +103,11 @@ class ConnectionRegistry {
   /// (outside the lock), so that a wake can never reach a reused descriptor.
   void release(Poco::Net::StreamSocket& socket);
 
-  /// A complete message arrived: one read of the coarse clock (vDSO, no system
-  /// call) and one relaxed store.
-  static void touch(Slot& slot) noexcept { slot.lastMessageMs.store(CoarseClock::nowMs(), std::memory_order_relaxed); }
+  /// When `slot` last completed a message (its admission while queued).
+  static std::int64_t lastMessageOf(const Slot& slot) noexcept {
+    const ConnectionStamps* stamps = slot.stamps.load(std::memory_order_acquire);
+    return stamps != nullptr ? stamps->lastMessageMs.load(std::memory_order_relaxed) : slot.admittedMs;
+  }
 
   /// A worker begins a step of the connection's opening (a PROXY header read, a TLS handshake): it must end
   /// within `timeoutMs` from now (the housekeeper wakes it then). The slot

@@ -31,17 +31,21 @@ bool sendTimedOut(const Poco::Exception& e) {
 
 EchoConnection::EchoConnection(const Poco::Net::StreamSocket& socket, ConnectionSlot& slot,
                                const ConnectionContext& context)
-    : _socket(socket),
-      _context(context),
+    : _context(context),
+      _slot(&slot),
+      _socket(socket),
+      _fd(socket.impl()->sockfd()),
       _registry(context.registry),
       _metrics(context.metrics),
-      _slot(&slot),
-      _session(context.options.session),
       _inputSize(context.options.session.framing == Framing::Raw ? EchoSession::kRawMessageSize : kLineReadSize),
+      _stamps(slot.admittedMs),
       // One branch per connection when faults are off.
       _faults(context.options.faults.any()
                   ? ConnectionFaults::draw(context.options.faults, slot, context.registry, context.metrics)
-                  : std::nullopt) {}
+                  : std::nullopt),
+      _session(context.options.session) {
+  slot.stamps.store(&_stamps, std::memory_order_release);  // read under the registry's lock, until release()
+}
 
 EchoConnection::~EchoConnection() { _registry.release(_socket); }
 
@@ -121,7 +125,7 @@ void EchoConnection::serve(std::string_view first) {
   for (;;) {
     // read → answer → write → check: every way out goes through end().
     if (received.empty()) {
-      const int n = _registry.aborting() ? 0 : _socket.receiveBytes(_input, static_cast<int>(_inputSize));
+      const int n = _registry.aborting() ? 0 : receive();
       if (n <= 0) return end(whyEndOfStream());
       received = std::string_view(_input, static_cast<std::size_t>(n));
       _bytesIn += received.size();
@@ -174,12 +178,13 @@ bool EchoConnection::handshake() {
 }
 
 std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size, std::size_t& drainBudget) {
-  _slot->bytesIn.store(_bytesIn, std::memory_order_relaxed);
-  _slot->bytesOut.store(_bytesOut, std::memory_order_relaxed);
+  _stamps.bytesIn.store(_bytesIn, std::memory_order_relaxed);
+  _stamps.bytesOut.store(_bytesOut, std::memory_order_relaxed);
   if (_session.echoed() != _echoedCounted) {
     // Idle means no complete message: an unfinished line does not count.
-    _registry.touch(*_slot);
-    _slot->messages.store(_session.echoed(), std::memory_order_relaxed);
+    // One read of the coarse clock (vDSO, no system call), stores on this thread's own stack.
+    _stamps.lastMessageMs.store(CoarseClock::nowMs(), std::memory_order_relaxed);
+    _stamps.messages.store(_session.echoed(), std::memory_order_relaxed);
     _metrics.traffic.add(PerCpuCounters::Messages, _session.echoed() - _echoedCounted);
     _echoedCounted = _session.echoed();
   }
@@ -295,26 +300,52 @@ bool EchoConnection::sendAll(std::string_view bytes, bool mayCork) {
   // kernel's cork timer.
   const int lastWrite = mayCork && _ssl == nullptr && _session.verdict() != Verdict::Continue ? MSG_MORE : 0;
   while (!bytes.empty()) {
-    try {
-      const int sent = _socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), MSG_NOSIGNAL | lastWrite);
-      if (sent <= 0) throw Poco::TimeoutException("no progress");  // TLS: wants a retry of the same bytes
+    if (const int sent = sendSome(bytes, MSG_NOSIGNAL | lastWrite); sent > 0) {
       bytes.remove_prefix(static_cast<std::size_t>(sent));
       _bytesOut += static_cast<std::size_t>(sent);
       _metrics.traffic.add(PerCpuCounters::BytesSent, static_cast<std::uint64_t>(sent));
       stalled.reset();
-    } catch (const Poco::Exception& e) {
-      if (!sendTimedOut(e)) throw;
-      // The peer is not reading. Give up at the idle timeout, or at once when aborting.
-      if (!stalled) {
-        stalled.emplace();
-        stalled->start();
-      }
-      const auto idleUs = _context.options.idleTimeout.totalMicroseconds();
-      const bool idleOver = idleUs > 0 && stalled->elapsed() >= idleUs;
-      if (idleOver || _registry.aborting()) return false;
+      continue;
     }
+    // The peer is not reading. Give up at the idle timeout, or at once when aborting.
+    if (!stalled) {
+      stalled.emplace();
+      stalled->start();
+    }
+    const auto idleUs = _context.options.idleTimeout.totalMicroseconds();
+    const bool idleOver = idleUs > 0 && stalled->elapsed() >= idleUs;
+    if (idleOver || _registry.aborting()) return false;
   }
   return true;
+}
+
+int EchoConnection::receive() {
+  if (_ssl != nullptr) return _socket.receiveBytes(_input, static_cast<int>(_inputSize));
+  // The plain path calls the kernel itself: POCO's receiveBytes is a virtual
+  // call and a look at its socket object, on every message of every thread.
+  for (;;) {
+    const ssize_t n = ::recv(_fd, _input, _inputSize, 0);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno != EINTR) throwSocketError(errno);
+  }
+}
+
+int EchoConnection::sendSome(std::string_view bytes, int flags) {
+  if (_ssl == nullptr) {
+    for (;;) {
+      const ssize_t n = ::send(_fd, bytes.data(), bytes.size(), flags);
+      if (n > 0) return static_cast<int>(n);
+      if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) return 0;  // SO_SNDTIMEO's slice passed
+      if (errno != EINTR) throwSocketError(errno);
+    }
+  }
+  try {
+    const int sent = _socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()), flags);
+    return sent > 0 ? sent : 0;  // TLS: 0 wants a retry of the same bytes
+  } catch (const Poco::Exception& e) {
+    if (sendTimedOut(e)) return 0;
+    throw;
+  }
 }
 
 void EchoConnection::hang() {
@@ -326,7 +357,7 @@ void EchoConnection::hang() {
     if (n <= 0) break;
     _bytesIn += static_cast<std::size_t>(n);
     _metrics.traffic.add(PerCpuCounters::BytesReceived, static_cast<std::size_t>(n));
-    _slot->bytesIn.store(_bytesIn, std::memory_order_relaxed);
+    _stamps.bytesIn.store(_bytesIn, std::memory_order_relaxed);
   }
   switch (whyEndOfStream()) {
     case Ending::IdleTimeout:

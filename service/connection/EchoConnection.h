@@ -89,31 +89,41 @@ class EchoConnection {
   void process(std::string_view received);
   /// `mayCork`: the session's last bytes wait for the FIN behind them (MSG_MORE).
   bool sendAll(std::string_view bytes, bool mayCork = true);
+  /// One read into _input: bytes read, 0 at end of stream; throws on a socket error.
+  int receive();
+  /// One write of what fits: bytes written, 0 when a slice of SO_SNDTIMEO
+  /// passed with none taken (the peer does not read); throws on a socket error.
+  int sendSome(std::string_view bytes, int flags);
   void flush();
   void lingeringClose();
   /// The hang fault: reads and drops until the client leaves or the idle timeout or drain wakes it.
   void hang();
 
-  Poco::Net::StreamSocket _socket;
+  // What an opening, an ending or the log uses, once per connection; then
+  // what every read touches, together on a few cache lines right before the
+  // read buffer (a woken worker's stack is cold: fewer lines, fewer misses).
   const ConnectionContext& _context;
+  ConnectionSlot* _slot;              ///< ours until release()
+  std::optional<ProxyHeader> _proxy;  ///< the PROXY listener: the header this connection came with
+  std::string _closeReason = "closed by client";
+  std::optional<ErrorReason> _refusal;  ///< Ending::OpeningRefused: the ERR to answer
+  FaultKind _fault = FaultKind::None;   ///< Ending::Fault: which
+  bool _announced = false;
+  bool _inTlsStep = false;   ///< the opening's step under way or just done: TLS (else the PROXY header)
+  bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
+  Poco::Net::StreamSocket _socket;
+  const int _fd;  ///< its descriptor: the plain path's recv(2) and send(2)
   ConnectionRegistry& _registry;
   ConnectionMetrics& _metrics;
-  ConnectionSlot* _slot;  ///< ours until release()
-  EchoSession _session;
+  ssl_st* _ssl = nullptr;  ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
   std::size_t _inputSize;  ///< of _input used per read: 1024 in raw framing
-  std::string _output;
   std::uint64_t _bytesIn = 0;
   std::uint64_t _bytesOut = 0;
-  std::uint64_t _echoedCounted = 0;  ///< of _session.echoed(), already in the metrics
-  std::string _closeReason = "closed by client";
-  std::optional<ProxyHeader> _proxy;  ///< the PROXY listener: the header this connection came with
-  ssl_st* _ssl = nullptr;    ///< the TLS connection's OpenSSL handle, for close_notify; null on the plain listener
-  bool _peerClosed = false;  ///< the client half-closed: nothing more can arrive
-  bool _announced = false;
-  bool _inTlsStep = false;                  ///< the opening's step under way or just done: TLS (else the PROXY header)
-  std::optional<ErrorReason> _refusal;      ///< Ending::OpeningRefused: the ERR to answer
-  FaultKind _fault = FaultKind::None;       ///< Ending::Fault: which
+  std::uint64_t _echoedCounted = 0;         ///< of _session.echoed(), already in the metrics
+  ConnectionStamps _stamps;                 ///< what the housekeeper and the console see of it (the slot points here)
   std::optional<ConnectionFaults> _faults;  ///< drawn for faults on demand
+  EchoSession _session;
+  std::string _output;
   /// On the worker's stack with the rest of this object (not zeroed: only
   /// what a read fills is touched), beside the lines it holds: one less heap
   /// page per connection for the caches to keep warm. Last, so that a short

@@ -88,6 +88,15 @@ class ListeningSocketImpl : public Poco::Net::ServerSocketImpl {
   bool _lastAcceptFound = false;
 };
 
+/// POCO's mapping from errno to its exceptions, which SocketImpl keeps protected.
+class SocketErrors : public Poco::Net::SocketImpl {
+ public:
+  [[noreturn]] static void raise(int code) {
+    error(code);
+    throw Poco::IOException("socket error", code);  // error() always throws
+  }
+};
+
 class ListeningServerSocket : public Poco::Net::ServerSocket {
  public:
   ListeningServerSocket() : ServerSocket(new ListeningSocketImpl, true) {}
@@ -120,6 +129,8 @@ void makeNonBlocking(const Poco::Net::ServerSocket& socket) {
 }
 
 }  // namespace
+
+void throwSocketError(int code) { SocketErrors::raise(code); }
 
 std::optional<Poco::Net::SocketAddress> knownPeerOf(const Poco::Net::StreamSocket& socket) {
   const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl());

@@ -41,6 +41,11 @@ Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint
 /// (getpeername; throws once the peer is gone).
 Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket);
 
+/// Throws what POCO throws for a socket call that failed with `code`
+/// (errno): ConnectionResetException for ECONNRESET, and so on. For the
+/// system calls made on a descriptor directly (the plain echo path).
+[[noreturn]] void throwSocketError(int code);
+
 /// The peer's address when it was kept from accept(2); nothing otherwise
 /// (TLS sockets): never a system call.
 std::optional<Poco::Net::SocketAddress> knownPeerOf(const Poco::Net::StreamSocket& socket);

@@ -37,6 +37,9 @@ class Workers {
         _threads(_context, 256 * 1024, parkMs),
         _listener(Poco::Net::SocketAddress("127.0.0.1", 0)) {
     _threads.start(min);
+    // The workers started up front park before the first connection comes:
+    // otherwise it is queued and one more is started, as it would be in a server.
+    EXPECT_TRUE(eventually([&] { return _registry.counts().parked == min; }));
   }
   ~Workers() {
     _registry.beginDrain();
