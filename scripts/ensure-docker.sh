@@ -58,6 +58,31 @@ if ! engine_answers; then
   fi
 fi
 log "engine ready: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+# `docker compose` where only Debian's docker-compose (1.29) exists (bookworm's
+# docker.io has no Compose v2): a Docker CLI plugin that hands it the command,
+# so the README's `docker compose ...` lines work as typed. Docker's own
+# Compose v2 plugin, where installed, answers first, and none is written.
+if ! docker compose version >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    plugin=/usr/local/lib/docker/cli-plugins/docker-compose
+    mkdir -p "$(dirname "$plugin")"
+    cat >"$plugin" <<'PLUGIN'
+#!/bin/sh
+# `docker compose ARGS` -> Debian's `docker-compose ARGS` (written by echod's scripts/ensure-docker.sh).
+if [ "${1:-}" = docker-cli-plugin-metadata ]; then
+  printf '{"SchemaVersion":"0.1.0","Vendor":"Debian (docker-compose %s)","Version":"1","ShortDescription":"Docker Compose"}\n' \
+    "$(docker-compose version --short 2>/dev/null)"
+  exit 0
+fi
+shift  # the plugin's own name, "compose"
+exec docker-compose "$@"
+PLUGIN
+    chmod 755 "$plugin"
+    docker compose version >/dev/null 2>&1 && log "docker compose: Debian's docker-compose through $plugin"
+  else
+    log "docker compose is missing and not root: the README's commands need docker-compose in its place"
+  fi
+fi
 
 # The machine's Debian mirror, from its own apt sources (deb822 or one-line).
 apt_mirror() {

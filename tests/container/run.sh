@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Container tests: the image, docker-compose.yml, netcat through the published
-# port, the client and load containers, docker stop. Tears everything down on
+# port (the front service), the client and load containers, docker stop,
+# scale-out, the lb and monitoring profiles; then the README's own commands,
+# run as written (tests/container/readme_run.py). Tears everything down on
 # exit, even after a failure (images stay cached).
 # Exit: 0 passed; 1 failed; 77 skipped (no Docker engine and no way to start one).
 set -uo pipefail
@@ -50,7 +52,11 @@ if ! dc --profile load build >/tmp/echod-compose-build.log 2>&1; then
 fi
 pass "image build ($(($(date +%s) - start)) s; unit tests ran inside the build stage)"
 size=$(docker image inspect -f '{{.Size}}' echod:latest)
-pass "runtime image echod:latest is $((size / 1000000)) MB"
+if [ "$size" -lt 30000000 ]; then
+  pass "runtime image echod:latest is $((size / 1000000)) MB (under 30 MB)"
+else
+  fail "runtime image echod:latest is $((size / 1000000)) MB, not under 30 MB"
+fi
 label() { docker image inspect -f "{{index .Config.Labels \"org.opencontainers.image.$1\"}}" echod:latest; }
 expect_eq "OCI label title" echod "$(label title)"
 expect_eq "OCI label revision is this commit" "$ECHOD_REVISION" "$(label revision)"
@@ -58,8 +64,8 @@ for key in description source version licenses; do
   if [ -n "$(label $key)" ]; then pass "OCI label $key: $(label $key | cut -c1-60)"; else fail "no OCI label $key"; fi
 done
 
-echo "--- server up, waiting for healthy"
-dc up -d server >/dev/null 2>&1 || { fail "compose up"; exit 1; }
+echo "--- server up behind the front service, waiting for healthy"
+dc up -d front >/dev/null 2>&1 || { fail "compose up"; exit 1; }
 server_id=$(dc ps -q server)
 status=unknown
 for _ in $(seq 1 60); do
@@ -68,8 +74,9 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 expect_eq "server container becomes healthy (echo-client --check)" healthy "$status"
-port=$(dc port server 4567 | sed 's/.*://')
-pass "published on 127.0.0.1:$port"
+port=$(dc port front 4567 | sed 's/.*://')
+pass "published on 127.0.0.1:$port by the front service"
+expect_eq "the server replicas publish no port (so they scale)" "" "$(docker port "$server_id")"
 
 echo "--- capacity follows the compose limits (pids_limit 10240)"
 pool=$(docker logs "$server_id" 2>&1 | grep -o 'worker pool: [0-9]* threads, decided by [a-z .A-Z_]*' | head -n 1)
@@ -94,7 +101,7 @@ echo "--- UDP echo through compose (ECHO_UDP_PORT=4567): the client container, t
 out=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T --no-deps client --udp --host=server --port=4567 \
   --send=datagram --timeout=5 2>/dev/null)
 expect_eq "echo-client --udp from the client container" "echo : datagram" "$out"
-udp_port=$(dc port --protocol=udp server 4567 | sed 's/.*://')
+udp_port=$(dc port --protocol=udp front 4567 | sed 's/.*://')
 out=$(timeout 10 /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -104,7 +111,7 @@ print(s.recv(100).decode())' "$udp_port" 2>&1)
 expect_eq "a datagram from the host comes back through the published UDP port" "echo : from the host" "$out"
 
 echo "--- the web console on the admin port, in headless Chromium"
-admin_port=$(dc port server 9090 | sed 's/.*://')
+admin_port=$(dc port front 9090 | sed 's/.*://')
 if /usr/bin/python3 tests/browser/console_test.py "http://127.0.0.1:$admin_port/" "$(mktemp -d /tmp/echod-console-XXXXXX)"; then
   pass "the console works against the compose setup"
 else
@@ -117,7 +124,7 @@ case "$out" in
   "ok: server:4568 (TLS) echoed"*) pass "tls-client container: $out" ;;
   *) fail "tls-client container: $out" ;;
 esac
-tls_port=$(dc port server 4568 | sed 's/.*://')
+tls_port=$(dc port front 4568 | sed 's/.*://')
 ca=$(mktemp)
 dc run --rm -T --no-deps --entrypoint cat tls-cert /etc/echod/tls/ca.pem >"$ca" 2>/dev/null
 if grep -q 'BEGIN CERTIFICATE' "$ca"; then pass "the development CA comes out of the echod-tls volume"; else fail "no CA in the volume"; fi
@@ -140,11 +147,25 @@ echo "  $out"
 expect_eq "load run: 20 x 500 messages" 10000 "$(echo "$out" | grep -o '"messages":[0-9]*' | cut -d: -f2)"
 expect_eq "load run: zero errors" 0 "$(echo "$out" | grep -o '"errors":[0-9]*' | cut -d: -f2)"
 
-echo "--- the runtime image"
-compilers=$(docker run --rm --entrypoint sh echod:latest -c 'for c in gcc g++ cc c++ cmake make; do command -v $c; done' 2>&1)
-expect_eq "no compiler or build tool in the runtime image" "" "$compilers"
-uid=$(docker run --rm --entrypoint id echod:latest -u)
-if [ "$uid" != 0 ] && [ -n "$uid" ]; then pass "runs as non-root (uid $uid)"; else fail "runs as root"; fi
+echo "--- the runtime image: what it runs and nothing else"
+if docker run --rm --entrypoint sh echod:latest -c true >/dev/null 2>&1; then
+  fail "the runtime image has a shell"
+else
+  pass "no shell in the runtime image (docker run --entrypoint sh fails)"
+fi
+created=$(docker create echod:latest)
+files=$(docker export "$created" | tar -t | grep -v '/$')
+docker rm "$created" >/dev/null
+if echo "$files" | grep -qE '(^|/)(sh|bash|dash|apt|apt-get|dpkg|perl|gcc|cc)$'; then
+  fail "a shell, package manager or compiler in the image: $(echo "$files" | grep -E '(^|/)(sh|bash|dash|apt|apt-get|dpkg|perl|gcc|cc)$' | tr '\n' ' ')"
+else
+  pass "$(echo "$files" | wc -l) files: no shell, package manager or compiler"
+fi
+expect_eq "runs as non-root" "10001:10001" "$(docker image inspect -f '{{.Config.User}}' echod:latest)"
+help=$(docker run --rm echod:latest --help 2>&1 | head -n 1)
+expect_eq "docker run --rm echod:latest --help" "usage: echo-server [--name=value ...]" "$help"
+expect_eq "the health check is echo-client --check" "[CMD echo-client --check]" \
+  "$(docker image inspect -f '{{.Config.Healthcheck.Test}}' echod:latest)"
 
 echo "--- docker stop with an open connection"
 exec 3<>"/dev/tcp/127.0.0.1/$port"
@@ -166,8 +187,8 @@ else
 fi
 docker logs "$server_id" 2>&1 | tail -n 4 | sed 's/^/  log: /'
 
-echo "--- scale-out: three replicas behind the service name"
-dc up -d --scale server=3 server >/dev/null 2>&1 || fail "compose up --scale server=3"
+echo "--- scale-out: three replicas behind the service name, on the same published ports"
+dc up -d --scale server=3 front >/dev/null 2>&1 || fail "compose up --scale server=3"
 healthy=0
 for _ in $(seq 1 60); do
   healthy=0
@@ -181,27 +202,31 @@ expect_eq "three healthy replicas" 3 "$healthy"
 out=$(timeout 120 "${compose[@]}" -p "$project" --profile load run --rm -T load \
   --bench --connections=30 --messages=200 --json 2>/dev/null)
 expect_eq "load over the replicas: zero errors" 0 "$(echo "$out" | grep -o '"errors":[0-9]*' | cut -d: -f2)"
-metric() {  # admin port, series: the value from /metrics over plain HTTP
+metric() {  # host:port, series: the value from /metrics over plain HTTP
   local body
-  exec 4<>"/dev/tcp/127.0.0.1/$1"
+  exec 4<>"/dev/tcp/${1%:*}/${1##*:}"
   printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&4
   body=$(timeout 5 cat <&4)
   exec 4<&- 4>&-
   echo "$body" | awk -v s="$2" '$1 == s {print $2}'
 }
-for i in 1 2 3; do
-  admin=$(dc port --index=$i server 9090 | sed 's/.*://')
-  served=$(metric "$admin" echod_messages_total)
+# Each replica's own admin port, at its address on the compose network (the
+# host reaches a bridge network's containers): the replicas publish nothing.
+i=0
+for id in $(dc ps -q server); do
+  i=$((i + 1))
+  ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id" | awk '{print $1}')
+  served=$(metric "$ip:9090" echod_messages_total)
   # Health checks add a message every 5 s; a share of the 6,000 needs many more.
   if [ "${served:-0}" -ge 200 ]; then
-    pass "replica $i served ${served} messages (its /metrics on port $admin)"
+    pass "replica $i served ${served} messages (its /metrics at $ip:9090)"
   else
     fail "replica $i served ${served:-no} messages: the load did not reach it"
   fi
 done
-healthz=$(exec 5<>"/dev/tcp/127.0.0.1/$(dc port --index=1 server 9090 | sed 's/.*://')";
+healthz=$(exec 5<>"/dev/tcp/127.0.0.1/$admin_port";
   printf 'GET /healthz HTTP/1.0\r\n\r\n' >&5; timeout 5 head -n 1 <&5)
-expect_eq "/healthz answers 200" "HTTP/1.0 200 OK" "$(echo "$healthz" | tr -d '\r')"
+expect_eq "/healthz through the front's admin port answers 200" "HTTP/1.0 200 OK" "$(echo "$healthz" | tr -d '\r')"
 
 echo "--- monitoring profile: Prometheus scrapes every replica"
 if dc --profile monitoring build prometheus >/tmp/echod-prometheus-build.log 2>&1 &&
@@ -240,15 +265,22 @@ if dc --profile lb build lb >/tmp/echod-lb-build.log 2>&1 && dc --profile lb up 
     "$(echo "$spread" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["answered"])' 2>/dev/null)"
   expect_eq "all three replicas answered, each at least 10 times" "3 True" \
     "$(echo "$spread" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["replicas"]; print(len(r), all(v >= 10 for v in r.values()))' 2>/dev/null)"
-  # --who from the client container: client is its own address, peer the load balancer's, the header v2.
-  who=$(client_run --entrypoint sh client -c 'hostname -i; echo-client --host=lb --port=4570 --who')
-  client_ip=$(echo "$who" | head -n 1 | awk '{print $1}')
+  # --who from the client container: client is that container's own address
+  # (on the compose network, neither the load balancer's nor a replica's),
+  # peer the load balancer's, the header v2.
+  who=$(client_run client --host=lb --port=4570 --who)
   lb_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$(dc ps -q lb)" | awk '{print $1}')
+  others=$(for id in $(dc ps -q lb) $(dc ps -q server) $(dc ps -q front); do
+    docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id"; done | tr -s ' ' '\n' | sort -u)
   verdict=$(echo "$who" | tail -n 1 | /usr/bin/python3 -c '
 import json, sys
 w = json.load(sys.stdin)
-print(w["client"].rsplit(":", 1)[0], w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"])' 2>/dev/null)
-  expect_eq "--who through the load balancer: client, peer, PROXY version, listener" "$client_ip $lb_ip 2 proxy" "$verdict"
+client = w["client"].rsplit(":", 1)[0]
+others = sys.argv[1].split()
+print("a client of its own" if client not in others and client.count(".") == 3 else "client " + client,
+      w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"])' "$others" 2>/dev/null)
+  expect_eq "--who through the load balancer: client, peer, PROXY version, listener" \
+    "a client of its own $lb_ip 2 proxy" "$verdict"
   # A replica stopped under load: it leaves the rotation (/readyz 503) before it drains.
   # The load is paced (--rate=200: 20 connections, 10 round trips a second
   # each), so the two CPUs stay free for the engine: finding the victim and
@@ -314,6 +346,14 @@ print(w["client"].rsplit(":", 1)[0], w["peer"].rsplit(":", 1)[0], w["proxy"]["ve
 else
   tail -n 20 /tmp/echod-lb-build.log
   fail "lb profile did not start"
+fi
+
+echo "--- the README's commands, run as written on a clean engine (tests/container/readme_run.py)"
+dc --profile load --profile monitoring --profile lb down --volumes --remove-orphans >/dev/null 2>&1 || true
+if /usr/bin/python3 tests/container/readme_run.py; then
+  pass "every command of the README's console examples ran and printed what the README shows"
+else
+  fail "a README command did not run as the README says (above)"
 fi
 
 echo
