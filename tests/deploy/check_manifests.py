@@ -73,9 +73,10 @@ def mebibytes(quantity):
 
 env_names = {e["name"] for e in container.get("env", [])}
 check("no ECHO_MAX_THREADS: the pool is sized from the pod's limits", "ECHO_MAX_THREADS" not in env_names)
-# The server's variables, read from its settings table (service/server/ServerSettings.cpp),
-# plus the two known names that are not server settings (the file's and the client's).
-settings_source = (root.parents[1] / "service" / "server" / "ServerSettings.cpp").read_text()
+# The server's variables, read from its settings groups' tables (service/server/*Settings.cpp,
+# summed by ServerSettings), plus the two known names that are not server settings (the file's
+# and the client's).
+settings_source = "".join(p.read_text() for p in sorted((root.parents[1] / "service" / "server").glob("*Settings.cpp")))
 known = set(re.findall(r'"(ECHO_[A-Z_]+)"', settings_source)) | {"ECHO_CONFIG_FILE", "ECHO_TIMEOUT"} \
     | {"POD_NAME", "POD_NAMESPACE", "NODE_NAME"}  # the Downward API's, read by `who`
 check(f"every env name is a setting the server knows ({len(known)} known)", len(known) > 10 and env_names <= known)
