@@ -58,6 +58,14 @@ const std::vector<SettingSpec>& ClientSettings::specs() {
        d.whoCommand},
       {"client.spread", "spread", "", "N",
        "open N fresh connections, ask each who answered, print how they spread over replicas", "0"},
+      {"client.by", "by", "", "replica|hostname|pod|version|label:KEY",
+       "--spread: group the connections by this field of the who answer", d.spreadBy},
+      {"client.expect", "expect", "", "VALUE:PCT[~TOL],...",
+       "--spread: exit 1 unless each VALUE gets PCT% of the connections, within TOL points (default 5)", "none"},
+      {"client.findIdleTimeout", "find-idle-timeout", "", "MAX",
+       "find the idle timeout on the path to the server: connections silent for up to MAX seconds, at most "
+       "12, at most 2 x MAX seconds in all",
+       "0"},
       {"client.connections", "connections", "", "C", "--bench: connections, one thread each",
        defaultText(d.connections)},
       {"client.size", "size", "", "BYTES", "--bench: bytes per message, without the newline", defaultText(d.size)},
@@ -116,15 +124,22 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   }
   const bool who = read.flag("client.who", false);
   s.spread = static_cast<int>(read.integer("client.spread", 0, 0, 100000));
+  readSpread(read, s);
+  s.findIdleTimeout = read.seconds("client.findIdleTimeout", Poco::Timespan(0), 0, 3600).totalMicroseconds() / 1e6;
+  if (s.findIdleTimeout > 0 && s.findIdleTimeout < 1) {
+    read.reject("client.findIdleTimeout", std::to_string(s.findIdleTimeout), "at least 1 second (0: off)");
+  }
   const bool check = read.flag("client.check", false);
   const bool bench = read.flag("client.bench", false);
-  const int modes = int{check} + int{bench} + int{who} + int{s.spread > 0};
-  if (modes > 1) read.reject("client.bench", "true", "--check, --bench, --who and --spread exclude each other");
+  const int modes = int{check} + int{bench} + int{who} + int{s.spread > 0} + int{s.findIdleTimeout > 0};
+  if (modes > 1) {
+    read.reject("client.bench", "true", "--check, --bench, --who, --spread and --find-idle-timeout exclude each other");
+  }
   if (!bench) {
     // Not silently ignored, and not read either: a bench option means nothing
     // to the other modes, so even a value --bench would refuse stops nothing.
     for (const auto key : kBenchOnly) {
-      if (key == "client.json" && s.spread > 0) continue;  // --spread prints JSON too
+      if (key == "client.json" && (s.spread > 0 || s.findIdleTimeout > 0)) continue;  // they print JSON too
       if (config.hasProperty(std::string(key))) {
         const std::string option = "--" + std::string(key.substr(key.find('.') + 1));
         s.warnings.push_back(option + " is a --bench option: ignored without --bench");
@@ -137,6 +152,9 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     s.mode = ClientMode::Who;
   } else if (s.spread > 0) {
     s.mode = ClientMode::Spread;
+    s.json = read.flag("client.json", false);
+  } else if (s.findIdleTimeout > 0) {
+    s.mode = ClientMode::FindIdleTimeout;
     s.json = read.flag("client.json", false);
   } else if (bench) {
     s.mode = ClientMode::Bench;
@@ -151,9 +169,31 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   return s;
 }
 
+void ClientSettings::readSpread(const SettingReader& read, ClientSettings& s) {
+  s.spreadBy = read.text("client.by", s.spreadBy, 128);
+  const bool field = s.spreadBy == "replica" || s.spreadBy == "hostname" || s.spreadBy == "pod" ||
+                     s.spreadBy == "version" || s.spreadBy.rfind("label:", 0) == 0;
+  if (!field || s.spreadBy == "label:") {
+    read.reject("client.by", s.spreadBy, "replica, hostname, pod, version or label:KEY");
+  }
+  const std::string expect = read.text("client.expect", "none", 4096);
+  if (expect != "none") {
+    std::string error;
+    auto bands = parseExpect(expect, error);
+    if (!bands) read.reject("client.expect", expect, "VALUE:PCT or VALUE:PCT~TOL, comma-separated (" + error + ")");
+    s.expect = std::move(*bands);
+  }
+  if (s.spread == 0) {
+    for (const char* key : {"client.by", "client.expect"}) {
+      if (read.given(key))
+        s.warnings.push_back("--" + std::string(key + 7) + " is a --spread option: ignored without --spread");
+    }
+  }
+}
+
 void ClientSettings::readUdp(const SettingReader& read, ClientSettings& s) {
   const char* why = nullptr;
-  if (s.mode == ClientMode::Interactive || s.mode == ClientMode::Spread) {
+  if (s.mode == ClientMode::Interactive || s.mode == ClientMode::Spread || s.mode == ClientMode::FindIdleTimeout) {
     why = "--send, --check, --who or --bench (datagrams have no session to type into)";
   } else if (s.tls) {
     why = "no --tls (UDP echo is plain datagrams)";

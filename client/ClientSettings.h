@@ -10,12 +10,13 @@
 
 #include "protocol/EchoSession.h"
 #include "protocol/ProxyHeader.h"
+#include "protocol/Rollout.h"
 #include "settings/SettingReader.h"
 
 namespace echod {
 
 /// What echo-client does this run.
-enum class ClientMode { Interactive, Scripted, Check, Bench, Who, Spread };
+enum class ClientMode { Interactive, Scripted, Check, Bench, Who, Spread, FindIdleTimeout };
 
 /// Every setting of echo-client, with its default, read and checked once from
 /// POCO's layered configuration (defaults < environment < command line).
@@ -46,6 +47,13 @@ struct ClientSettings {
   // --who, --spread
   std::string whoCommand = "who";
   int spread = 0;  ///< --spread=N: fresh connections to ask
+  /// --by: the who field --spread groups by: "replica" (pod, else
+  /// hostname), "hostname", "pod", "version", or "label:KEY".
+  std::string spreadBy = "replica";
+  std::vector<ShareBand> expect;  ///< --expect: the share each value must get; empty: none
+
+  /// --find-idle-timeout=MAX: the longest silence to try, in seconds; 0: off.
+  double findIdleTimeout = 0;
 
   // --bench
   int connections = 1;
@@ -67,6 +75,7 @@ struct ClientSettings {
  private:
   static void readBench(const SettingReader& read, ClientSettings& s);
   static void readUdp(const SettingReader& read, ClientSettings& s);
+  static void readSpread(const SettingReader& read, ClientSettings& s);
 };
 
 }  // namespace echod

@@ -10,6 +10,7 @@
 
 #include "client/ClientSettings.h"
 #include "client/HealthProbe.h"
+#include "client/IdleTimeoutProbe.h"
 #include "client/LoadGenerator.h"
 #include "client/ServerConnector.h"
 #include "client/TerminalClient.h"
@@ -68,8 +69,9 @@ void EchoClientApp::defineOptions(Poco::Util::OptionSet& options) {
           .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("who", "", "ask the server's who command once and print its JSON")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
-  options.addOption(Poco::Util::Option("json", "", "--bench, --spread: print the result as one JSON object")
-                        .callback(Callback(this, &EchoClientApp::handleFlag)));
+  options.addOption(
+      Poco::Util::Option("json", "", "--bench, --spread, --find-idle-timeout: print the result as one JSON object")
+          .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("udp", "", "--send, --check, --who, --bench over UDP: one datagram per message")
                         .callback(Callback(this, &EchoClientApp::handleFlag)));
   options.addOption(Poco::Util::Option("tls", "", "connect with TLS (to port 4568 unless --port says otherwise)")
@@ -131,7 +133,16 @@ int EchoClientApp::main(const std::vector<std::string>& args) {
   if (settings.mode == ClientMode::Spread) {
     const auto spread = WhoProbe(settings, *connector).spread();
     std::cout << (settings.json ? spread.json() : spread.text()) << std::flush;
-    return spread.answered == spread.connections ? EXIT_OK : 1;
+    return spread.ok() ? EXIT_OK : 1;
+  }
+  if (settings.mode == ClientMode::FindIdleTimeout) {
+    const IdleTimeoutProbe::Result found = IdleTimeoutProbe(settings, *connector).run();
+    if (found.cannotStart) {
+      std::cerr << "echo-client: " << connector->target() << ": " << found.whyNot << '\n';
+      return found.cannotConnect ? kExitCannotConnect : 1;
+    }
+    std::cout << (settings.json ? found.json() : found.text()) << std::flush;
+    return EXIT_OK;
   }
   if (settings.mode == ClientMode::Bench) {
     const BenchResult result = LoadGenerator(settings, *connector).run();

@@ -33,11 +33,22 @@ Poco::JSON::Object::Ptr parsed(const std::string& line) {
   }
 }
 
-/// The replica a who answer names: its pod, else its host name.
-std::string replicaOf(const Poco::JSON::Object::Ptr& who) {
-  if (who->has("pod") && !who->isNull("pod")) return who->getValue<std::string>("pod");
-  if (who->has("hostname") && !who->isNull("hostname")) return who->getValue<std::string>("hostname");
-  return "(unnamed)";
+/// A string field of a who answer; "-" when it is missing, null or not a string.
+std::string fieldOf(const Poco::JSON::Object::Ptr& object, const std::string& key) {
+  if (object.isNull() || !object->has(key) || object->isNull(key)) return "-";
+  const Poco::Dynamic::Var value = object->get(key);
+  return value.isString() ? value.extract<std::string>() : value.toString();
+}
+
+/// What --by groups a who answer under: the replica (its pod, else its host
+/// name), one of its fields, or one of its labels ("-" when it has none such).
+std::string groupOf(const Poco::JSON::Object::Ptr& who, const std::string& by) {
+  if (by == "replica") {
+    const std::string pod = fieldOf(who, "pod");
+    return pod != "-" ? pod : fieldOf(who, "hostname");
+  }
+  if (by.rfind("label:", 0) == 0) return fieldOf(who->getObject("labels"), by.substr(6));
+  return fieldOf(who, by);
 }
 
 }  // namespace
@@ -107,6 +118,7 @@ int WhoProbe::who() {
 WhoProbe::Spread WhoProbe::spread() {
   Spread result;
   result.connections = _settings.spread;
+  result.by = _settings.spreadBy;
   for (int i = 0; i < _settings.spread; ++i) {
     try {
       const auto who = parsed(askOnce());
@@ -114,30 +126,46 @@ WhoProbe::Spread WhoProbe::spread() {
         result.lastError = "an answer that is not JSON (is echo.whoCommand on?)";
         continue;
       }
-      ++result.replicas[replicaOf(who)];
+      ++result.replicas[groupOf(who, result.by)];
       ++result.answered;
     } catch (const Poco::Exception& e) {
       result.lastError = e.displayText();
     }
   }
+  if (!_settings.expect.empty()) {
+    result.checks = checkBands(_settings.expect, result.replicas, static_cast<std::uint64_t>(result.answered));
+  }
   return result;
+}
+
+bool WhoProbe::Spread::ok() const {
+  return answered == connections &&
+         std::all_of(checks.begin(), checks.end(), [](const BandCheck& c) { return c.holds; });
 }
 
 std::string WhoProbe::Spread::text() const {
   std::ostringstream out;
-  out << connections << " connections, " << answered << " answered, " << replicas.size()
-      << (replicas.size() == 1 ? " replica\n" : " replicas\n");
-  std::size_t width = 7;
+  out << connections << " connections, " << answered << " answered, " << replicas.size() << ' '
+      << (by == "replica" ? (replicas.size() == 1 ? "replica" : "replicas")
+                          : by + (replicas.size() == 1 ? " value" : " values"))
+      << '\n';
+  std::size_t width = by.size();
   for (const auto& [name, count] : replicas) width = std::max(width, name.size());
-  std::vector<std::pair<std::string, int>> rows(replicas.begin(), replicas.end());
+  std::vector<std::pair<std::string, std::uint64_t>> rows(replicas.begin(), replicas.end());
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  out << std::string("replica") << std::string(width - 7 + 2, ' ') << "connections   share\n";
+  out << by << std::string(width - by.size() + 2, ' ') << "connections   share\n";
   for (const auto& [name, count] : rows) {
-    const double share = answered > 0 ? 100.0 * count / answered : 0;
+    const double share = answered > 0 ? 100.0 * static_cast<double>(count) / answered : 0;
     char line[64];
-    std::snprintf(line, sizeof line, "%11d  %5.1f%%  ", count, share);
+    std::snprintf(line, sizeof line, "%11llu  %5.1f%%  ", static_cast<unsigned long long>(count), share);
     out << name << std::string(width - name.size() + 2, ' ') << line
         << std::string(static_cast<std::size_t>(std::lround(share / 2.5)), '#') << '\n';
+  }
+  for (const BandCheck& check : checks) {
+    char line[160];
+    std::snprintf(line, sizeof line, "expect %s: %.1f%% within %g%% ~ %g: %s\n", check.band.value.c_str(), check.share,
+                  check.band.percent, check.band.tolerance, check.holds ? "holds" : "OUTSIDE");
+    out << line;
   }
   if (answered < connections) out << connections - answered << " unanswered; the last: " << lastError << '\n';
   return out.str();
@@ -145,13 +173,25 @@ std::string WhoProbe::Spread::text() const {
 
 std::string WhoProbe::Spread::json() const {
   std::string out = "{\"connections\": " + std::to_string(connections) + ", \"answered\": " + std::to_string(answered) +
-                    ", \"replicas\": {";
+                    ", \"by\": " + Poco::toJSON(by) + ", \"replicas\": {";
   bool first = true;
   for (const auto& [name, count] : replicas) {
     out += (first ? "" : ", ") + Poco::toJSON(name) + ": " + std::to_string(count);
     first = false;
   }
-  return out + "}}\n";
+  out += "}";
+  if (!checks.empty()) {
+    out += ", \"expect\": [";
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      const BandCheck& c = checks[i];
+      char numbers[160];
+      std::snprintf(numbers, sizeof numbers, "\"percent\": %g, \"tolerance\": %g, \"share\": %.3f, \"holds\": %s",
+                    c.band.percent, c.band.tolerance, c.share, c.holds ? "true" : "false");
+      out += std::string(i == 0 ? "" : ", ") + "{\"value\": " + Poco::toJSON(c.band.value) + ", " + numbers + "}";
+    }
+    out += "]";
+  }
+  return out + "}\n";
 }
 
 }  // namespace echod

@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
+
+#include "protocol/Rollout.h"
 
 #include "client/ClientSettings.h"
 #include "client/ServerConnector.h"
@@ -25,9 +28,13 @@ class WhoProbe {
   struct Spread {
     int connections = 0;
     int answered = 0;
-    std::map<std::string, int> replicas;  ///< by pod, else hostname
-    std::string lastError;                ///< why the last unanswered one was not
-    std::string text() const;             ///< a table a person reads at a glance
+    std::string by = "replica";                     ///< the field grouped by (--by)
+    std::map<std::string, std::uint64_t> replicas;  ///< connections by that field's value
+    std::vector<BandCheck> checks;                  ///< --expect: each band against its share
+    std::string lastError;                          ///< why the last unanswered one was not
+    /// Every connection answered, and every band holds: exit 0.
+    bool ok() const;
+    std::string text() const;  ///< a table a person reads at a glance
     std::string json() const;
   };
   /// --spread=N: one connection after another, each asked once, then `exit`.

@@ -64,14 +64,22 @@ bool EchoSession::answerLine(std::string_view line, std::string& out) {
   }
   ++_echoed;
   if (!_options.whoCommand.empty() && line == _options.whoCommand) {
-    out.append(_whoReply);
+    out.append(_whoSource != nullptr ? _whoSource->whoReply() : _whoReply);
     out.push_back('\n');
-    return true;
+    return afterAnswer(out);
   }
   out.append(_options.prefix);
   out.append(line);
   out.push_back('\n');
-  return true;
+  return afterAnswer(out);
+}
+
+bool EchoSession::afterAnswer(std::string& out) {
+  if (_options.maxMessages == 0 || _echoed < _options.maxMessages) return true;
+  out.append(_options.framing == Framing::Raw ? kFin : kFinLine);
+  _verdict = Verdict::Fin;
+  _limitReached = true;
+  return false;
 }
 
 bool EchoSession::answerChunk(std::string_view chunk, std::string& out) {
@@ -83,12 +91,12 @@ bool EchoSession::answerChunk(std::string_view chunk, std::string& out) {
   }
   ++_echoed;
   if (!_options.whoCommand.empty() && command == _options.whoCommand) {
-    out.append(_whoReply);
-    return true;
+    out.append(_whoSource != nullptr ? _whoSource->whoReply() : _whoReply);
+    return afterAnswer(out);
   }
   out.append(_options.prefix);
   out.append(chunk);
-  return true;
+  return afterAnswer(out);
 }
 
 }  // namespace echod

@@ -35,6 +35,18 @@ struct SessionOptions {
   /// A message exactly equal to this (like `exit`) gets the who reply
   /// (setWhoReply()) instead of an echo; empty: off.
   std::string whoCommand;
+  /// Once this many messages are answered, `FIN` follows the last answer and
+  /// the session ends, as after `exit` (echo.maxMessagesPerConnection); 0: none.
+  std::uint64_t maxMessages = 0;
+};
+
+/// What answers the who command when its answer changes from one ask to the
+/// next (the transport's: a socket's TCP_INFO). Asked once per who, never per message.
+class WhoSource {
+ public:
+  virtual ~WhoSource() = default;
+  /// One line of JSON, without its newline.
+  virtual std::string whoReply() = 0;
 };
 
 /// The echo protocol of one connection, with no I/O: the bytes the client sent
@@ -68,6 +80,8 @@ class EchoSession {
   /// without its newline: line framing adds one, raw framing none). The
   /// transport builds it once per connection.
   void setWhoReply(std::string reply) { _whoReply = std::move(reply); }
+  /// Or asked of `source` at each who (it outlives the session); null: the fixed reply.
+  void setWhoSource(WhoSource* source) noexcept { _whoSource = source; }
   /// This connection's prefix, when the transport filled in its placeholders.
   void setPrefix(std::string prefix) { _options.prefix = std::move(prefix); }
   const std::string& prefix() const noexcept { return _options.prefix; }
@@ -77,17 +91,23 @@ class EchoSession {
   ErrorReason error() const noexcept { return _error; }
   /// Messages answered so far: with an echo, or the who reply.
   std::uint64_t echoed() const noexcept { return _echoed; }
+  /// The session ended with FIN because it answered its maxMessages.
+  bool messageLimitReached() const noexcept { return _limitReached; }
 
  private:
   bool answerLine(std::string_view line, std::string& out);
   bool answerChunk(std::string_view chunk, std::string& out);
+  /// After a message was answered: FIN when that was the last one allowed. False when the session ended.
+  bool afterAnswer(std::string& out);
 
   SessionOptions _options;
   LineFramer _framer;
   Verdict _verdict = Verdict::Continue;
   ErrorReason _error = ErrorReason::LineTooLong;
   std::uint64_t _echoed = 0;
+  bool _limitReached = false;
   std::string _whoReply;
+  WhoSource* _whoSource = nullptr;
 };
 
 }  // namespace echod

@@ -117,6 +117,7 @@ void start(Servers& servers, std::int64_t fileLimit, Poco::Logger& log) {
   log.notice("settings: %s", settings.describe());
   for (const std::string& line : echo.describeListeners()) log.notice(line);
   if (const std::string who = settings.describeWho(); !who.empty()) log.notice(who);
+  log.notice("replica: %s", settings.describeRollout());
   if (settings.udpEnabled()) log.notice(settings.startLine(echo.udpAddress().toString()));
   if (settings.faults.any()) log.notice("faults: %s", settings.faults.describe());
   if (servers.admin) {

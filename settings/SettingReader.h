@@ -66,6 +66,8 @@ class SettingReader {
   /// Seconds, decimals allowed ("0.5"), between min and max seconds; `fallback` when not given.
   Poco::Timespan seconds(std::string_view key, const Poco::Timespan& fallback, double min, double max) const;
   bool flag(std::string_view key, bool fallback) const;
+  /// Whether `key` was given at all (any layer).
+  bool given(std::string_view key) const { return rawValue(key).has_value(); }
 
   /// Throws SettingsError for `key`, for checks the typed readers cannot make.
   [[noreturn]] void reject(std::string_view key, std::string_view value, const std::string& expected) const;

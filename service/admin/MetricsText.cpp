@@ -91,6 +91,10 @@ std::string metricsText(const EchoServer& echo) {
   byReason(out, "echod_errors_total", "ERR replies sent on open connections, by reason.", m.errors,
            {ErrorReason::LineTooLong, ErrorReason::IdleTimeout, ErrorReason::ShuttingDown, ErrorReason::BadProxyHeader,
             ErrorReason::TooManyConnections});
+  series(out, "echod_connections_recycled_total", "counter",
+         "Connections the server ended with FIN on purpose, by reason: max_age (echo.maxConnectionAge), "
+         "max_messages (echo.maxMessagesPerConnection).",
+         "reason", ServerMetrics::kRecycleNames.data(), m.recycled);
   counter(out, "echod_idle_timeouts_total", "Connections woken for completing no message within the idle timeout.",
           m.idleWoken.load());
   counter(out, "echod_idle_evictions_under_load_total",

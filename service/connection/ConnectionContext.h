@@ -4,6 +4,7 @@
 
 #include "protocol/EchoSession.h"
 #include "protocol/FaultPlan.h"
+#include "protocol/Rollout.h"
 #include "service/connection/ConnectionEvents.h"
 #include "service/connection/ConnectionMetrics.h"
 #include "service/connection/ConnectionRegistry.h"
@@ -27,6 +28,7 @@ struct ConnectionOptions {
   bool prefixPlaceholders = false;  ///< the prefix holds a placeholder
   bool personalized() const { return prefixPlaceholders || !banner.empty() || !session.whoCommand.empty(); }
   FaultOptions faults;  ///< faults on demand; any() false: no connection is drawn
+  AgeLimit maxAge;      ///< echo.maxConnectionAge; any() false: none (maxMessages is in session)
 };
 
 /// Everything a worker and its connections are handed, by EchoServer, which

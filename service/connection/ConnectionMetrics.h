@@ -46,6 +46,13 @@ struct ConnectionMetrics : TlsHandshakeCounters, ProxyHeaderCounters, FaultCount
   Counter queueTimeouts{0};                 ///< queued connections answered `ERR server busy` at the deadline
   Counter threadStartFailures{0};           ///< queued connections refused because no thread could start
 
+  /// Connections the server ended on purpose with FIN (echo.maxConnectionAge,
+  /// echo.maxMessagesPerConnection), by reason: kRecycleNames.
+  enum class Recycle : std::size_t { MaxAge, MaxMessages };
+  static constexpr std::array<const char*, 2> kRecycleNames{"max_age", "max_messages"};
+  std::array<Counter, kRecycleNames.size()> recycled{};
+  void countRecycled(Recycle why) { count(recycled[static_cast<std::size_t>(why)]); }
+
   /// Connections served, by listener (service/core/Listener.h).
   std::array<Counter, kListeners> connectionsByListener{};
 

@@ -170,6 +170,15 @@ void ConnectionRegistry::armOpeningDeadline(Slot& slot, std::int64_t timeoutMs) 
   // this lowers it after the reset, or the sweep's look at every slot after
   // the reset sees this deadline.
   slot.openingDeadlineMs.store(deadline, std::memory_order_seq_cst);
+  lowerEarliestDeadline(deadline);
+}
+
+void ConnectionRegistry::armAgeDeadline(Slot& slot, std::int64_t deadlineMs) noexcept {
+  slot.ageDeadlineMs.store(deadlineMs, std::memory_order_seq_cst);  // as armOpeningDeadline
+  lowerEarliestDeadline(deadlineMs);
+}
+
+void ConnectionRegistry::lowerEarliestDeadline(std::int64_t deadline) noexcept {
   std::int64_t earliest = _earliestDeadlineMs.load(std::memory_order_seq_cst);
   while (deadline < earliest && !_earliestDeadlineMs.compare_exchange_weak(earliest, deadline)) {
   }
@@ -213,12 +222,21 @@ ConnectionRegistry::SweepResult ConnectionRegistry::sweep(const SweepRules& rule
       if (woken == Wake::IdleUnderLoad) ++pendingEvictions;
       continue;
     }
-    if (const std::int64_t deadline = slot.openingDeadlineMs.load(std::memory_order_seq_cst); deadline != 0) {
-      if (CoarseClock::due(deadline, nowMs)) {
+    const std::int64_t opening = slot.openingDeadlineMs.load(std::memory_order_seq_cst);
+    if (opening != 0) {
+      if (CoarseClock::due(opening, nowMs)) {
         wake(slot, Wake::OpeningTimeout);
         continue;
       }
-      earliest = std::min(earliest, deadline);
+      earliest = std::min(earliest, opening);
+    }
+    // Its age counts once it is open: an opening under way keeps its own deadline.
+    if (const std::int64_t age = slot.ageDeadlineMs.load(std::memory_order_seq_cst); age != 0) {
+      if (opening == 0 && CoarseClock::due(age, nowMs)) {
+        wake(slot, Wake::MaxAge);
+        continue;
+      }
+      earliest = std::min(earliest, age);
     }
     if (rules.idleMs > 0 && CoarseClock::due(last + rules.idleMs, nowMs)) {
       wake(slot, Wake::IdleTimeout);

@@ -115,8 +115,12 @@ class ConnectionRegistry {
   /// sweep knows when it has one to look for.
   void armOpeningDeadline(Slot& slot, std::int64_t timeoutMs) noexcept;
 
-  /// Idle timeout, adaptive idle timeout under load, queue and handshake
-  /// deadlines at `nowMs` (CoarseClock::nowMs()). Queued connections are
+  /// echo.maxConnectionAge: the connection ends with FIN at `deadlineMs`
+  /// (CoarseClock); the housekeeper wakes it then if it is idle.
+  void armAgeDeadline(Slot& slot, std::int64_t deadlineMs) noexcept;
+
+  /// Idle timeout, adaptive idle timeout under load, queue, handshake and
+  /// max age deadlines at `nowMs` (CoarseClock::nowMs()). Queued connections are
   /// looked at in admission order, only as far as one is due; the running
   /// ones only when one of them can be due (the oldest last message past the
   /// idle timeout, an armed deadline) or while connections wait for a full
@@ -156,6 +160,8 @@ class ConnectionRegistry {
   using Map = std::unordered_map<const void*, Slot>;
   /// Shuts down the receive side of a running connection with `why`.
   static void wake(Slot& slot, Wake why);
+  /// Lowers the earliest deadline armed to `deadline`.
+  void lowerEarliestDeadline(std::int64_t deadline) noexcept;
   Map::iterator answerQueued(Map::iterator it, ErrorReason reason);
   /// Erases an entry and hands back its socket, to be closed and then put in _released.
   Poco::Net::StreamSocket forgetLocked(Map::iterator it);
@@ -183,7 +189,7 @@ class ConnectionRegistry {
   /// The sweep's next look at the running connections for the idle timeout:
   /// the oldest last message it saw plus the idle timeout (guarded by _mutex).
   std::int64_t _nextIdleLookMs = 0;
-  /// The earliest handshake or header deadline armed since the sweep last
+  /// The earliest handshake, header or age deadline armed since the sweep last
   /// looked at them all: lowered by workers (armOpeningDeadline), reset by the sweep.
   std::atomic<std::int64_t> _earliestDeadlineMs{kNever};
 };

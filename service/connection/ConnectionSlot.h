@@ -35,8 +35,8 @@ struct ConnectionStamps {
 struct ConnectionSlot {
   /// Why a connection's blocked read was woken: the worker picks its reply by
   /// it. OpeningTimeout: its opening (a PROXY header, a TLS handshake) passed
-  /// its deadline (openingDeadlineMs).
-  enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain, OpeningTimeout };
+  /// its deadline (openingDeadlineMs). MaxAge: it reached ageDeadlineMs.
+  enum class Wake : std::uint8_t { None, IdleTimeout, IdleUnderLoad, Drain, OpeningTimeout, MaxAge };
 
   /// Which listening socket a connection came through (service/core/Listener.h).
   using Listener = echod::Listener;
@@ -58,6 +58,9 @@ struct ConnectionSlot {
   /// While the connection's opening runs (its PROXY header read, its TLS
   /// handshake): the CoarseClock time by which that step must end; 0 otherwise.
   std::atomic<std::int64_t> openingDeadlineMs{0};
+  /// echo.maxConnectionAge: the CoarseClock time at which the connection
+  /// ends with FIN (drawn when a worker takes it); 0: no limit.
+  std::atomic<std::int64_t> ageDeadlineMs{0};
   const Listener listener;
   std::atomic<Wake> wake{Wake::None};
   /// Faults on demand: drawn for them (set once, before the connection is served).

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <random>
 
 #include "service/connection/ConnectionLog.h"
 #include "service/connection/ProxyHeaderRead.h"
@@ -62,6 +63,7 @@ void EchoConnection::run() {
   try {
     std::string_view first;  // behind a PROXY header: bytes already read, in _input
     if (open(kind, peer, first)) {
+      if (_context.options.maxAge.any()) armMaxAge();
       if (_context.options.personalized()) personalize();
       serve(first);
     }
@@ -100,6 +102,12 @@ bool EchoConnection::open(const ListenerKind& kind, std::string& peer, std::stri
     return false;
   }
   return true;
+}
+
+void EchoConnection::armMaxAge() {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  _ageDeadlineMs = _slot->admittedMs + _context.options.maxAge.draw(random());
+  _registry.armAgeDeadline(*_slot, _ageDeadlineMs);
 }
 
 void EchoConnection::announce(const std::string& peer) {
@@ -159,11 +167,15 @@ void EchoConnection::personalize() {
   if (_ssl != nullptr) facts.tls = tls::sessionFacts(_ssl);
   facts.faults = _faults.has_value();
   if (o.prefixPlaceholders) _session.setPrefix(expandPlaceholders(o.session.prefix, o.identity, facts));
-  if (!o.session.whoCommand.empty()) _session.setWhoReply(whoJson(o.identity, facts));
   if (!o.banner.empty()) {
     _output = expandPlaceholders(o.banner, o.identity, facts);
     if (o.session.framing == Framing::Line) _output += '\n';
     flush();
+  }
+  if (!o.session.whoCommand.empty()) {
+    // Asked at each who: its "tcp" is TCP_INFO at that moment.
+    _who = std::make_unique<ConnectionWho>(o.identity, std::move(facts), _fd);
+    _session.setWhoSource(_who.get());
   }
 }
 
@@ -180,15 +192,20 @@ bool EchoConnection::handshake() {
 std::optional<EchoConnection::Ending> EchoConnection::afterRead(std::size_t size, std::size_t& drainBudget) {
   _stamps.bytesIn.store(_bytesIn, std::memory_order_relaxed);
   _stamps.bytesOut.store(_bytesOut, std::memory_order_relaxed);
+  bool aged = false;
   if (_session.echoed() != _echoedCounted) {
     // Idle means no complete message: an unfinished line does not count.
     // One read of the coarse clock (vDSO, no system call), stores on this thread's own stack.
-    _stamps.lastMessageMs.store(CoarseClock::nowMs(), std::memory_order_relaxed);
+    const std::int64_t now = CoarseClock::nowMs();
+    _stamps.lastMessageMs.store(now, std::memory_order_relaxed);
     _stamps.messages.store(_session.echoed(), std::memory_order_relaxed);
     _metrics.traffic.add(PerCpuCounters::Messages, _session.echoed() - _echoedCounted);
     _echoedCounted = _session.echoed();
+    // A busy connection ends at its age right after the message in hand; an idle one is woken for it.
+    aged = _ageDeadlineMs != 0 && CoarseClock::due(_ageDeadlineMs, now);
   }
   if (_session.verdict() != Verdict::Continue) return Ending::SessionEnded;
+  if (aged) return Ending::MaxAge;
   if (_registry.draining()) {
     // A client that keeps sending cannot hold the drain open.
     drainBudget -= std::min(drainBudget, size);
@@ -209,6 +226,8 @@ EchoConnection::Ending EchoConnection::whyEndOfStream() const {
       return Ending::Drained;
     case ConnectionSlot::Wake::OpeningTimeout:  // woken just as the opening finished
       return Ending::OpeningTimeout;
+    case ConnectionSlot::Wake::MaxAge:
+      return Ending::MaxAge;
     case ConnectionSlot::Wake::None:
       break;
   }
@@ -218,9 +237,19 @@ EchoConnection::Ending EchoConnection::whyEndOfStream() const {
 void EchoConnection::end(Ending ending) {
   switch (ending) {
     case Ending::SessionEnded:  // FIN or ERR is already written
+      if (_session.messageLimitReached()) {
+        _metrics.countRecycled(ConnectionMetrics::Recycle::MaxMessages);
+        _closeReason = "sent FIN after its last message (echo.maxMessagesPerConnection)";
+        return;
+      }
       _closeReason = _session.verdict() == Verdict::Fin ? std::string("sent FIN")
                                                         : "sent ERR " + std::string(reasonText(_session.error()));
       return;
+    case Ending::MaxAge:
+      _session.shutdown(_output);
+      _metrics.countRecycled(ConnectionMetrics::Recycle::MaxAge);
+      _closeReason = "sent FIN at its age (echo.maxConnectionAge)";
+      break;
     case Ending::PeerClosed:
       _peerClosed = true;
       _session.endOfInput(_output);
@@ -367,6 +396,9 @@ void EchoConnection::hang() {
     case Ending::Drained:
     case Ending::Aborted:
       _closeReason = "fault: hung until shutdown";
+      break;
+    case Ending::MaxAge:
+      _closeReason = "fault: hung until its age";
       break;
     default:
       _closeReason = "fault: hung until the client closed";

@@ -65,6 +65,7 @@ class EchoConnection {
     OpeningTimeout,  ///< the opening's deadline passed just as a step finished
     OpeningRefused,  ///< the opening failed: _refusal answered if set, else quietly
     Fault,           ///< a fault on demand in place of a reply (_fault)
+    MaxAge,          ///< what it holds is answered, then FIN: echo.maxConnectionAge
   };
   /// What its listener runs first. False when the connection ends there (through end()).
   bool open(const ListenerKind& kind, std::string& peer, std::string_view& first);
@@ -74,6 +75,8 @@ class EchoConnection {
   /// Who answered (WhoAnswer.h), once the connection is ready: the prefix's
   /// placeholders filled in, the who reply built, the banner sent.
   void personalize();
+  /// echo.maxConnectionAge: this connection's age limit drawn, and armed with the housekeeper.
+  void armMaxAge();
   /// The connection's "opened" log line and console event, once.
   void announce(const std::string& peer);
 
@@ -122,6 +125,8 @@ class EchoConnection {
   std::uint64_t _echoedCounted = 0;         ///< of _session.echoed(), already in the metrics
   ConnectionStamps _stamps;                 ///< what the housekeeper and the console see of it (the slot points here)
   std::optional<ConnectionFaults> _faults;  ///< drawn for faults on demand
+  std::int64_t _ageDeadlineMs = 0;          ///< echo.maxConnectionAge: CoarseClock; 0: none
+  std::unique_ptr<ConnectionWho> _who;      ///< the who command's answers, when it is on
   EchoSession _session;
   std::string _output;
   /// On the worker's stack with the rest of this object (not zeroed: only

@@ -8,11 +8,14 @@
 #include <Poco/Net/StreamSocketImpl.h>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <utility>
 
 namespace echod {
@@ -115,6 +118,19 @@ void bindAndListen(Poco::Net::ServerSocket& socket, const std::string& host, std
   }
   if (inherited.sendTimeout.totalMicroseconds() > 0) socket.setSendTimeout(inherited.sendTimeout);
   if (inherited.noDelay) socket.setNoDelay(true);
+  const int fd = socket.impl()->sockfd();
+  const auto set = [fd](int level, int option, int value, const char* name) {
+    if (::setsockopt(fd, level, option, &value, sizeof value) != 0) {
+      throw Poco::IOException(std::string("cannot set ") + name, errno);
+    }
+  };
+  if (inherited.keepalive) {
+    set(SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+    set(IPPROTO_TCP, TCP_KEEPIDLE, inherited.keepalive->idle, "TCP_KEEPIDLE");
+    set(IPPROTO_TCP, TCP_KEEPINTVL, inherited.keepalive->interval, "TCP_KEEPINTVL");
+    set(IPPROTO_TCP, TCP_KEEPCNT, inherited.keepalive->count, "TCP_KEEPCNT");
+  }
+  if (inherited.userTimeoutMs > 0) set(IPPROTO_TCP, TCP_USER_TIMEOUT, inherited.userTimeoutMs, "TCP_USER_TIMEOUT");
   socket.listen(backlog);
 }
 

@@ -16,11 +16,21 @@ namespace echod {
 // their accept loop one poll(2) and one accept(2) per connection, and each
 // accepted plain socket keeping its peer's address from accept(2).
 
+/// TCP keepalive (echo.tcpKeepalive): SO_KEEPALIVE, then TCP_KEEPIDLE,
+/// TCP_KEEPINTVL and TCP_KEEPCNT, in seconds, seconds and probes.
+struct TcpKeepalive {
+  int idle = 0;
+  int interval = 0;
+  int count = 0;
+};
+
 /// Options every accepted connection inherits from the listening socket
 /// (Linux copies them at accept), so no connection pays a system call for them.
 struct InheritedOptions {
-  Poco::Timespan sendTimeout;  ///< SO_SNDTIMEO; zero: none
-  bool noDelay = false;        ///< TCP_NODELAY (Linux passes it on to accepted sockets)
+  Poco::Timespan sendTimeout;             ///< SO_SNDTIMEO; zero: none
+  bool noDelay = false;                   ///< TCP_NODELAY (Linux passes it on to accepted sockets)
+  std::optional<TcpKeepalive> keepalive;  ///< none: the kernel's default (off)
+  int userTimeoutMs = 0;                  ///< TCP_USER_TIMEOUT; 0: the kernel's
 };
 
 /// A socket bound to host:port and listening, for the echo and the admin

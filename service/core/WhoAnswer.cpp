@@ -6,6 +6,7 @@
 
 #include <array>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 namespace echod {
@@ -14,6 +15,7 @@ namespace {
 using Poco::JSON::Object;
 
 constexpr std::array<const char*, 4> kPlaceholders{"{hostname}", "{pod}", "{client}", "{listener}"};
+constexpr std::string_view kLabelPlaceholder = "{label:";
 
 std::optional<std::string> environment(const char* name) {
   if (!Poco::Environment::has(name)) return std::nullopt;
@@ -59,10 +61,45 @@ Object::Ptr tlvsOf(const ProxyTlvs& t) {
   return tlvs;
 }
 
+Object::Ptr tcpOf(const TcpFacts& t) {
+  Object::Ptr tcp = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  tcp->set("rtt_us", t.rttUs);
+  tcp->set("rttvar_us", t.rttvarUs);
+  tcp->set("retransmits", t.retransmits);
+  tcp->set("mss", t.mss);
+  tcp->set("pmtu", t.pmtu);
+  tcp->set("cwnd", t.cwnd);
+  if (t.keepalive) {
+    Object::Ptr keepalive = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    keepalive->set("idle", t.keepalive->idle);
+    keepalive->set("interval", t.keepalive->interval);
+    keepalive->set("count", t.keepalive->count);
+    tcp->set("keepalive", keepalive);
+  } else {
+    tcp->set("keepalive", Poco::Dynamic::Var());
+  }
+  tcp->set("user_timeout_ms", t.userTimeoutMs);
+  return tcp;
+}
+
+const std::string* labelOf(const ServerIdentity& identity, std::string_view key) {
+  for (const auto& [name, value] : identity.labels) {
+    if (name == key) return &value;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-ServerIdentity ServerIdentity::fromEnvironment() {
+std::string ConnectionWho::whoReply() {
+  _facts.tcp = tcpFacts(_fd);
+  return whoJson(_identity, _facts);
+}
+
+ServerIdentity ServerIdentity::fromEnvironment(std::string version, Labels labels) {
   ServerIdentity identity;
+  identity.version = std::move(version);
+  identity.labels = std::move(labels);
   identity.hostname = Poco::Environment::nodeName();
   identity.pod = environment("POD_NAME");
   identity.podNamespace = environment("POD_NAMESPACE");
@@ -76,6 +113,10 @@ std::string whoJson(const ServerIdentity& identity, const ConnectionFacts& facts
   who.set("pod", orNull(identity.pod));
   who.set("namespace", orNull(identity.podNamespace));
   who.set("node", orNull(identity.node));
+  who.set("version", identity.version);
+  Object::Ptr labels = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& [key, value] : identity.labels) labels->set(key, value);
+  who.set("labels", labels);
   who.set("listener", std::string(facts.listener));
   who.set("local", facts.local);
   who.set("peer", facts.peer);
@@ -101,6 +142,7 @@ std::string whoJson(const ServerIdentity& identity, const ConnectionFacts& facts
   } else {
     who.set("tls", Poco::Dynamic::Var());
   }
+  who.set("tcp", facts.tcp ? Poco::Dynamic::Var(tcpOf(*facts.tcp)) : Poco::Dynamic::Var());
   who.set("faults", facts.faults);
   std::ostringstream out;
   who.stringify(out);
@@ -108,6 +150,7 @@ std::string whoJson(const ServerIdentity& identity, const ConnectionFacts& facts
 }
 
 bool hasPlaceholders(const std::string& text) {
+  if (text.find(kLabelPlaceholder) != std::string::npos) return true;
   for (const char* placeholder : kPlaceholders) {
     if (text.find(placeholder) != std::string::npos) return true;
   }
@@ -121,6 +164,16 @@ std::string expandPlaceholders(const std::string& text, const ServerIdentity& id
   out.reserve(text.size() + 32);
   for (std::size_t i = 0; i < text.size();) {
     bool replaced = false;
+    if (text.compare(i, kLabelPlaceholder.size(), kLabelPlaceholder) == 0) {
+      const std::size_t close = text.find('}', i);
+      if (close != std::string::npos) {
+        const std::string_view key(text.data() + i + kLabelPlaceholder.size(), close - i - kLabelPlaceholder.size());
+        const std::string* value = labelOf(identity, key);
+        out += value != nullptr ? *value : std::string("-");
+        i = close + 1;
+        continue;
+      }
+    }
     if (text[i] == '{') {
       for (std::size_t p = 0; p < kPlaceholders.size(); ++p) {
         const std::string_view name(kPlaceholders[p]);

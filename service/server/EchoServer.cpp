@@ -30,6 +30,8 @@ std::int64_t ms(const Poco::Timespan& t) { return t.totalMilliseconds(); }
 ConnectionOptions connectionOptions(const ServerSettings& s) {
   ConnectionOptions o;
   o.session = s.session;
+  o.session.maxMessages = s.maxMessagesPerConnection;
+  o.maxAge = s.maxConnectionAge;
   o.idleTimeout = s.idleTimeout;
   o.tlsHandshakeTimeout = s.tlsHandshakeTimeout;
   o.proxyHeaderTimeout = s.proxyHeaderTimeout;
@@ -38,7 +40,7 @@ ConnectionOptions connectionOptions(const ServerSettings& s) {
   o.banner = s.banner;
   o.prefixPlaceholders = hasPlaceholders(s.session.prefix);
   o.faults = s.faults;
-  if (o.personalized()) o.identity = ServerIdentity::fromEnvironment();
+  if (o.personalized()) o.identity = ServerIdentity::fromEnvironment(s.serviceVersion, s.labels);
   return o;
 }
 

@@ -11,12 +11,15 @@ namespace {
 constexpr int kListenBacklog = 4096;  ///< the kernel caps it at net.core.somaxconn
 
 /// Accepted sockets inherit the send timeout and TCP_NODELAY (POCO sets the
-/// latter only on what it dispatches, and it dispatches none): no set-up
-/// call per connection. Reads have no timeout: the housekeeper keeps time.
-const InheritedOptions kInherited{EchoConnection::kSendSlice, true};
+/// latter only on what it dispatches, and it dispatches none), and the TCP
+/// keepalive and user timeout when set: no set-up call per connection. Reads
+/// have no timeout: the housekeeper keeps time.
+InheritedOptions inherited(const ServerSettings& settings) {
+  return InheritedOptions{EchoConnection::kSendSlice, true, settings.tcpKeepalive, settings.tcpUserTimeoutMs};
+}
 
 Poco::Net::ServerSocket plainSocket(const ServerSettings& settings, std::uint16_t port) {
-  return listeningSocket(settings.host, port, kListenBacklog, kInherited);
+  return listeningSocket(settings.host, port, kListenBacklog, inherited(settings));
 }
 
 Poco::Net::ServerSocket tlsSocket(const ServerSettings& settings, std::uint16_t port) {
@@ -29,7 +32,7 @@ Poco::Net::ServerSocket tlsSocket(const ServerSettings& settings, std::uint16_t 
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());
   }
-  return secureListeningSocket(settings.host, port, kListenBacklog, kInherited, context);
+  return secureListeningSocket(settings.host, port, kListenBacklog, inherited(settings), context);
 }
 
 }  // namespace

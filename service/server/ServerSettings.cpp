@@ -11,7 +11,7 @@ const std::vector<SettingSpec>& ServerSettings::specs() {
   static const std::vector<SettingSpec> table = [] {
     std::vector<SettingSpec> all;
     for (auto group : {CoreSettings::specs(), AdminSettings::specs(), TlsSettings::specs(), ProxySettings::specs(),
-                       UdpSettings::specs(), FaultSettings::specs()}) {
+                       UdpSettings::specs(), FaultSettings::specs(), RolloutSettings::specs()}) {
       all.insert(all.end(), group.begin(), group.end());
     }
     return all;
@@ -38,6 +38,7 @@ ServerSettings ServerSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.ProxySettings::read(read);
   s.UdpSettings::read(read);
   s.FaultSettings::read(read);
+  s.RolloutSettings::read(read);
   // What one group cannot check alone, then what each checks across its own keys.
   checkListenerPorts(s, read);
   s.TlsSettings::check(read);

@@ -8,6 +8,7 @@
 #include "service/server/CoreSettings.h"
 #include "service/server/FaultSettings.h"
 #include "service/server/ProxySettings.h"
+#include "service/server/RolloutSettings.h"
 #include "service/server/TlsSettings.h"
 #include "service/server/UdpSettings.h"
 #include "settings/SettingReader.h"
@@ -20,7 +21,13 @@ namespace echod {
 /// It is the sum of its groups, one by feature, each with its own keys,
 /// read, checks and description: a room takes its group, never the whole.
 /// docs/configuration.md describes each setting.
-struct ServerSettings : CoreSettings, AdminSettings, TlsSettings, ProxySettings, UdpSettings, FaultSettings {
+struct ServerSettings : CoreSettings,
+                        AdminSettings,
+                        TlsSettings,
+                        ProxySettings,
+                        UdpSettings,
+                        FaultSettings,
+                        RolloutSettings {
   /// The table behind the options, the environment variables and --help: the groups' in turn.
   static const std::vector<SettingSpec>& specs();
 

@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "ChildProcess.h"
+#include "Deadlines.h"
+#include "Haproxy.h"
 #include "InProcessServer.h"
 #include "TestClient.h"
 
@@ -314,6 +316,103 @@ TEST(ClientProcess, SpreadCountsTheReplicasThatAnswered) {
   ASSERT_EQ(table.waitForExit(), 0) << table.err();
   EXPECT_EQ(table.out().rfind("3 connections, 3 answered, 1 replica\n", 0), 0u) << table.out();
   EXPECT_NE(table.out().find(Poco::Environment::nodeName()), std::string::npos) << table.out();
+}
+
+TEST(ClientProcess, SpreadGroupsByVersionOrLabelAndExpectSetsTheExitStatus) {
+  ServerSettings settings = whoProxySettings();
+  std::string error;
+  settings.labels = *parseLabels("track=canary", error);
+  settings.serviceVersion = "v2";
+  InProcessServer server(settings);
+  ChildProcess holds(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--spread=10", "--by=label:track",
+                                                                  "--expect=canary:100,stable:0~0", "--json"}));
+  ASSERT_EQ(holds.waitForExit(), 0) << holds.err() << holds.out();
+  const auto spread = jsonOf(holds.out());
+  EXPECT_EQ(spread->getValue<std::string>("by"), "label:track");
+  EXPECT_EQ(spread->getObject("replicas")->getValue<int>("canary"), 10);
+  const auto bands = spread->getArray("expect");
+  ASSERT_EQ(bands->size(), 2u);
+  EXPECT_EQ(bands->getObject(0)->getValue<double>("share"), 100);
+  EXPECT_TRUE(bands->getObject(0)->getValue<bool>("holds"));
+  EXPECT_TRUE(bands->getObject(1)->getValue<bool>("holds"));
+  ChildProcess outside(ECHO_CLIENT_PATH,
+                       clientArgs(server.port(), {"--spread=4", "--by=version", "--expect=v2:50~10,v1:50~10"}));
+  EXPECT_EQ(outside.waitForExit(), 1) << outside.err();
+  EXPECT_NE(outside.out().find("v2                 4  100.0%"), std::string::npos) << outside.out();
+  EXPECT_NE(outside.out().find("expect v2: 100.0% within 50% ~ 10: OUTSIDE\n"), std::string::npos) << outside.out();
+  EXPECT_NE(outside.out().find("expect v1: 0.0% within 50% ~ 10: OUTSIDE\n"), std::string::npos) << outside.out();
+  ChildProcess unlabelled(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--spread=2", "--by=label:zone", "--json"}));
+  ASSERT_EQ(unlabelled.waitForExit(), 0) << unlabelled.err();
+  EXPECT_EQ(jsonOf(unlabelled.out())->getObject("replicas")->getValue<int>("-"), 2);
+  ChildProcess bad(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--spread=2", "--expect=v2"}));
+  EXPECT_EQ(bad.waitForExit(), 64);
+  EXPECT_NE(bad.err().find("client.expect"), std::string::npos) << bad.err();
+}
+
+TEST(ClientProcess, FindIdleTimeoutBracketsTheServersOwnIdleTimeoutWithinASecond) {
+  ServerSettings settings = testSettings();
+  settings.idleTimeout = Poco::Timespan(2, 0);
+  InProcessServer server(settings);
+  Poco::Stopwatch took;
+  took.start();
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--find-idle-timeout=4", "--json"}));
+  ASSERT_EQ(client.waitForExit(), 0) << client.err();
+  const auto found = jsonOf(client.out());
+  const double survived = found->getValue<double>("survived_s");
+  ASSERT_FALSE(found->isNull("died_s")) << client.out();
+  const double died = found->getValue<double>("died_s");
+  // The server promises never early, and late by at most two ticks and the
+  // clock's margin (tests/support/Deadlines.h): the bracket holds 2 s.
+  EXPECT_LE(survived, 2.0 + test::latestSeenMs(0) / 1000.0) << client.out();
+  EXPECT_GE(died, 2.0) << client.out();
+  EXPECT_LT(died - survived, 1.0) << client.out();
+  EXPECT_EQ(found->getValue<std::string>("how"), "fin");
+  ASSERT_FALSE(found->isNull("closed_after_s"));
+  EXPECT_GE(found->getValue<double>("closed_after_s"), 2.0);
+  const auto probes = found->getArray("probes");
+  EXPECT_LE(probes->size(), 12u);
+  for (std::size_t i = 0; i < probes->size(); ++i) {
+    const auto probe = probes->getObject(static_cast<unsigned>(i));
+    EXPECT_TRUE(probe->getValue<bool>("started"));
+    if (!probe->getValue<bool>("survived")) {
+      EXPECT_EQ(probe->getValue<std::string>("said"), "ERR idle timeout\n");
+    }
+  }
+  // Two rounds, each as long as its longest silence, plus connects and answers.
+  EXPECT_LT(took.elapsedSeconds(), 2 * 4 + 10);
+}
+
+TEST(ClientProcess, FindIdleTimeoutFindsARealHaproxysTimeoutWithinASecond) {
+  InProcessServer server;  // its own idle timeout (300 s) is not the one found
+  test::Haproxy haproxy(server.port(), {"", "3s", "3s"});
+  ASSERT_TRUE(haproxy.running());
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(haproxy.port(), {"--find-idle-timeout=6", "--json"}));
+  ASSERT_EQ(client.waitForExit(), 0) << client.err();
+  const auto found = jsonOf(client.out());
+  ASSERT_FALSE(found->isNull("died_s")) << client.out();
+  const double survived = found->getValue<double>("survived_s");
+  const double died = found->getValue<double>("died_s");
+  // HAProxy counts its 3 s from its own last write, before our echo arrived:
+  // a silence below 3 s survives; one that died did so within HAProxy's
+  // timer resolution and our scheduling of 3 s.
+  EXPECT_LE(survived, 3.0 + test::kSchedulingMarginMs / 1000.0) << client.out();
+  EXPECT_GE(died, 3.0 - 0.05) << client.out();
+  EXPECT_LT(died - survived, 1.0) << client.out();
+  EXPECT_EQ(found->getValue<std::string>("how"), "fin") << client.out();  // HAProxy closes in order
+  ASSERT_FALSE(found->isNull("closed_after_s")) << client.out();
+  EXPECT_NEAR(found->getValue<double>("closed_after_s"), 3.0, test::kSchedulingMarginMs / 1000.0) << client.out();
+}
+
+TEST(ClientProcess, FindIdleTimeoutSaysSoWhenEveryProbeSurvives) {
+  InProcessServer server;  // idle timeout 300 s
+  ChildProcess client(ECHO_CLIENT_PATH, clientArgs(server.port(), {"--find-idle-timeout=1"}));
+  ASSERT_EQ(client.waitForExit(), 0) << client.err();
+  EXPECT_EQ(client.out().rfind("no idle timeout up to 1.000 s: every silent connection was answered\n", 0), 0u)
+      << client.out();
+  RefusingPort nobody;
+  ChildProcess refused(ECHO_CLIENT_PATH, clientArgs(nobody.port(), {"--find-idle-timeout=1"}));
+  EXPECT_EQ(refused.waitForExit(), 2);
+  EXPECT_NE(refused.err().find("cannot connect"), std::string::npos) << refused.err();
 }
 
 TEST(ClientProcess, BenchReconnectCountsHowConnectionsBrokeAndIsNoError) {

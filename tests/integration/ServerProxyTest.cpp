@@ -4,20 +4,17 @@
 // per-address limit by real client, and HAProxy itself as the sender.
 #include <gtest/gtest.h>
 
-#include <Poco/File.h>
-#include <Poco/FileStream.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Stopwatch.h>
-#include <Poco/TemporaryFile.h>
 #include <Poco/Thread.h>
 
 #include <algorithm>
 #include <string>
 
-#include "ChildProcess.h"
 #include "Deadlines.h"
+#include "Haproxy.h"
 #include "InProcessServer.h"
 #include "TestClient.h"
 #include "TlsSupport.h"
@@ -26,7 +23,6 @@
 namespace echod {
 namespace {
 
-using test::ChildProcess;
 using test::eventually;
 using test::InProcessServer;
 using test::TestClient;
@@ -225,55 +221,11 @@ TEST(ServerProxy, ThePlainPortNeverLooksForAHeader) {
 
 // ---- HAProxy, a real sender ----
 
-/// HAProxy in front of `backendPort`, sending `sendProxy` ("send-proxy" or
-/// "send-proxy-v2"), on a free loopback port; waits until it accepts.
-class Haproxy {
- public:
-  Haproxy(std::uint16_t backendPort, const std::string& sendProxy) {
-    const std::string path = test::findProgram("haproxy").empty() ? "/usr/sbin/haproxy" : test::findProgram("haproxy");
-    if (!Poco::File(path).exists()) {
-      ADD_FAILURE() << "haproxy is not installed (scripts/install-deps.sh test installs it)";
-      return;
-    }
-    // A port taken after all makes HAProxy exit: the next try takes another.
-    for (int attempt = 0; attempt < 3 && !_process; ++attempt) {
-      _port = test::freeFixedPort();
-      Poco::FileOutputStream config(_config.path());
-      config << "global\n  maxconn 100\n"
-             << "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n"
-             << "frontend in\n  bind 127.0.0.1:" << _port << "\n  default_backend echod\n"
-             << "backend echod\n  server s1 127.0.0.1:" << backendPort << " " << sendProxy << "\n";
-      config.close();
-      auto process = std::make_unique<ChildProcess>(path, std::vector<std::string>{"-db", "-f", _config.path()});
-      if (eventually([&] { return accepts() || process->waitForExit(std::chrono::milliseconds(0)).has_value(); }) &&
-          accepts()) {
-        _process = std::move(process);
-      }
-    }
-    if (!_process) ADD_FAILURE() << "haproxy did not start";
-  }
-  std::uint16_t port() const { return _port; }
-  bool running() const { return _process != nullptr; }
-
- private:
-  bool accepts() const {
-    try {
-      Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", _port));
-      return true;
-    } catch (const Poco::Exception&) {
-      return false;
-    }
-  }
-  Poco::TemporaryFile _config;
-  std::uint16_t _port = 0;
-  std::unique_ptr<ChildProcess> _process;
-};
-
 void throughHaproxy(const std::string& sendProxy, Version version) {
   ServerSettings settings = proxySettings();
   settings.session.whoCommand = "who";
   InProcessServer server(settings);
-  Haproxy haproxy(proxyPort(server), sendProxy);
+  test::Haproxy haproxy(proxyPort(server), {sendProxy});
   if (!haproxy.running()) return;
   TestClient client(haproxy.port());
   client.send("through haproxy\n");

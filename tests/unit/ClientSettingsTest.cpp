@@ -104,4 +104,51 @@ TEST(ClientSettings, TlsOptionsWithoutTlsAreWarnedAbout) {
 }
 
 }  // namespace
+TEST(ClientSettings, SpreadGroupsByAFieldAndChecksExpectedShares) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.spread", "50");
+  config->setString("client.by", "label:track");
+  config->setString("client.expect", "canary:10~3,stable:90");
+  const auto s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.mode, ClientMode::Spread);
+  EXPECT_EQ(s.spreadBy, "label:track");
+  ASSERT_EQ(s.expect.size(), 2u);
+  EXPECT_EQ(s.expect[0].value, "canary");
+  EXPECT_EQ(s.expect[0].tolerance, 3);
+  EXPECT_EQ(s.expect[1].tolerance, 5);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"client.by", "colour"}, {"client.by", "label:"}, {"client.expect", "canary"}, {"client.expect", "a:120"}}) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> bad(new Poco::Util::MapConfiguration);
+    bad->setString("client.spread", "5");
+    bad->setString(key, value);
+    EXPECT_THROW(ClientSettings::fromConfig(*bad), SettingsError) << key << "=" << value;
+  }
+}
+
+TEST(ClientSettings, SpreadOptionsWithoutSpreadAreWarnedAbout) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.by", "version");
+  const auto s = ClientSettings::fromConfig(*config);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_EQ(s.warnings[0], "--by is a --spread option: ignored without --spread");
+}
+
+TEST(ClientSettings, FindIdleTimeoutIsAModeOfItsOwnWithABoundedMax) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.findIdleTimeout", "90");
+  config->setString("client.json", "true");
+  const auto s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.mode, ClientMode::FindIdleTimeout);
+  EXPECT_EQ(s.findIdleTimeout, 90);
+  EXPECT_TRUE(s.json);
+  EXPECT_TRUE(s.warnings.empty());
+  for (const char* bad : {"0.5", "3601", "-1", "soon"}) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    c->setString("client.findIdleTimeout", bad);
+    EXPECT_THROW(ClientSettings::fromConfig(*c), SettingsError) << bad;
+  }
+  config->setString("client.bench", "true");
+  EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
+}
+
 }  // namespace echod

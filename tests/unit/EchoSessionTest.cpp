@@ -271,4 +271,76 @@ TEST(EchoSessionWho, APrefixSetForTheConnectionIsUsed) {
 }
 
 }  // namespace
+
+// echo.maxMessagesPerConnection: the Nth answer, then FIN, as after exit.
+TEST(EchoSession, AfterItsLastMessageTheSessionSendsFinAndAnswersNoMore) {
+  SessionOptions o = lineOptions();
+  o.maxMessages = 2;
+  expectLineReplies("one\ntwo\nthree\n", "echo : one\necho : two\nFIN\n", Verdict::Fin, o);
+  expectLineReplies("one\n", "echo : one\n", Verdict::Continue, o);
+  EchoSession session(o);
+  std::string out;
+  session.feed("a\nb\nc\n", out);
+  EXPECT_TRUE(session.messageLimitReached());
+  EXPECT_EQ(session.echoed(), 2u);
+}
+
+TEST(EchoSession, TheWhoCommandCountsAsAMessageTowardTheLimit) {
+  SessionOptions o = lineOptions();
+  o.maxMessages = 1;
+  o.whoCommand = "who";
+  EchoSession session(o);
+  session.setWhoReply("{}");
+  std::string out;
+  session.feed("who\nlater\n", out);
+  EXPECT_EQ(out, "{}\nFIN\n");
+  EXPECT_EQ(session.verdict(), Verdict::Fin);
+}
+
+TEST(EchoSession, ExitBeforeTheLimitIsAnOrdinaryFin) {
+  SessionOptions o = lineOptions();
+  o.maxMessages = 5;
+  EchoSession session(o);
+  std::string out;
+  session.feed("a\nexit\n", out);
+  EXPECT_EQ(out, "echo : a\nFIN\n");
+  EXPECT_FALSE(session.messageLimitReached());
+}
+
+TEST(EchoSession, RawFramingEndsItsLastAnswerWithTheThreeByteFin) {
+  SessionOptions o = rawOptions();
+  o.maxMessages = 1;
+  EchoSession session(o);
+  std::string out;
+  session.feed("Bonjour", out);
+  EXPECT_EQ(out, "echo : BonjourFIN");
+  EXPECT_EQ(session.verdict(), Verdict::Fin);
+}
+
+TEST(EchoSession, AHalfClosedLastLineThatReachesTheLimitGetsFin) {
+  SessionOptions o = lineOptions();
+  o.maxMessages = 2;
+  expectLineReplies("one\ntwo", "echo : one\necho : two\nFIN\n", Verdict::Fin, o, true);
+}
+
+/// A who answer asked at each who, as the server's TCP_INFO is.
+class CountingWho : public WhoSource {
+ public:
+  std::string whoReply() override { return "{\"n\":" + std::to_string(++_asked) + "}"; }
+
+ private:
+  int _asked = 0;
+};
+
+TEST(EchoSession, AWhoSourceIsAskedAtEachWhoAndOnlyThen) {
+  SessionOptions o = lineOptions();
+  o.whoCommand = "who";
+  CountingWho source;
+  EchoSession session(o);
+  session.setWhoSource(&source);
+  std::string out;
+  session.feed("who\nx\nwho\n", out);
+  EXPECT_EQ(out, "{\"n\":1}\necho : x\n{\"n\":2}\n");
+}
+
 }  // namespace echod

@@ -99,12 +99,52 @@ TEST(ServerSettings, RejectsOutOfRangeAndMalformedValues) {
            {"echo.threadStackSize", "1024"},
            {"echo.logLevel", "loud"},
            {"echo.workerScheduling", "realtime"},
+           {"echo.labels", "Track=canary"},
+           {"echo.labels", "a=1,a=2"},
+           {"echo.maxConnectionAge", "30~30"},
+           {"echo.maxConnectionAge", "-5"},
+           {"echo.maxMessagesPerConnection", "-1"},
+           {"echo.tcpKeepalive", "60,10"},
+           {"echo.tcpKeepalive", "0,10,6"},
+           {"echo.tcpKeepalive", "60,10,200"},
+           {"echo.tcpKeepalive", "on"},
+           {"echo.tcpUserTimeout", "-1"},
        }) {
     const std::string message = errorFor(key, value);
     EXPECT_NE(message, "(accepted)") << key << "=" << value;
     EXPECT_NE(message.find(key), std::string::npos) << message;
     EXPECT_NE(message.find("'" + value + "'"), std::string::npos) << message;
   }
+}
+
+TEST(ServerSettings, RolloutSettingsAreOffByDefaultAndReadWhenGiven) {
+  const auto d = ServerSettings::fromConfig(*configWith({}));
+  EXPECT_TRUE(d.labels.empty());
+  EXPECT_EQ(d.serviceVersion, ECHOD_VERSION);
+  EXPECT_FALSE(d.maxConnectionAge.any());
+  EXPECT_EQ(d.maxMessagesPerConnection, 0u);
+  EXPECT_FALSE(d.tcpKeepalive);
+  EXPECT_EQ(d.tcpUserTimeoutMs, 0);
+  const auto s = ServerSettings::fromConfig(*configWith({{"echo.labels", "track=canary,zone=b"},
+                                                         {"echo.serviceVersion", "2.0.0-rc1"},
+                                                         {"echo.maxConnectionAge", "60~10"},
+                                                         {"echo.maxMessagesPerConnection", "1000"},
+                                                         {"echo.tcpKeepalive", "60,10,6"},
+                                                         {"echo.tcpUserTimeout", "30000"}}));
+  ASSERT_EQ(s.labels.size(), 2u);
+  EXPECT_EQ(s.labels[1].second, "b");
+  EXPECT_EQ(s.serviceVersion, "2.0.0-rc1");
+  EXPECT_EQ(s.maxConnectionAge.minMs, 50000);
+  EXPECT_EQ(s.maxConnectionAge.maxMs, 70000);
+  EXPECT_EQ(s.maxMessagesPerConnection, 1000u);
+  ASSERT_TRUE(s.tcpKeepalive);
+  EXPECT_EQ(s.tcpKeepalive->idle, 60);
+  EXPECT_EQ(s.tcpKeepalive->interval, 10);
+  EXPECT_EQ(s.tcpKeepalive->count, 6);
+  EXPECT_EQ(s.tcpUserTimeoutMs, 30000);
+  EXPECT_EQ(s.describeRollout(),
+            "version 2.0.0-rc1, labels track=canary,zone=b; connections end at an age of 60 s ~ 10 s; after 1000 "
+            "messages; TCP keepalive after 60 s, every 10 s, 6 probes; TCP user timeout 30000 ms");
 }
 
 TEST(ServerSettings, MinThreadsAboveMaxThreadsIsRefused) {
