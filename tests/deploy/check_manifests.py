@@ -59,6 +59,35 @@ for name, field in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.n
                     ("NODE_NAME", "spec.nodeName")):
     check(f"{name} from the Downward API ({field})", env_from.get(name) == field)
 check("ECHO_WHO_COMMAND is who", env.get("ECHO_WHO_COMMAND") == "who")
+# Rollouts (docs/protocol.md "Rollouts and connection lifetime"): the version and
+# labels come from the pod's own labels, so a canary Deployment says what it is.
+version_path = env_from.get("ECHO_SERVICE_VERSION") or ""
+version_label = re.fullmatch(r"metadata\.labels\['([^']+)'\]", version_path)
+check("ECHO_SERVICE_VERSION from a pod label through the Downward API",
+      version_label is not None and version_label.group(1) in labels)
+label_refs = re.findall(r"(\w+)=\$\((\w+)\)", env.get("ECHO_LABELS") or "")
+check("ECHO_LABELS: key=$(VAR) pairs, each VAR a pod label from the Downward API",
+      bool(label_refs) and all(
+          re.fullmatch(r"[a-z0-9_.-]+", key)
+          and (m := re.fullmatch(r"metadata\.labels\['([^']+)'\]", env_from.get(var) or ""))
+          and m.group(1) in labels
+          for key, var in label_refs))
+names = [e["name"] for e in container.get("env", [])]
+check("each $(VAR) in ECHO_LABELS is defined before it (Kubernetes expands only earlier ones)",
+      all(var in names[: names.index("ECHO_LABELS")] for _, var in label_refs))
+keepalive = [int(x) for x in (env.get("ECHO_TCP_KEEPALIVE") or "0,0,0").split(",")]
+check(f"TCP keepalive {keepalive}: first probe before AWS NLB's 350 s idle timeout, 1-127 probes",
+      len(keepalive) == 3 and 0 < keepalive[0] < 350 and keepalive[1] > 0 and 0 < keepalive[2] <= 127)
+check("TCP_USER_TIMEOUT at least the keepalive's detection time (or it cuts keepalive short)",
+      int(env.get("ECHO_TCP_USER_TIMEOUT") or 0) >= 1000 * (keepalive[0] + keepalive[1] * keepalive[2]) or
+      int(env.get("ECHO_TCP_USER_TIMEOUT") or 0) == 0)
+deployment_text = (root / "deployment.yaml").read_text()
+max_age = env.get("ECHO_MAX_CONNECTION_AGE")
+commented = re.search(r"#\s*- \{name: ECHO_MAX_CONNECTION_AGE, value: \"(\d+(?:\.\d+)?)~(\d+(?:\.\d+)?)\"\}",
+                      deployment_text)
+check("ECHO_MAX_CONNECTION_AGE shown with its use (set, or commented as opt-in) as S~J with J < S",
+      (max_age is not None and re.fullmatch(r"\d+(\.\d+)?(~\d+(\.\d+)?)?", max_age) is not None) or
+      (commented is not None and float(commented.group(2)) < float(commented.group(1))))
 check("ECHO_PROXY_PORT is the declared proxy port 4570", env.get("ECHO_PROXY_PORT") == "4570")
 check("ECHO_UDP_PORT is the declared UDP port 4567", env.get("ECHO_UDP_PORT") == "4567")
 res = container["resources"]
@@ -78,7 +107,9 @@ check("no ECHO_MAX_THREADS: the pool is sized from the pod's limits", "ECHO_MAX_
 # and the client's).
 settings_source = "".join(p.read_text() for p in sorted((root.parents[1] / "service" / "server").glob("*Settings.cpp")))
 known = set(re.findall(r'"(ECHO_[A-Z_]+)"', settings_source)) | {"ECHO_CONFIG_FILE", "ECHO_TIMEOUT"} \
-    | {"POD_NAME", "POD_NAMESPACE", "NODE_NAME"}  # the Downward API's, read by `who`
+    | {"POD_NAME", "POD_NAMESPACE", "NODE_NAME"} \
+    | {var for value in env.values() if value for var in re.findall(r"\$\((\w+)\)", value)}
+# (the Downward API's, read by `who`; and helpers that another value takes in as $(VAR))
 check(f"every env name is a setting the server knows ({len(known)} known)", len(known) > 10 and env_names <= known)
 for name in sorted(env_names - known):
     print(f"        unknown: {name}")
