@@ -8,12 +8,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-failures=0
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; failures=$((failures + 1)); }
-expect_eq() {  # what, expected, actual
-  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected $(printf '%q' "$2"), got $(printf '%q' "$3")"; fi
-}
+# shellcheck source=tests/container/lib.sh
+. tests/container/lib.sh
 
 rc=0
 scripts/ensure-docker.sh || rc=$?
@@ -297,7 +293,7 @@ print("a client of its own" if client not in others and client.count(".") == 3 e
   client_run client --host=lb --port=4570 --bench --reconnect --connections=20 --rate=200 --duration=30 --json \
     >/tmp/echod-lb-bench.json &
   bench_pid=$!
-  bench_started=$(date +%s.%N)
+  bench_started=$(date +%s%3N)
   victim=""
   deadline=$(($(date +%s) + 20))
   while [ -z "$victim" ] && [ "$(date +%s)" -lt "$deadline" ] && kill -0 "$bench_pid" 2>/dev/null; do
@@ -343,9 +339,89 @@ print("a client of its own" if client not in others and client.count(".") == 3 e
   expect_eq "no connection broke any other way" "0 0 0 0" \
     "$(echo "$bench" | /usr/bin/python3 -c 'import json,sys; b=json.load(sys.stdin)["broken"]; print(b.get("err",0), b.get("reset",0), b.get("closed",0), b.get("timeout",0))' 2>/dev/null)"
   expect_eq "every broken connection was reopened" "$fin" "$(field '["reconnects"]')"
+
+  echo "--- rebalancing: 2 replicas scaled to 4 under long-lived connections, with echo.maxConnectionAge=4~1"
+  # Without an age limit the 20 connections would stay on the 2 replicas they
+  # landed on; with it each ends with FIN within 5 s, reconnects through
+  # HAProxy, and lands round-robin on all 4.
+  ips() { for id in $(dc ps -q server); do
+    docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id" | awk '{print $1}'; done | sort; }
+  replicas_seen() { json_get "$(client_run client --host=lb --port=4570 --spread=24 --by=hostname --json)" \
+    '["replicas"].__len__()'; }
+  ECHO_MAX_CONNECTION_AGE=4~1 dc --profile lb up -d --no-deps --scale server=2 server >/dev/null 2>&1
+  for _ in $(seq 1 60); do [ "$(replicas_seen)" = 2 ] && break; sleep 1; done
+  old_ips=$(ips)
+  expect_eq "2 replicas with the age limit, both in HAProxy's rotation" "2 2" "$(echo "$old_ips" | wc -l) $(replicas_seen)"
+  client_run client --host=lb --port=4570 --bench --reconnect --connections=20 --rate=100 --duration=30 --json \
+    >/tmp/echod-rebalance-bench.json &
+  bench_pid=$!
+  sleep 3
+  ECHO_MAX_CONNECTION_AGE=4~1 dc --profile lb up -d --no-deps --scale server=4 server >/dev/null 2>&1
+  joined=""
+  for _ in $(seq 1 60); do
+    [ "$(replicas_seen)" = 4 ] && { joined=yes; break; }
+    sleep 0.5
+  done
+  expect_eq "the 2 new replicas joined HAProxy's rotation" yes "$joined"
+  # From the moment all 4 are in the rotation, every connection reaches its
+  # age within 4 + 1 s (plus the housekeeper's 100 ms tick), and is then
+  # placed again, round-robin over 4. Polled every 0.5 s until then plus a
+  # margin for the reconnect through HAProxy and the metrics' fetch on a
+  # loaded 2-core machine: each new replica holds at least 2 of the 20 and
+  # both together at least 6 (an even share is 10).
+  shares=""
+  balanced=""
+  started=$(date +%s%3N)
+  for _ in $(seq 1 16); do
+    shares=""
+    new_share=0
+    new_min=20
+    for ip in $(ips); do
+      open=$(metric "$ip:9090" 'echod_listener_connections_open{listener="proxy"}')
+      if echo "$old_ips" | grep -qx "$ip"; then
+        shares+=" old=${open:-?}"
+      else
+        shares+=" new=${open:-?}"
+        new_share=$((new_share + ${open:-0}))
+        [ "${open:-0}" -lt "$new_min" ] && new_min=${open:-0}
+      fi
+    done
+    took_ms=$(($(date +%s%3N) - started))
+    if [ "$new_min" -ge 2 ] && [ "$new_share" -ge 6 ]; then
+      balanced=yes
+      break
+    fi
+    [ "$took_ms" -gt 6500 ] && break
+    sleep 0.5
+  done
+  echo "  long-lived connections by replica, ${took_ms} ms after the new ones joined:$shares"
+  expect_eq "within one age plus its jitter (5.1 s, margin 1.4 s) the new replicas hold their share (each >= 2, both >= 6 of 20)" \
+    yes "$balanced"
+  echo "  --spread --by=hostname now: $(client_run client --host=lb --port=4570 --spread=24 --by=hostname 2>&1 | tr '\n' ' ')"
+  wait $bench_pid
+  bench=$(cat /tmp/echod-rebalance-bench.json)
+  echo "  $bench"
+  expect_eq "rebalancing: zero refused connects, zero wrong replies" "0 0" \
+    "$(json_get "$bench" '["refused"]') $(json_get "$bench" '["errors"]')"
+  recycled=$(json_get "$bench" '["broken"].get("fin", 0)')
+  if [ "${recycled:-0}" -ge 40 ] 2>/dev/null; then
+    pass "connections ended by their age with FIN and reopened: $recycled"
+  else
+    fail "only ${recycled:-no} connections ended with FIN in 30 s of 4~1 s ages"
+  fi
+  expect_eq "rebalancing: no connection broke any other way" "0 0 0 0" \
+    "$(echo "$bench" | /usr/bin/python3 -c 'import json,sys; b=json.load(sys.stdin)["broken"]; print(b.get("err",0), b.get("reset",0), b.get("closed",0), b.get("timeout",0))' 2>/dev/null)"
 else
   tail -n 20 /tmp/echod-lb-build.log
   fail "lb profile did not start"
+fi
+
+echo "--- a rolling update on Docker Swarm (tests/container/swarm.sh)"
+dc --profile load --profile monitoring --profile lb down --volumes --remove-orphans >/dev/null 2>&1 || true
+if tests/container/swarm.sh; then
+  pass "the Swarm rolling update broke no connection without FIN"
+else
+  fail "the Swarm rolling update (above)"
 fi
 
 echo "--- the README's commands, run as written on a clean engine (tests/container/readme_run.py)"
