@@ -27,6 +27,9 @@
 #   BENCH_SECONDS=0.5 BENCH_ROUNDS=1 bench/run.sh     the CI smoke test
 #   BENCH_SERVER_CPUS=8-15 BENCH_LOAD_CPUS=0-7 BENCH_LOAD_THREADS=8 bench/run.sh
 #                                                     many cores (../shared/MANY-CORES.md)
+#   BENCH_BIN=build/many bench/run.sh                 programs bundled by bench/bundle.sh,
+#                                                     on a machine that cannot build them
+#   BENCH_ECHOD=../old/build/bench/service/echo-server bench/run.sh   another echod build as echod
 #
 # Knobs: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (default 5;
 # the median round is reported), BENCH_PIN (1: servers on CPU 0, load on CPU 1;
@@ -47,20 +50,26 @@ pin=${BENCH_PIN:-$([ "$cpus" -ge 2 ] && echo 1 || echo 0)}
 case_filter=${BENCH_CASES:-.}
 
 . bench/lib.sh
-bench_build echo-server asio-echo-server naive-echo-server event-load context-switch udp-load
-bin=build/bench
 go_bin=""
-if command -v go >/dev/null 2>&1; then
-  GOCACHE=${GOCACHE:-$PWD/build/bench/gocache} GOPATH=${GOPATH:-$PWD/build/bench/gopath} GOFLAGS=-mod=mod \
-    go build -o "$bin/bench/go-echo-server" bench/go/echo.go
-  GOCACHE=${GOCACHE:-$PWD/build/bench/gocache} GOPATH=${GOPATH:-$PWD/build/bench/gopath} GOFLAGS=-mod=mod \
-    go build -o "$bin/bench/go-udp-echo-server" bench/go/udpecho.go
-  go_bin=$bin/bench/go-echo-server
-elif [ "${CI:-}" = true ]; then
-  echo "bench: no Go toolchain (golang-go), and in CI every peer must run" >&2
-  exit 1
+if [ -n "${BENCH_BIN:-}" ]; then
+  # Programs built elsewhere (bench/bundle.sh: a machine without the toolchain).
+  bin=$BENCH_BIN
+  [ -x "$bin/bench/go-echo-server" ] && go_bin=$bin/bench/go-echo-server
 else
-  echo "bench: no Go toolchain (apt-get install golang-go): the Go peer is skipped" >&2
+  bench_build echo-server asio-echo-server naive-echo-server event-load context-switch udp-load
+  bin=build/bench
+  if command -v go >/dev/null 2>&1; then
+    GOCACHE=${GOCACHE:-$PWD/build/bench/gocache} GOPATH=${GOPATH:-$PWD/build/bench/gopath} GOFLAGS=-mod=mod \
+      go build -o "$bin/bench/go-echo-server" bench/go/echo.go
+    GOCACHE=${GOCACHE:-$PWD/build/bench/gocache} GOPATH=${GOPATH:-$PWD/build/bench/gopath} GOFLAGS=-mod=mod \
+      go build -o "$bin/bench/go-udp-echo-server" bench/go/udpecho.go
+    go_bin=$bin/bench/go-echo-server
+  elif [ "${CI:-}" = true ]; then
+    echo "bench: no Go toolchain (golang-go), and in CI every peer must run" >&2
+    exit 1
+  else
+    echo "bench: no Go toolchain (apt-get install golang-go): the Go peer is skipped" >&2
+  fi
 fi
 
 # 10,000 connections and the connect storm's churn need descriptors.
@@ -93,9 +102,12 @@ start_server() {  # name, command...  (sets port[name], pid[name])
   port[$name]=$(listening_port "$logdir/$name.log")
 }
 
+# BENCH_ECHOD: another echo-server to measure as echod (a build of an earlier
+# commit, for a before and after in one run).
+echod_bin=${BENCH_ECHOD:-$bin/service/echo-server}
 # echod exactly as a user starts it: every setting at its default; only the
 # ports are free ones (0), so that the run never collides with a server running here.
-echod_command=("$bin/service/echo-server" --port=0 --admin-port=0)
+echod_command=("$echod_bin" --port=0 --admin-port=0)
 start_server echod "${echod_command[@]}"
 start_server naive "$bin/bench/naive-echo-server" --port=0
 [ -z "$go_bin" ] || start_server go "$go_bin" -port=0
@@ -107,7 +119,7 @@ servers+=(asio)
 # UDP: echod with its UDP port on (off by default) and no per-address rate
 # limit (the load comes from one address), beside Go's UDP echo.
 declare -A udp_port_of udp_pid
-udp_command=("$bin/service/echo-server" --port=0 --admin-port=0 --udp-port=0 --udp-rate-per-address=0)
+udp_command=("$echod_bin" --port=0 --admin-port=0 --udp-port=0 --udp-rate-per-address=0)
 "${server_cpu[@]}" "${udp_command[@]}" >/dev/null 2>"$logdir/echod-udp.log" &
 udp_pid[echod]=$!; pid[echod-udp]=$!
 udp_port_of[echod]=$(announced_port "$logdir/echod-udp.log" "UDP echo on")
@@ -269,7 +281,7 @@ for entry in "${cases[@]}"; do
   done
 done
 echo "(connect storm: msg/s = connections/s, each a connect, one line, exit/FIN, close; cpu us/msg per connection)"
-if [ ${#burst_ms[@]} -gt 0 ]; then
+if [ -n "${burst_ms[*]:-}" ]; then
   echo
   echo "Bursts: a fresh server each round, N connections opened at once, one line each; all echoed = until the last"
   echo "connection's first echo; first echo p50/p99 from each connect; server cpu ms for the whole burst (threads started)"
