@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocol/Alpn.h"
 #include "protocol/UdpEcho.h"
 
 namespace echod {
@@ -50,6 +51,9 @@ const std::vector<SettingSpec>& ClientSettings::specs() {
        defaultSeconds(d.timeout)},
       {"client.tlsCa", "tls-ca", "ECHO_TLS_CA", "FILE",
        "--tls: trust the CA certificates in this PEM file (or directory); system: the system's", "system"},
+      {"client.tlsAlpn", "tls-alpn", "", "LIST", "--tls: offer these ALPN protocols (h2,http/1.1)", "none"},
+      {"client.tlsServerName", "tls-server-name", "", "NAME",
+       "--tls: the server name sent (SNI) and checked in its certificate; default: --host", "host"},
       {"client.proxyProtocol", "proxy-protocol", "", "v1|v2|off",
        "send a PROXY protocol header first (to echod's PROXY port, through nothing else)", "off"},
       {"client.proxySource", "proxy-source", "", "IP:PORT",
@@ -97,6 +101,16 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
   s.tlsInsecure = read.flag("client.tls-insecure", false);
   s.tlsCa = read.text("client.tlsCa", "system", 4096);
   if (s.tlsCa == "system") s.tlsCa.clear();
+  const std::string alpn = read.text("client.tlsAlpn", "none", 4096);
+  std::string alpnError;
+  if (alpn == "none") {
+    s.tlsAlpn.clear();
+  } else if (auto names = parseAlpnList(alpn, alpnError)) {
+    s.tlsAlpn = std::move(*names);
+  } else {
+    read.reject("client.tlsAlpn", alpn, "protocol names separated by commas (" + alpnError + ")");
+  }
+  s.tlsServerName = read.text("client.tlsServerName", "", 255);
   if (s.tls) {
     if (!config.hasProperty("client.port")) s.port = kDefaultTlsPort;
     if (s.tlsInsecure && !s.tlsCa.empty()) {
@@ -106,6 +120,8 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     if (s.tlsInsecure) s.warnings.emplace_back("--tls-insecure is a --tls option: ignored without --tls");
     if (config.hasProperty("client.tlsCa"))
       s.warnings.emplace_back("--tls-ca is a --tls option: ignored without --tls");
+    if (!s.tlsAlpn.empty()) s.warnings.emplace_back("--tls-alpn is a --tls option: ignored without --tls");
+    if (!s.tlsServerName.empty()) s.warnings.emplace_back("--tls-server-name is a --tls option: ignored without --tls");
   }
 
   s.proxyProtocol =

@@ -36,8 +36,12 @@ struct ClientSettings {
   // --tls
   static constexpr std::uint16_t kDefaultTlsPort = 4568;  ///< the port with --tls, unless --port says otherwise
   bool tls = false;
-  std::string tlsCa;         ///< PEM CA file (or directory) to trust; empty: the system's
-  bool tlsInsecure = false;  ///< no certificate check
+  std::string tlsCa;                 ///< PEM CA file (or directory) to trust; empty: the system's
+  bool tlsInsecure = false;          ///< no certificate check
+  std::vector<std::string> tlsAlpn;  ///< ALPN names offered; empty: none
+  std::string tlsServerName;         ///< SNI and the name the certificate must carry; empty: the host
+  /// The name sent as SNI and checked in the server's certificate.
+  const std::string& serverName() const { return tlsServerName.empty() ? host : tlsServerName; }
 
   // --proxy-protocol: a PROXY header before anything else, in every mode
   enum class Proxy : std::uint8_t { Off, V1, V2 };

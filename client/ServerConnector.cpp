@@ -35,7 +35,8 @@ Poco::Net::SocketAddress pickAddress(const std::string& host, std::uint16_t port
 ServerConnector::ServerConnector(const ClientSettings& settings) : _settings(settings) {
   if (!settings.tls) return;
   try {
-    _context = tls::clientContext(tls::ClientTrust{settings.tlsCa, settings.tlsInsecure}, settings.host);
+    _context = tls::clientContext(tls::ClientTrust{settings.tlsCa, settings.tlsInsecure}, settings.serverName(),
+                                  settings.tlsAlpn);
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());
   }
@@ -97,7 +98,8 @@ Poco::Net::StreamSocket ServerConnector::connect(std::string_view first) const {
   socket.setSendTimeout(_settings.timeout);
   tls::takeVerificationError();
   try {
-    Poco::Net::SecureStreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket, _settings.host, _context);
+    Poco::Net::SecureStreamSocket secure =
+        Poco::Net::SecureStreamSocket::attach(socket, _settings.serverName(), _context);
     secure.setReceiveTimeout(Poco::Timespan(0));
     secure.setSendTimeout(Poco::Timespan(0));
     sendAll(secure, first);
@@ -111,6 +113,11 @@ Poco::Net::StreamSocket ServerConnector::connect(std::string_view first) const {
     }
     if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) {
       throw Poco::TimeoutException("no TLS handshake from the server (is it a TLS port?)");
+    }
+    if (e.message().find("no application protocol") != std::string::npos) {
+      throw Poco::Net::SSLException(
+          "TLS handshake failed: the server takes none of the ALPN protocols offered (--tls-alpn), alert "
+          "no_application_protocol");
     }
     throw Poco::Net::SSLException("TLS handshake failed: " + e.message());
   }

@@ -125,7 +125,7 @@ for part in $parts; do
       echo "=== fuzz: build (build/fuzz, clang + libFuzzer)"
       cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DECHOD_BUILD_TESTS=OFF -DECHOD_BUILD_FUZZ=ON "-DECHOD_SANITIZE=address,undefined,fuzzer-no-link" >/dev/null
-      fuzz_targets=(echo_session_fuzz reply_reader_fuzz proxy_header_fuzz udp_datagram_fuzz rollout_fuzz)
+      fuzz_targets=(echo_session_fuzz reply_reader_fuzz proxy_header_fuzz udp_datagram_fuzz rollout_fuzz alpn_fuzz)
       if cmake --build build/fuzz --target "${fuzz_targets[@]}" -j "$jobs" >build/fuzz/build.log 2>&1; then
         # The time is shared between the parsers of the protocol core; each has its seed corpus.
         share=$(( ${ECHOD_FUZZ_SECONDS:-90} / ${#fuzz_targets[@]} ))
@@ -135,6 +135,7 @@ for part in $parts; do
           case $target in
             proxy_header_fuzz) cp tests/fuzz/proxy-corpus/* "$corpus/" ;;
             rollout_fuzz) cp tests/fuzz/rollout-corpus/* "$corpus/" ;;
+            alpn_fuzz) cp tests/fuzz/alpn-corpus/* "$corpus/" ;;
             *) cp tests/fuzz/corpus/* "$corpus/" ;;
           esac
           echo "=== fuzz: $target, ${share} s"

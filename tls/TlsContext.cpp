@@ -10,6 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+
+#include "protocol/Alpn.h"
 
 namespace echod::tls {
 namespace {
@@ -46,6 +49,33 @@ int recordVerification(int ok, X509_STORE_CTX* store) {
 /// Encrypted keys would make OpenSSL prompt on the terminal: answer no passphrase.
 int noPassphrase(char*, int, int, void*) { return 0; }
 
+/// The server's ALPN names live in the SSL_CTX's own slot: freed with it.
+void freeAlpnNames(void* /*parent*/, void* names, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/, void* /*argp*/) {
+  delete static_cast<std::vector<std::string>*>(names);
+}
+int alpnSlot() {
+  static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &freeAlpnNames);
+  return slot;
+}
+
+/// The server's choice (protocol/Alpn.h); OpenSSL sends no_application_protocol on ALERT_FATAL.
+int selectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outLength, const unsigned char* in,
+               unsigned int inLength, void* arg) {
+  const auto& names = *static_cast<const std::vector<std::string>*>(arg);
+  const AlpnChoice choice =
+      chooseAlpn(names, std::string_view(reinterpret_cast<const char*>(in), static_cast<std::size_t>(inLength)));
+  if (choice.result != AlpnChoice::Result::Chosen) return SSL_TLSEXT_ERR_ALERT_FATAL;
+  // Point into the server's own copy, which lives as long as the context.
+  for (const auto& name : names) {
+    if (name == choice.protocol) {
+      *out = reinterpret_cast<const unsigned char*>(name.data());
+      *outLength = static_cast<unsigned char>(name.size());
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
 std::string openSslError() {
   const char* reason = ERR_reason_error_string(ERR_peek_last_error());  // null when there is none
   std::string text = reason != nullptr ? reason : "unknown error";
@@ -61,8 +91,8 @@ void mustBeReadable(const std::string& setting, const std::string& file) {
 }  // namespace
 
 Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const std::string& certificateSetting,
-                                      const std::string& keyFile, const std::string& keySetting,
-                                      MinVersion minVersion) {
+                                      const std::string& keyFile, const std::string& keySetting, MinVersion minVersion,
+                                      const std::vector<std::string>& alpn) {
   mustBeReadable(certificateSetting, certificateFile);
   mustBeReadable(keySetting, keyFile);
   Poco::Net::Context::Params params;
@@ -89,10 +119,16 @@ Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const 
   SSL_CTX_set_min_proto_version(ctx, minVersion == MinVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_info_callback(ctx, &rememberHandshake);
+  if (!alpn.empty()) {
+    auto names = std::make_unique<std::vector<std::string>>(alpn);
+    SSL_CTX_set_alpn_select_cb(ctx, &selectAlpn, names.get());
+    SSL_CTX_set_ex_data(ctx, alpnSlot(), names.release());
+  }
   return context;
 }
 
-Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::string& host) {
+Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::string& host,
+                                      const std::vector<std::string>& alpn) {
   if (!trust.caFile.empty()) mustBeReadable("--tls-ca", trust.caFile);
   Poco::Net::Context::Params params;
   params.verificationMode = trust.insecure ? Poco::Net::Context::VERIFY_NONE : Poco::Net::Context::VERIFY_STRICT;
@@ -108,6 +144,12 @@ Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::strin
   SSL_CTX* ctx = context->sslContext();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_info_callback(ctx, &rememberHandshake);
+  if (!alpn.empty()) {
+    const std::string wire = encodeAlpn(alpn);
+    // Unlike most of OpenSSL, 0 is success here.
+    SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()),
+                            static_cast<unsigned int>(wire.size()));
+  }
   if (!trust.insecure) {
     // OpenSSL checks the name during the handshake (RFC 6125, IP addresses
     // too); POCO's own later check resolves names through DNS, so it is off.
@@ -152,6 +194,10 @@ SessionFacts sessionFacts(ssl_st* ssl) {
   facts.version = SSL_get_version(ssl);
   if (const char* cipher = SSL_get_cipher_name(ssl)) facts.cipher = cipher;
   if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) facts.sni = sni;
+  const unsigned char* alpn = nullptr;
+  unsigned int alpnLength = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &alpnLength);
+  if (alpn != nullptr) facts.alpn.assign(reinterpret_cast<const char*>(alpn), alpnLength);
   return facts;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 // OpenSSL's handle, as POCO's headers declare it.
 struct ssl_st;
@@ -22,13 +23,17 @@ struct FileError : std::runtime_error {
 
 /// The server's context: the certificate chain and private key from PEM files
 /// (checked to belong together), no client certificates, at least
-/// `minVersion`, no renegotiation. A peer that closes TCP without close_notify
+/// `minVersion`, no renegotiation. With `alpn` (names in the server's order
+/// of preference; empty: no ALPN) a client that offers ALPN gets the first
+/// of those it offered, and one that offers none of them fails the handshake
+/// with the no_application_protocol alert (RFC 7301). A peer that closes TCP without close_notify
 /// reads as end of stream, not as an error: the server's own wake-ups
 /// (idle timeout, drain) shut down the receive side, and its answer must still
 /// go out inside TLS afterwards. Throws FileError naming `certificateSetting`
 /// or `keySetting`.
 Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const std::string& certificateSetting,
-                                      const std::string& keyFile, const std::string& keySetting, MinVersion minVersion);
+                                      const std::string& keyFile, const std::string& keySetting, MinVersion minVersion,
+                                      const std::vector<std::string>& alpn);
 
 /// How a client checks the server's certificate.
 struct ClientTrust {
@@ -38,8 +43,10 @@ struct ClientTrust {
 
 /// The client's context: verifies the chain and that the certificate names
 /// `host` (a DNS name or an IP address), with OpenSSL's own checks, unless
-/// insecure. Throws FileError for an unusable CA file.
-Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::string& host);
+/// insecure; offers `alpn` (empty: no ALPN). Throws FileError for an
+/// unusable CA file.
+Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::string& host,
+                                      const std::vector<std::string>& alpn);
 
 /// Why the last certificate check on this thread failed ("certificate has
 /// expired", "hostname mismatch"), with the certificate's subject; empty when
@@ -61,6 +68,7 @@ struct SessionFacts {
   std::string version;  ///< "TLSv1.3"
   std::string cipher;   ///< "TLS_AES_256_GCM_SHA384"
   std::string sni;      ///< the server name the client asked for; empty when none
+  std::string alpn;     ///< the application protocol agreed; empty when none
 };
 SessionFacts sessionFacts(ssl_st* ssl);
 

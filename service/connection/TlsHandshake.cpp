@@ -22,6 +22,10 @@ TlsHandshakeCounters::Handshake classify(const Poco::Exception& e) {
     return TlsHandshakeCounters::Handshake::Closed;
   }
   if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) return TlsHandshakeCounters::Handshake::Timeout;
+  // The server's ALPN choice found nothing the client offered (RFC 7301's alert).
+  if (text.find("no application protocol") != std::string::npos) {
+    return TlsHandshakeCounters::Handshake::NoApplicationProtocol;
+  }
   return TlsHandshakeCounters::Handshake::Failed;
 }
 
@@ -58,6 +62,9 @@ TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot&
       break;
     case Handshake::Closed:
       out.closeReason = "closed by client during the TLS handshake";
+      break;
+    case Handshake::NoApplicationProtocol:
+      out.closeReason = "closed: TLS handshake failed, no ALPN protocol in common (no_application_protocol)";
       break;
     case Handshake::Failed:
       out.closeReason = "closed: TLS handshake failed (" + detail + ")";

@@ -17,10 +17,10 @@ namespace echod {
 
 /// How TLS handshakes ended, for /metrics (echod_tls_handshakes_total).
 struct TlsHandshakeCounters {
-  enum class Handshake : std::uint8_t { Ok, Timeout, NotTls, Closed, Failed };
+  enum class Handshake : std::uint8_t { Ok, Timeout, NotTls, Closed, NoApplicationProtocol, Failed };
   static constexpr std::size_t kHandshakeResults = static_cast<std::size_t>(Handshake::Failed) + 1;
-  static constexpr std::array<const char*, kHandshakeResults> kHandshakeNames{"ok", "timeout", "not_tls", "closed",
-                                                                              "failed"};
+  static constexpr std::array<const char*, kHandshakeResults> kHandshakeNames{
+      "ok", "timeout", "not_tls", "closed", "no_application_protocol", "failed"};
   std::array<Counter, kHandshakeResults> tlsHandshakes{};
   void countHandshake(Handshake result) { count(tlsHandshakes[static_cast<std::size_t>(result)]); }
 };
@@ -36,7 +36,7 @@ struct TlsHandshakeResult {
 /// deadline the caller armed in the slot (ConnectionRegistry::armOpeningDeadline):
 /// the housekeeper wakes a handshake that passes it (as it does an idle
 /// read); this disarms it. A failure is classified from OpenSSL's reason:
-/// not TLS, closed, timed out, failed.
+/// not TLS, closed, timed out, no common ALPN protocol, failed.
 TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot);
 
 }  // namespace echod

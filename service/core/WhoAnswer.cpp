@@ -138,6 +138,10 @@ std::string whoJson(const ServerIdentity& identity, const ConnectionFacts& facts
     tls->set("version", facts.tls->version);
     tls->set("cipher", facts.tls->cipher);
     tls->set("sni", facts.tls->sni.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(facts.tls->sni));
+    tls->set("alpn", facts.tls->alpn.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(facts.tls->alpn));
+    // The listener asks for no client certificate (echo.tlsClientAuth is not
+    // implemented yet), so none is ever presented.
+    tls->set("client", Poco::Dynamic::Var());
     who.set("tls", tls);
   } else {
     who.set("tls", Poco::Dynamic::Var());

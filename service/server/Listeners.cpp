@@ -28,7 +28,7 @@ Poco::Net::ServerSocket tlsSocket(const ServerSettings& settings, std::uint16_t 
   try {
     context =
         tls::serverContext(settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"), settings.tlsPrivateKey,
-                           settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion);
+                           settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion, settings.tlsAlpn);
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());
   }

@@ -1,5 +1,7 @@
 #include "service/server/TlsSettings.h"
 
+#include "protocol/Alpn.h"
+
 namespace echod {
 
 std::vector<SettingSpec> TlsSettings::specs() {
@@ -16,6 +18,10 @@ std::vector<SettingSpec> TlsSettings::specs() {
       {"echo.tlsHandshakeTimeout", "tls-handshake-timeout", "ECHO_TLS_HANDSHAKE_TIMEOUT", "SECONDS",
        "close a TLS client that has not finished its handshake this long after a worker took it",
        defaultSeconds(d.tlsHandshakeTimeout)},
+      {"echo.tlsAlpn", "tls-alpn", "ECHO_TLS_ALPN", "LIST|off",
+       "ALPN protocols, the server's preference first (h2,http/1.1): a client offering none of them fails "
+       "the handshake (no_application_protocol)",
+       "off"},
   };
 }
 
@@ -30,6 +36,15 @@ void TlsSettings::read(const SettingReader& read) {
   tlsMinVersion = read.choice("echo.tlsMinVersion", tlsMinVersion,
                               {{"1.2", tls::MinVersion::Tls12}, {"1.3", tls::MinVersion::Tls13}});
   tlsHandshakeTimeout = read.seconds("echo.tlsHandshakeTimeout", tlsHandshakeTimeout, 0.1, 3600);
+  const std::string alpn = read.text("echo.tlsAlpn", "off", 4096);
+  std::string error;
+  if (alpn == "off") {
+    tlsAlpn.clear();
+  } else if (auto names = parseAlpnList(alpn, error)) {
+    tlsAlpn = std::move(*names);
+  } else {
+    read.reject("echo.tlsAlpn", alpn, "protocol names separated by commas, or off (" + error + ")");
+  }
 }
 
 void TlsSettings::check(const SettingReader& read) const {

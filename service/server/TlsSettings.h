@@ -19,6 +19,7 @@ struct TlsSettings {
   std::string tlsPrivateKey;   ///< PEM private key, unencrypted
   tls::MinVersion tlsMinVersion = tls::MinVersion::Tls12;
   Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
+  std::vector<std::string> tlsAlpn;           ///< ALPN names in the server's order of preference; empty: off
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
 
   static std::vector<SettingSpec> specs();

@@ -142,7 +142,7 @@ TEST(ServerTls, TheMinimumVersionRefusesOlderClients) {
   ServerSettings settings = tlsTestSettings();
   settings.tlsMinVersion = tls::MinVersion::Tls13;
   InProcessServer server(settings);
-  const auto context = tls::clientContext(tls::ClientTrust{test::devCertificates().ca(), false}, "127.0.0.1");
+  const auto context = tls::clientContext(tls::ClientTrust{test::devCertificates().ca(), false}, "127.0.0.1", {});
   SSL_CTX_set_max_proto_version(context->sslContext(), TLS1_2_VERSION);
   Poco::Net::StreamSocket plain;
   plain.connect(Poco::Net::SocketAddress("127.0.0.1", tlsPort(server)), test::kDeadline);

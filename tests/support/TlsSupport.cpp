@@ -68,8 +68,9 @@ ServerSettings tlsTestSettings(const Certificates& certificates) {
   return s;
 }
 
-Poco::Net::StreamSocket tlsConnect(std::uint16_t port, const std::string& ca, const std::string& host) {
-  const auto context = tls::clientContext(tls::ClientTrust{ca, ca.empty()}, host);
+Poco::Net::StreamSocket tlsConnect(std::uint16_t port, const std::string& ca, const std::string& host,
+                                   const std::vector<std::string>& alpn) {
+  const auto context = tls::clientContext(tls::ClientTrust{ca, ca.empty()}, host, alpn);
   Poco::Net::StreamSocket plain;
   plain.connect(Poco::Net::SocketAddress(host, port), kDeadline);
   plain.setNoDelay(true);

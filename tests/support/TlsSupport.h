@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "service/server/ServerSettings.h"
 
@@ -29,9 +30,9 @@ const Certificates& elsewhereCertificates();
 ServerSettings tlsTestSettings(const Certificates& certificates = devCertificates());
 
 /// A TLS connection to 127.0.0.1:port, handshake done, checking the
-/// certificate against `ca` (empty: no check).
+/// certificate against `ca` (empty: no check), offering `alpn` (empty: none).
 Poco::Net::StreamSocket tlsConnect(std::uint16_t port, const std::string& ca = devCertificates().ca(),
-                                   const std::string& host = "127.0.0.1");
+                                   const std::string& host = "127.0.0.1", const std::vector<std::string>& alpn = {});
 
 /// Path of a program on PATH, or empty.
 std::string findProgram(const std::string& name);

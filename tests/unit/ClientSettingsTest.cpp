@@ -92,6 +92,27 @@ TEST(ClientSettings, TlsDefaultsToPort4568AndTheSystemCas) {
   EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
 }
 
+TEST(ClientSettings, AlpnAndTheServerNameAreOffered) {
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+  config->setString("client.tls", "true");
+  auto s = ClientSettings::fromConfig(*config);
+  EXPECT_TRUE(s.tlsAlpn.empty());
+  EXPECT_EQ(s.serverName(), "127.0.0.1");
+  config->setString("client.tlsAlpn", "http/1.1,h2");
+  config->setString("client.tlsServerName", "echo.example");
+  s = ClientSettings::fromConfig(*config);
+  EXPECT_EQ(s.tlsAlpn, std::vector<std::string>({"http/1.1", "h2"}));
+  EXPECT_EQ(s.serverName(), "echo.example");
+  config->setString("client.tlsAlpn", "h2,");
+  EXPECT_THROW(ClientSettings::fromConfig(*config), SettingsError);
+  config->setString("client.tls", "false");
+  config->setString("client.tlsAlpn", "h2");
+  s = ClientSettings::fromConfig(*config);
+  ASSERT_EQ(s.warnings.size(), 2U);
+  EXPECT_EQ(s.warnings[0], "--tls-alpn is a --tls option: ignored without --tls");
+  EXPECT_EQ(s.warnings[1], "--tls-server-name is a --tls option: ignored without --tls");
+}
+
 TEST(ClientSettings, TlsOptionsWithoutTlsAreWarnedAbout) {
   Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
   config->setString("client.tls-insecure", "true");

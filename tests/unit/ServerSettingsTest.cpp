@@ -109,12 +109,25 @@ TEST(ServerSettings, RejectsOutOfRangeAndMalformedValues) {
            {"echo.tcpKeepalive", "60,10,200"},
            {"echo.tcpKeepalive", "on"},
            {"echo.tcpUserTimeout", "-1"},
+           {"echo.tlsAlpn", ""},
+           {"echo.tlsAlpn", "h2,,http/1.1"},
+           {"echo.tlsAlpn", "h2,h2"},
+           {"echo.tlsAlpn", "h 2"},
        }) {
     const std::string message = errorFor(key, value);
     EXPECT_NE(message, "(accepted)") << key << "=" << value;
     EXPECT_NE(message.find(key), std::string::npos) << message;
     EXPECT_NE(message.find("'" + value + "'"), std::string::npos) << message;
   }
+}
+
+TEST(ServerSettings, AlpnIsOffByDefaultAndKeepsTheServersOrder) {
+  EXPECT_TRUE(ServerSettings::fromConfig(*configWith({})).tlsAlpn.empty());
+  const auto s = ServerSettings::fromConfig(*configWith({{"echo.tlsAlpn", "h2,http/1.1"}}));
+  EXPECT_EQ(s.tlsAlpn, std::vector<std::string>({"h2", "http/1.1"}));
+  EXPECT_EQ(errorFor("echo.tlsAlpn", "h2,h2"),
+            "invalid value 'h2,h2' for echo.tlsAlpn (--tls-alpn, ECHO_TLS_ALPN): protocol names separated by commas, "
+            "or off ('h2' twice)");
 }
 
 TEST(ServerSettings, RolloutSettingsAreOffByDefaultAndReadWhenGiven) {
