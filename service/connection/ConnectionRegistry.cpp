@@ -21,7 +21,7 @@ ConnectionRegistry::ConnectionRegistry(std::size_t capacity, std::size_t perAddr
 
 ConnectionRegistry::Admission ConnectionRegistry::admit(const Poco::Net::StreamSocket& socket, Listener listener) {
   // The PROXY listener's peer is the proxy: its client is counted once the header names it.
-  const bool countAddress = _perAddressLimit > 0 && listener != Listener::Proxy;
+  const bool countAddress = _perAddressLimit > 0 && !kindOf(listener).proxyHeader;
   std::string address;
   if (countAddress) address = peerOf(socket).host().toString();
   std::unique_lock<std::mutex> lock(_mutex);

@@ -84,8 +84,10 @@ void EchoConnection::run() {
 
 bool EchoConnection::open(const ListenerKind& kind, std::string& peer, std::string_view& first) {
   if (kind.proxyHeader) {
+    // With TLS behind the header, the header is read to its last byte and no
+    // further: what follows is the ClientHello, OpenSSL's to read.
     ProxyOpening opening = openProxied(_socket, *_slot, _registry, _metrics, _context.options.proxyHeaderTimeout,
-                                       _input, _inputSize, _proxy, peer);
+                                       _input, _inputSize, kind.tls, _proxy, peer);
     _bytesIn += opening.bytesRead;
     _metrics.traffic.add(PerCpuCounters::BytesReceived, opening.bytesRead);
     announce(peer);
@@ -118,9 +120,10 @@ void EchoConnection::announce(const std::string& peer) {
   }
   auto& log = connectionLogger();
   if (log.information()) {
-    const char* kind = _slot->listener == Listener::Tls     ? "TLS connection"
-                       : _slot->listener == Listener::Proxy ? "proxied connection"
-                                                            : "connection";
+    const char* kind = _slot->listener == Listener::Tls        ? "TLS connection"
+                       : _slot->listener == Listener::Proxy    ? "proxied connection"
+                       : _slot->listener == Listener::ProxyTls ? "proxied TLS connection"
+                                                               : "connection";
     std::string line(kind);  // concatenated: Poco::format builds a std::ostringstream per call
     line.append(" from ").append(peer).append(" opened");
     logInformation(log, line);

@@ -1,5 +1,11 @@
 #include "service/connection/ProxyHeaderRead.h"
 
+#include <sys/socket.h>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/NetException.h>
+
+#include <cerrno>
 #include <cstring>
 
 #include "service/core/CoarseClock.h"
@@ -20,12 +26,37 @@ Version versionOf(std::string_view received) {
 
 }  // namespace
 
+/// One read of the header. Exact: from the descriptor itself, since the
+/// socket of a TLS listener reads through OpenSSL, which must see only what
+/// follows the header; a reset throws as POCO's read does.
+int receive(Poco::Net::StreamSocket& socket, char* buffer, std::size_t size, bool exact, int flags) {
+  if (!exact) return socket.receiveBytes(buffer, static_cast<int>(size));
+  for (;;) {
+    const ssize_t n = ::recv(socket.impl()->sockfd(), buffer, size, flags);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EINTR) continue;
+    if (errno == ECONNRESET) throw Poco::Net::ConnectionResetException();
+    throw Poco::IOException(std::string("reading the PROXY header: ") + std::strerror(errno));
+  }
+}
+
+/// Takes `count` bytes the socket already holds (they were peeked) and drops them.
+void take(Poco::Net::StreamSocket& socket, char* buffer, std::size_t count) {
+  while (count > 0) {
+    const int n = receive(socket, buffer, count, true, 0);
+    if (n <= 0) return;  // shut down meanwhile: the next step sees the end of stream
+    count -= static_cast<std::size_t>(n);
+  }
+}
+
 ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, char* buffer, std::size_t size,
-                                std::optional<ProxyHeader>& header) {
+                                bool exact, std::optional<ProxyHeader>& header) {
   ProxyHeaderRead out;
   std::string gathered;  // only when the header is split over reads
   for (;;) {
-    const int n = socket.receiveBytes(buffer, static_cast<int>(size));
+    // Exact: a peek, and a second read takes what is header. A peek returns
+    // at once only with new bytes, since all it saw before was taken.
+    const int n = receive(socket, buffer, size, exact, MSG_PEEK);
     if (n <= 0) {
       // End of stream: the peer closed, or the housekeeper or the drain shut our receive side.
       const auto wake = slot.wake.load(std::memory_order_acquire);
@@ -44,9 +75,10 @@ ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot&
       }
       break;
     }
-    out.bytesRead += static_cast<std::size_t>(n);
+    if (!exact) out.bytesRead += static_cast<std::size_t>(n);
     // Most headers arrive in one read: parsed where they landed, not copied.
     std::string_view received(buffer, static_cast<std::size_t>(n));
+    const std::size_t before = gathered.size();
     if (!gathered.empty()) {
       gathered.append(received);
       received = gathered;
@@ -55,6 +87,10 @@ ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot&
     out.version = versionOf(received);
     if (parse.status == ProxyParse::Status::NeedMore) {
       if (gathered.empty()) gathered.assign(received);
+      if (exact) {
+        take(socket, buffer, static_cast<std::size_t>(n));  // all of it is header so far
+        out.bytesRead += static_cast<std::size_t>(n);
+      }
       continue;  // bounded: the parser says Done or Bad by kProxyHeaderMax bytes
     }
     if (parse.status == ProxyParse::Status::Bad) {
@@ -63,6 +99,13 @@ ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot&
       break;
     }
     out.result = parse.header.local ? Result::Local : Result::Proxied;
+    if (exact) {
+      // The header's last bytes, and not one more.
+      take(socket, buffer, parse.length - before);
+      out.bytesRead += parse.length - before;
+      header.emplace(std::move(parse.header));
+      break;
+    }
     header.emplace(std::move(parse.header));
     // Behind a header gathered over reads: fewer bytes than the last read
     // brought (the header did not end before it), moved to the buffer's start.
@@ -80,9 +123,9 @@ ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot&
 
 ProxyOpening openProxied(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, ConnectionRegistry& registry,
                          ProxyHeaderCounters& counters, const Poco::Timespan& timeout, char* buffer, std::size_t size,
-                         std::optional<ProxyHeader>& header, std::string& peer) {
+                         bool exact, std::optional<ProxyHeader>& header, std::string& peer) {
   registry.armOpeningDeadline(slot, timeout.totalMilliseconds());
-  ProxyHeaderRead read = readProxyHeader(socket, slot, buffer, size, header);
+  ProxyHeaderRead read = readProxyHeader(socket, slot, buffer, size, exact, header);
   ProxyOpening out;
   out.bytesRead = read.bytesRead;
   if (read.drained) {

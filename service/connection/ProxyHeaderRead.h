@@ -60,10 +60,11 @@ struct ProxyHeaderRead {
 /// armed in the slot (ConnectionRegistry::armOpeningDeadline): the housekeeper wakes
 /// a read that passes it (as it does a TLS handshake); this disarms it. `buffer` (`size` bytes, the connection's read
 /// buffer) takes each read; a header split over reads is gathered, at most kProxyHeaderMax bytes. The header, when the
-/// result is Proxied or Local, is moved into `header` (built once, where it is kept). Throws what the socket throws (a
-/// reset).
+/// result is Proxied or Local, is moved into `header` (built once, where it is kept). `exact`: nothing behind the
+/// header is taken from the socket (`after` stays empty), for a TLS handshake that follows it: each read peeks
+/// (MSG_PEEK), and takes only what the parser says is header. Throws what the socket throws (a reset).
 ProxyHeaderRead readProxyHeader(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, char* buffer, std::size_t size,
-                                std::optional<ProxyHeader>& header);
+                                bool exact, std::optional<ProxyHeader>& header);
 
 /// A PROXY listener's connection opened: the header read within `timeout`
 /// (its deadline armed in the registry, kept by the housekeeper) and
@@ -78,6 +79,6 @@ struct ProxyOpening {
 };
 ProxyOpening openProxied(Poco::Net::StreamSocket& socket, ConnectionSlot& slot, ConnectionRegistry& registry,
                          ProxyHeaderCounters& counters, const Poco::Timespan& timeout, char* buffer, std::size_t size,
-                         std::optional<ProxyHeader>& header, std::string& peer);
+                         bool exact, std::optional<ProxyHeader>& header, std::string& peer);
 
 }  // namespace echod

@@ -10,7 +10,7 @@ namespace echod {
 /// the console, `who` and the logs) and what runs first on a connection it
 /// accepts, before the echo. Adding a listener is one entry here and one in
 /// server/Listeners.cpp (its port setting, its socket, its start-up line).
-enum class Listener : std::uint8_t { Plain, Tls, Proxy };
+enum class Listener : std::uint8_t { Plain, Tls, Proxy, ProxyTls };
 
 /// One listener's kind: its name and its connections' opening.
 struct ListenerKind {
@@ -20,10 +20,11 @@ struct ListenerKind {
   bool tls;          ///< then a TLS handshake (TlsHandshake)
 };
 
-inline constexpr std::array<ListenerKind, 3> kListenerKinds{{
+inline constexpr std::array<ListenerKind, 4> kListenerKinds{{
     {Listener::Plain, "plain", false, false},
     {Listener::Tls, "tls", false, true},
     {Listener::Proxy, "proxy", true, false},
+    {Listener::ProxyTls, "proxy-tls", true, true},  // TLS passthrough behind a load balancer
 }};
 inline constexpr std::size_t kListeners = kListenerKinds.size();
 

@@ -27,8 +27,8 @@
 namespace echod {
 
 /// The echo service as one object, and the composition root of the
-/// connection path: the listeners (Listeners.h: plain, and TLS and PROXY when
-/// configured), each a listening socket with a POCO TCPServer acceptor; one set of worker
+/// connection path: the listeners (Listeners.h: plain, and TLS, PROXY and
+/// PROXY-then-TLS when configured), each a listening socket with a POCO TCPServer acceptor; one set of worker
 /// threads (at most maxThreads, sized from the machine's limits unless
 /// given) shared by all of them (WorkerThreads); admission;
 /// the registry of open connections; the housekeeper that keeps their time;
@@ -44,7 +44,7 @@ namespace echod {
 ///     woken (shutdown of their receive side) to finish and send FIN;
 ///  2. wait up to drainTimeout for the registry to empty; if not, abortAll()
 ///     and wait kAbortGrace for the `ERR shutting down` lines to go out;
-///  3. stop the acceptors (plain, TLS, PROXY) and close the listening sockets
+///  3. stop the acceptors (plain, TLS, PROXY, PROXY-then-TLS) and close the listening sockets
 ///     (a connect is now refused);
 ///  4. join the worker starter and every worker (WorkerThreads::stop());
 ///  5. wait for lingering closes within what is left of the promised bound;
@@ -68,6 +68,7 @@ class EchoServer {
   Poco::Net::SocketAddress address() const { return addressOf(Listener::Plain); }
   Poco::Net::SocketAddress tlsAddress() const { return addressOf(Listener::Tls); }
   Poco::Net::SocketAddress proxyAddress() const { return addressOf(Listener::Proxy); }
+  Poco::Net::SocketAddress proxyTlsAddress() const { return addressOf(Listener::ProxyTls); }
   /// The UDP echo's address; throws Poco::IllegalStateException when it is off.
   Poco::Net::SocketAddress udpAddress() const;
   /// Each listener's start-up log line, in order.

@@ -49,6 +49,11 @@ const std::vector<ListenerSetup>& listenerSetups() {
        [](const ServerSettings& s, const std::string& address) {
          return "listening for PROXY protocol on " + address + " (from " + s.proxyFrom + ")";
        }},
+      {Listener::ProxyTls, "echo.proxyTlsPort", [](const ServerSettings& s) { return s.proxyTlsPort; }, tlsSocket,
+       [](const ServerSettings& s, const std::string& address) {
+         return "listening for PROXY protocol then TLS on " + address + " (from " + s.proxyFrom + ", certificate " +
+                s.tlsCertificate + ")";
+       }},
   };
   return setups;
 }

@@ -18,6 +18,10 @@ std::vector<SettingSpec> TlsSettings::specs() {
       {"echo.tlsHandshakeTimeout", "tls-handshake-timeout", "ECHO_TLS_HANDSHAKE_TIMEOUT", "SECONDS",
        "close a TLS client that has not finished its handshake this long after a worker took it",
        defaultSeconds(d.tlsHandshakeTimeout)},
+      {"echo.proxyTlsPort", "proxy-tls-port", "ECHO_PROXY_TLS_PORT", "N|off",
+       "PROXY header, then TLS, then echo (TLS passthrough behind send-proxy-v2); the PROXY listener's rules, "
+       "then the TLS listener's; 0 picks a free one",
+       "off"},
       {"echo.tlsAlpn", "tls-alpn", "ECHO_TLS_ALPN", "LIST|off",
        "ALPN protocols, the server's preference first (h2,http/1.1): a client offering none of them fails "
        "the handshake (no_application_protocol)",
@@ -28,6 +32,8 @@ std::vector<SettingSpec> TlsSettings::specs() {
 void TlsSettings::read(const SettingReader& read) {
   if (read.text("echo.tlsPort", "off", 16) != "off")
     tlsPort = static_cast<int>(read.integer("echo.tlsPort", 0, 0, 65535));
+  if (read.text("echo.proxyTlsPort", "off", 16) != "off")
+    proxyTlsPort = static_cast<int>(read.integer("echo.proxyTlsPort", 0, 0, 65535));
   // "none" (the default) names no file.
   tlsCertificate = read.text("echo.tlsCertificate", "none", 4096);
   tlsPrivateKey = read.text("echo.tlsPrivateKey", "none", 4096);
@@ -48,9 +54,10 @@ void TlsSettings::read(const SettingReader& read) {
 }
 
 void TlsSettings::check(const SettingReader& read) const {
-  if (!tlsEnabled()) return;
-  if (tlsCertificate.empty()) read.reject("echo.tlsCertificate", "", "a PEM file, required with echo.tlsPort");
-  if (tlsPrivateKey.empty()) read.reject("echo.tlsPrivateKey", "", "a PEM file, required with echo.tlsPort");
+  if (!tlsEnabled() && !proxyTlsEnabled()) return;
+  const std::string with = tlsEnabled() ? "echo.tlsPort" : "echo.proxyTlsPort";
+  if (tlsCertificate.empty()) read.reject("echo.tlsCertificate", "", "a PEM file, required with " + with);
+  if (tlsPrivateKey.empty()) read.reject("echo.tlsPrivateKey", "", "a PEM file, required with " + with);
 }
 
 }  // namespace echod

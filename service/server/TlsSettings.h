@@ -15,16 +15,18 @@ namespace echod {
 struct TlsSettings {
   static constexpr int kTlsOff = -1;
   int tlsPort = kTlsOff;       ///< kTlsOff: no TLS listener; 0 picks a free port
+  int proxyTlsPort = kTlsOff;  ///< kTlsOff: no PROXY-then-TLS listener; 0 picks a free port
   std::string tlsCertificate;  ///< PEM certificate chain, leaf first
   std::string tlsPrivateKey;   ///< PEM private key, unencrypted
   tls::MinVersion tlsMinVersion = tls::MinVersion::Tls12;
   Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
   std::vector<std::string> tlsAlpn;           ///< ALPN names in the server's order of preference; empty: off
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
+  bool proxyTlsEnabled() const { return proxyTlsPort != kTlsOff; }
 
   static std::vector<SettingSpec> specs();
   void read(const SettingReader& read);
-  /// With the listener on, a certificate and a key are required.
+  /// With either TLS listener on, a certificate and a key are required.
   void check(const SettingReader& read) const;
 };
 

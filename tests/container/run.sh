@@ -277,6 +277,22 @@ print("a client of its own" if client not in others and client.count(".") == 3 e
       w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"])' "$others" 2>/dev/null)
   expect_eq "--who through the load balancer: client, peer, PROXY version, listener" \
     "a client of its own $lb_ip 2 proxy" "$verdict"
+  # TLS passthrough: HAProxy in TCP mode sends a v2 header, then the client's
+  # own handshake with a replica's PROXY-then-TLS port; the certificate names
+  # the service, so the client asks for "server" (SNI and the name checked).
+  who_tls=$(client_run tls-client --host=lb --port=4571 --tls --tls-ca=/etc/echod/tls/ca.pem --tls-server-name=server \
+    --who)
+  echo "  $who_tls"
+  verdict=$(echo "$who_tls" | tail -n 1 | /usr/bin/python3 -c '
+import json, sys
+w = json.load(sys.stdin)
+client = w["client"].rsplit(":", 1)[0]
+others = sys.argv[1].split()
+print("a client of its own" if client not in others and client.count(".") == 3 else "client " + client,
+      w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"], w["tls"]["sni"], w["tls"]["version"][:5])' \
+    "$others" 2>/dev/null)
+  expect_eq "--who through HAProxy's TLS passthrough: client, peer, PROXY version, listener, SNI, TLS" \
+    "a client of its own $lb_ip 2 proxy-tls server TLSv1" "$verdict"
   # A replica stopped under load: it leaves the rotation (/readyz 503) before it drains.
   # The load is paced (--rate=200: 20 connections, 10 round trips a second
   # each), so the two CPUs stay free for the engine: finding the victim and
