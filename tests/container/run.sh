@@ -268,31 +268,29 @@ if dc --profile lb build lb >/tmp/echod-lb-build.log 2>&1 && dc --profile lb up 
   lb_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$(dc ps -q lb)" | awk '{print $1}')
   others=$(for id in $(dc ps -q lb) $(dc ps -q server) $(dc ps -q front); do
     docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id"; done | tr -s ' ' '\n' | sort -u)
-  verdict=$(echo "$who" | tail -n 1 | /usr/bin/python3 -c '
+  # who_verdict WHO: whose address the client is, the peer, the header's
+  # version, the listener, and TLS's SNI and version ("- -" without TLS).
+  who_verdict() {
+    echo "$1" | tail -n 1 | /usr/bin/python3 -c '
 import json, sys
 w = json.load(sys.stdin)
 client = w["client"].rsplit(":", 1)[0]
 others = sys.argv[1].split()
+tls = w["tls"] or {"sni": "-", "version": "-"}
 print("a client of its own" if client not in others and client.count(".") == 3 else "client " + client,
-      w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"])' "$others" 2>/dev/null)
-  expect_eq "--who through the load balancer: client, peer, PROXY version, listener" \
-    "a client of its own $lb_ip 2 proxy" "$verdict"
+      w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"], tls["sni"], tls["version"][:5])' \
+      "$others" 2>/dev/null
+  }
+  expect_eq "--who through the load balancer: client, peer, PROXY version, listener, no TLS" \
+    "a client of its own $lb_ip 2 proxy - -" "$(who_verdict "$who")"
   # TLS passthrough: HAProxy in TCP mode sends a v2 header, then the client's
   # own handshake with a replica's PROXY-then-TLS port; the certificate names
   # the service, so the client asks for "server" (SNI and the name checked).
   who_tls=$(client_run tls-client --host=lb --port=4571 --tls --tls-ca=/etc/echod/tls/ca.pem --tls-server-name=server \
     --who)
   echo "  $who_tls"
-  verdict=$(echo "$who_tls" | tail -n 1 | /usr/bin/python3 -c '
-import json, sys
-w = json.load(sys.stdin)
-client = w["client"].rsplit(":", 1)[0]
-others = sys.argv[1].split()
-print("a client of its own" if client not in others and client.count(".") == 3 else "client " + client,
-      w["peer"].rsplit(":", 1)[0], w["proxy"]["version"], w["listener"], w["tls"]["sni"], w["tls"]["version"][:5])' \
-    "$others" 2>/dev/null)
   expect_eq "--who through HAProxy's TLS passthrough: client, peer, PROXY version, listener, SNI, TLS" \
-    "a client of its own $lb_ip 2 proxy-tls server TLSv1" "$verdict"
+    "a client of its own $lb_ip 2 proxy-tls server TLSv1" "$(who_verdict "$who_tls")"
   # A replica stopped under load: it leaves the rotation (/readyz 503) before it drains.
   # The load is paced (--rate=200: 20 connections, 10 round trips a second
   # each), so the two CPUs stay free for the engine: finding the victim and
@@ -353,7 +351,7 @@ print("a client of its own" if client not in others and client.count(".") == 3 e
     fail "the victim held ${held:-?} connections, $fin ended with FIN"
   fi
   expect_eq "no connection broke any other way" "0 0 0 0" \
-    "$(echo "$bench" | /usr/bin/python3 -c 'import json,sys; b=json.load(sys.stdin)["broken"]; print(b.get("err",0), b.get("reset",0), b.get("closed",0), b.get("timeout",0))' 2>/dev/null)"
+    "$(broken_otherwise "$bench")"
   expect_eq "every broken connection was reopened" "$fin" "$(field '["reconnects"]')"
 
   echo "--- rebalancing: 2 replicas scaled to 4 under long-lived connections, with echo.maxConnectionAge=4~1"
@@ -426,7 +424,7 @@ print("a client of its own" if client not in others and client.count(".") == 3 e
     fail "only ${recycled:-no} connections ended with FIN in 30 s of 4~1 s ages"
   fi
   expect_eq "rebalancing: no connection broke any other way" "0 0 0 0" \
-    "$(echo "$bench" | /usr/bin/python3 -c 'import json,sys; b=json.load(sys.stdin)["broken"]; print(b.get("err",0), b.get("reset",0), b.get("closed",0), b.get("timeout",0))' 2>/dev/null)"
+    "$(broken_otherwise "$bench")"
 else
   tail -n 20 /tmp/echod-lb-build.log
   fail "lb profile did not start"

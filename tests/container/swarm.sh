@@ -117,7 +117,7 @@ else
   fail "the update broke ${fin:-no} connections with FIN: did it replace the tasks under the load?"
 fi
 expect_eq "no connection broke any other way (err reset closed timeout)" "0 0 0 0" \
-  "$(echo "$bench" | /usr/bin/python3 -c 'import json,sys; b=json.load(sys.stdin)["broken"]; print(b.get("err",0), b.get("reset",0), b.get("closed",0), b.get("timeout",0))' 2>/dev/null)"
+  "$(broken_otherwise "$bench")"
 expect_eq "every broken connection was reopened" "$fin" "$(json_get "$bench" '["reconnects"]')"
 echo "  spread by version during the update: $(tr '\n' '|' <"$samples")"
 first_sample=$(head -n 1 "$samples")
