@@ -98,8 +98,13 @@ Poco::Net::StreamSocket ServerConnector::connect(std::string_view first) const {
   socket.setSendTimeout(_settings.timeout);
   tls::takeVerificationError();
   try {
+    // RFC 6066: an IP address is never sent as a server name (OpenSSL checks
+    // the certificate against it all the same: clientContext).
+    Poco::Net::IPAddress literal;
+    const bool named = !Poco::Net::IPAddress::tryParse(_settings.serverName(), literal);
     Poco::Net::SecureStreamSocket secure =
-        Poco::Net::SecureStreamSocket::attach(socket, _settings.serverName(), _context);
+        named ? Poco::Net::SecureStreamSocket::attach(socket, _settings.serverName(), _context)
+              : Poco::Net::SecureStreamSocket::attach(socket, _context);
     secure.setReceiveTimeout(Poco::Timespan(0));
     secure.setSendTimeout(Poco::Timespan(0));
     sendAll(secure, first);

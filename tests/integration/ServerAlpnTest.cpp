@@ -114,7 +114,7 @@ TEST(ServerAlpn, OpensslSClientIsAgreedWithOrRefusedWithAlert120) {
   EXPECT_TRUE(eventually([&] { return refusedForAlpn(server) == 1; }));
 }
 
-TEST(ServerAlpn, TheClientOffersAlpnAndSetsTheServerName) {
+TEST(ServerAlpn, TheClientOffersAlpnAndSetsTheServerNameButNeverAnAddress) {
   InProcessServer server(alpnSettings({"h2", "http/1.1"}));
   const std::string port = "--port=" + std::to_string(tlsPort(server));
   const std::string ca = "--tls-ca=" + test::devCertificates().ca();
@@ -122,6 +122,11 @@ TEST(ServerAlpn, TheClientOffersAlpnAndSetsTheServerName) {
                    {"--tls", port, ca, "--tls-alpn=http/1.1", "--tls-server-name=localhost", "--who"});
   EXPECT_EQ(who.waitForExit(), 0) << who.err();
   EXPECT_NE(who.out().find("\"sni\":\"localhost\",\"alpn\":\"http/1.1\""), std::string::npos) << who.out();
+
+  // RFC 6066: an IP address is not sent as a server name; it is still the name checked.
+  ChildProcess byAddress(ECHO_CLIENT_PATH, {"--tls", port, ca, "--who"});
+  EXPECT_EQ(byAddress.waitForExit(), 0) << byAddress.err();
+  EXPECT_NE(byAddress.out().find("\"sni\":null,\"alpn\":null"), std::string::npos) << byAddress.out();
 
   ChildProcess refused(ECHO_CLIENT_PATH, {"--tls", port, ca, "--tls-alpn=foo", "--send=hi"});
   EXPECT_EQ(refused.waitForExit(), 2) << refused.out();
