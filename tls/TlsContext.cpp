@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "protocol/Alpn.h"
+#include "tls/ServerCertificates.h"
 
 namespace echod::tls {
 namespace {
@@ -92,7 +93,7 @@ void mustBeReadable(const std::string& setting, const std::string& file) {
 
 Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const std::string& certificateSetting,
                                       const std::string& keyFile, const std::string& keySetting, MinVersion minVersion,
-                                      const std::vector<std::string>& alpn) {
+                                      const std::vector<std::string>& alpn, ServerCertificates* certificates) {
   mustBeReadable(certificateSetting, certificateFile);
   mustBeReadable(keySetting, keyFile);
   Poco::Net::Context::Params params;
@@ -119,6 +120,7 @@ Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const 
   SSL_CTX_set_min_proto_version(ctx, minVersion == MinVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_info_callback(ctx, &rememberHandshake);
+  if (certificates != nullptr) SSL_CTX_set_cert_cb(ctx, &ServerCertificates::select, certificates);
   if (!alpn.empty()) {
     auto names = std::make_unique<std::vector<std::string>>(alpn);
     SSL_CTX_set_alpn_select_cb(ctx, &selectAlpn, names.get());

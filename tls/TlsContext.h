@@ -12,6 +12,8 @@ struct ssl_st;
 
 namespace echod::tls {
 
+class ServerCertificates;
+
 /// The oldest protocol version a listener accepts (echo.tlsMinVersion).
 enum class MinVersion { Tls12, Tls13 };
 
@@ -26,14 +28,16 @@ struct FileError : std::runtime_error {
 /// `minVersion`, no renegotiation. With `alpn` (names in the server's order
 /// of preference; empty: no ALPN) a client that offers ALPN gets the first
 /// of those it offered, and one that offers none of them fails the handshake
-/// with the no_application_protocol alert (RFC 7301). A peer that closes TCP without close_notify
+/// with the no_application_protocol alert (RFC 7301). With `certificates`
+/// (may be null), each handshake takes the set in use there, read again when
+/// its files change; it must outlive the context's handshakes. A peer that closes TCP without close_notify
 /// reads as end of stream, not as an error: the server's own wake-ups
 /// (idle timeout, drain) shut down the receive side, and its answer must still
 /// go out inside TLS afterwards. Throws FileError naming `certificateSetting`
 /// or `keySetting`.
 Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const std::string& certificateSetting,
                                       const std::string& keyFile, const std::string& keySetting, MinVersion minVersion,
-                                      const std::vector<std::string>& alpn);
+                                      const std::vector<std::string>& alpn, ServerCertificates* certificates);
 
 /// How a client checks the server's certificate.
 struct ClientTrust {

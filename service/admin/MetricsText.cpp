@@ -60,8 +60,16 @@ std::string metricsText(const EchoServer& echo) {
          listeners.data(), m.connectionsByListener);
   series(out, "echod_tls_handshakes_total", "counter",
          "TLS handshakes, by result: ok, timeout (stalled past echo.tlsHandshakeTimeout), not_tls (plain text on "
-         "the TLS port), closed (by the client), failed.",
+         "the TLS port), closed (by the client), no_application_protocol (no ALPN name in common), failed.",
          "result", ServerMetrics::kHandshakeNames.data(), m.tlsHandshakes);
+  if (const auto* certificates = echo.certificates()) {
+    static constexpr std::array<const char*, 2> kReloadResults{"loaded", "failed"};
+    series(out, "echod_tls_certificate_reloads_total", "counter",
+           "The TLS certificate files read again after they changed, by result: loaded (new handshakes use them), "
+           "failed (the set in use stays).",
+           "result", kReloadResults.data(),
+           std::array<std::uint64_t, 2>{certificates->loaded(), certificates->failed()});
+  }
   series(out, "echod_faults_total", "counter",
          "Faults on demand, by kind: delay and chunk (replies held or written in pieces), reset, close and hang "
          "(connections that got the fault in place of a reply).",

@@ -55,6 +55,9 @@ EchoServer::EchoServer(const ServerSettings& settings)
                                       static_cast<std::size_t>(_settings.maxThreads)}),
       _lingering(kLingeringMax),
       _context{connectionOptions(_settings), _registry, _lingering, _events, _metrics},
+      _certificates(_settings.tlsEnabled() || _settings.proxyTlsEnabled()
+                        ? std::make_unique<tls::ServerCertificates>(_settings.tlsCertificate, _settings.tlsPrivateKey)
+                        : nullptr),
       _housekeeper(
           _registry, _lingering, _metrics,
           ConnectionRegistry::SweepRules{ms(_settings.idleTimeout), ms(_settings.idleTimeoutUnderLoad),
@@ -69,8 +72,8 @@ EchoServer::EchoServer(const ServerSettings& settings)
     if (port < 0) continue;  // off
     RunningListener listener{&setup, nullptr, nullptr};
     try {
-      listener.socket =
-          std::make_unique<Poco::Net::ServerSocket>(setup.socket(_settings, static_cast<std::uint16_t>(port)));
+      listener.socket = std::make_unique<Poco::Net::ServerSocket>(
+          setup.socket(_settings, static_cast<std::uint16_t>(port), _certificates.get()));
     } catch (const Poco::Exception& e) {
       throw ListenError(setup.portSetting, _settings.host, port, e.displayText());
     }
@@ -91,8 +94,24 @@ EchoServer::EchoServer(const ServerSettings& settings)
       throw ListenError("echo.udpPort", _settings.host, _settings.udpPort, e.displayText());
     }
   }
+  if (_certificates) {
+    // The files were checked as the listeners' contexts were made: the first look loads them.
+    checkCertificates();
+    _housekeeper.every(ms(_settings.tlsReloadInterval), [this] { checkCertificates(); });
+  }
   const int slots = sizeFutexHash(_settings.maxThreads + kPoolSpareThreads);
   Poco::Logger::get("echod.server").debug("futex hash: %d slots (0: the kernel's global hash)", slots);
+}
+
+void EchoServer::checkCertificates() {
+  const auto check = _certificates->checkFiles();
+  auto& log = Poco::Logger::get("echod.server");
+  if (check.result == tls::ServerCertificates::Check::Result::Loaded) {
+    log.notice("TLS certificate read again (" + _settings.tlsCertificate + ", " + _settings.tlsPrivateKey +
+               "): new handshakes use it, open connections keep theirs");
+  } else if (check.result == tls::ServerCertificates::Check::Result::Failed) {
+    log.error("TLS certificate files changed but do not load, the one in use stays: " + check.why);
+  }
 }
 
 EchoServer::~EchoServer() {

@@ -23,6 +23,7 @@
 #include "service/server/ServerMetrics.h"
 #include "service/server/ServerSettings.h"
 #include "service/udp/UdpEchoServer.h"
+#include "tls/ServerCertificates.h"
 
 namespace echod {
 
@@ -114,6 +115,8 @@ class EchoServer {
   const ServerSettings& settings() const { return _settings; }
   /// How the pool was sized; decidedBy is "echo.maxThreads" when it was given.
   const PoolSize& poolSize() const { return _poolSize; }
+  /// The TLS listeners' certificate, read again when its files change; null without a TLS listener.
+  const tls::ServerCertificates* certificates() const { return _certificates.get(); }
 
  private:
   const PoolSize _poolSize;
@@ -123,6 +126,8 @@ class EchoServer {
   ConnectionRegistry _registry;
   LingeringCloses _lingering;
   const ConnectionContext _context;
+  // Before the housekeeper, which checks its files, and the listeners, whose handshakes take from it.
+  std::unique_ptr<tls::ServerCertificates> _certificates;
   Housekeeper _housekeeper;
   WorkerThreads _workers;
   Poco::ThreadPool _dispatcherPool;
@@ -133,6 +138,8 @@ class EchoServer {
     std::unique_ptr<Poco::Net::TCPServer> server;
   };
   std::optional<Poco::Net::SocketAddress> listenerAddress(Listener id) const;
+  /// The housekeeper's look at the certificate files, logged when they changed.
+  void checkCertificates();
   std::vector<RunningListener> _listeners;  ///< those on, in listenerSetups() order
   // UDP echo, when echo.udpPort is set: its own threads, joined when the drain begins.
   std::unique_ptr<UdpEchoServer> _udp;

@@ -1,5 +1,7 @@
 #include "service/server/Housekeeper.h"
 
+#include <utility>
+
 namespace echod {
 
 Housekeeper::Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingering, ConnectionMetrics& metrics,
@@ -11,6 +13,11 @@ Housekeeper::Housekeeper(ConnectionRegistry& registry, LingeringCloses& lingerin
       _stop(Poco::Event::EVENT_MANUALRESET) {}
 
 Housekeeper::~Housekeeper() { stop(); }
+
+void Housekeeper::every(std::int64_t everyMs, std::function<void()> task) {
+  _taskEveryMs = everyMs;
+  _task = std::move(task);
+}
 
 void Housekeeper::start() {
   _thread.start(*this);
@@ -38,6 +45,10 @@ void Housekeeper::tick() {
   _metrics.count(_metrics.queueTimeouts, swept.queueTimeouts);
   if (swept.queueTimeouts > 0) {
     _metrics.count(_metrics.refused[ConnectionMetrics::slot(ErrorReason::ServerBusy)], swept.queueTimeouts);
+  }
+  if (_task && now >= _taskNextMs) {
+    _taskNextMs = now + _taskEveryMs;
+    _task();
   }
 }
 

@@ -5,6 +5,7 @@
 #include <Poco/Thread.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "service/connection/ConnectionMetrics.h"
 #include "service/connection/ConnectionRegistry.h"
@@ -16,7 +17,8 @@ namespace echod {
 /// Every kTickMs it: closes the lingering sockets that are done
 /// (LingeringCloses::sweep); sweeps the registry for the idle timeout, the
 /// idle timeout under load, the queue deadline and the TLS handshake and
-/// PROXY header deadline. It counts what it did in the metrics.
+/// PROXY header deadline; and runs the task it was given (the TLS
+/// certificate files' check) at its interval. It counts what it did in the metrics.
 class Housekeeper : public Poco::Runnable {
  public:
   /// The clock's resolution: a deadline fires at most two ticks late, never early.
@@ -29,6 +31,10 @@ class Housekeeper : public Poco::Runnable {
   Housekeeper(const Housekeeper&) = delete;
   Housekeeper& operator=(const Housekeeper&) = delete;
 
+  /// Also runs `task` on this thread every `everyMs` (the first time at the
+  /// first tick). Set before start().
+  void every(std::int64_t everyMs, std::function<void()> task);
+
   void start();
   void stop();
   void run() override;
@@ -40,6 +46,9 @@ class Housekeeper : public Poco::Runnable {
   LingeringCloses& _lingering;
   ConnectionMetrics& _metrics;
   const ConnectionRegistry::SweepRules _rules;
+  std::function<void()> _task;
+  std::int64_t _taskEveryMs = 0;
+  std::int64_t _taskNextMs = 0;
   Poco::Thread _thread{"housekeeper"};
   Poco::Event _stop;
   bool _started = false;  ///< start() and stop() are called by the owner's thread only

@@ -18,17 +18,19 @@ InheritedOptions inherited(const ServerSettings& settings) {
   return InheritedOptions{EchoConnection::kSendSlice, true, settings.tcpKeepalive, settings.tcpUserTimeoutMs};
 }
 
-Poco::Net::ServerSocket plainSocket(const ServerSettings& settings, std::uint16_t port) {
+Poco::Net::ServerSocket plainSocket(const ServerSettings& settings, std::uint16_t port,
+                                    tls::ServerCertificates* /*certificates*/) {
   return listeningSocket(settings.host, port, kListenBacklog, inherited(settings));
 }
 
-Poco::Net::ServerSocket tlsSocket(const ServerSettings& settings, std::uint16_t port) {
+Poco::Net::ServerSocket tlsSocket(const ServerSettings& settings, std::uint16_t port,
+                                  tls::ServerCertificates* certificates) {
   const auto& specs = ServerSettings::specs();
   Poco::Net::Context::Ptr context;
   try {
-    context =
-        tls::serverContext(settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"), settings.tlsPrivateKey,
-                           settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion, settings.tlsAlpn);
+    context = tls::serverContext(settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"),
+                                 settings.tlsPrivateKey, settingName(specs, "echo.tlsPrivateKey"),
+                                 settings.tlsMinVersion, settings.tlsAlpn, certificates);
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());
   }

@@ -12,6 +12,9 @@
 #include "settings/SettingReader.h"
 
 namespace echod {
+namespace tls {
+class ServerCertificates;
+}
 
 struct ServerSettings;
 
@@ -24,8 +27,10 @@ struct ListenerSetup {
   Listener id;
   std::string_view portSetting;                 ///< e.g. "echo.tlsPort"
   int (*port)(const ServerSettings& settings);  ///< its port; negative: the listener is off
-  /// Binds and listens on host:port (throws Poco::Exception, or SettingsError for an unusable TLS file).
-  Poco::Net::ServerSocket (*socket)(const ServerSettings& settings, std::uint16_t port);
+  /// Binds and listens on host:port (throws Poco::Exception, or SettingsError for an unusable TLS file); a TLS
+  /// listener's handshakes take their certificate from `certificates`.
+  Poco::Net::ServerSocket (*socket)(const ServerSettings& settings, std::uint16_t port,
+                                    tls::ServerCertificates* certificates);
   /// The start-up log's line for the listener bound to `address`.
   std::string (*startLine)(const ServerSettings& settings, const std::string& address);
 };

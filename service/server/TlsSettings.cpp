@@ -22,6 +22,9 @@ std::vector<SettingSpec> TlsSettings::specs() {
        "PROXY header, then TLS, then echo (TLS passthrough behind send-proxy-v2); the PROXY listener's rules, "
        "then the TLS listener's; 0 picks a free one",
        "off"},
+      {"echo.tlsReloadSeconds", "tls-reload-seconds", "ECHO_TLS_RELOAD_SECONDS", "SECONDS",
+       "look at the certificate and key files this often; changed, they are read again for new handshakes",
+       defaultSeconds(d.tlsReloadInterval)},
       {"echo.tlsAlpn", "tls-alpn", "ECHO_TLS_ALPN", "LIST|off",
        "ALPN protocols, the server's preference first (h2,http/1.1): a client offering none of them fails "
        "the handshake (no_application_protocol)",
@@ -42,6 +45,7 @@ void TlsSettings::read(const SettingReader& read) {
   tlsMinVersion = read.choice("echo.tlsMinVersion", tlsMinVersion,
                               {{"1.2", tls::MinVersion::Tls12}, {"1.3", tls::MinVersion::Tls13}});
   tlsHandshakeTimeout = read.seconds("echo.tlsHandshakeTimeout", tlsHandshakeTimeout, 0.1, 3600);
+  tlsReloadInterval = read.seconds("echo.tlsReloadSeconds", tlsReloadInterval, 0.1, 86400);
   const std::string alpn = read.text("echo.tlsAlpn", "off", 4096);
   std::string error;
   if (alpn == "off") {

@@ -21,6 +21,7 @@ struct TlsSettings {
   tls::MinVersion tlsMinVersion = tls::MinVersion::Tls12;
   Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
   std::vector<std::string> tlsAlpn;           ///< ALPN names in the server's order of preference; empty: off
+  Poco::Timespan tlsReloadInterval{5, 0};     ///< how often the certificate files are looked at
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
   bool proxyTlsEnabled() const { return proxyTlsPort != kTlsOff; }
 

@@ -60,6 +60,11 @@ const Certificates& elsewhereCertificates() {
   return set.get();
 }
 
+const Certificates& rotatedCertificates() {
+  static const GeneratedCertificates set("30", "");
+  return set.get();
+}
+
 ServerSettings tlsTestSettings(const Certificates& certificates) {
   ServerSettings s = testSettings();
   s.tlsPort = 0;

@@ -25,6 +25,8 @@ const Certificates& devCertificates();
 const Certificates& expiredCertificates();
 /// Valid, but naming only elsewhere.example: wrong for every loopback name.
 const Certificates& elsewhereCertificates();
+/// Like the development set (the same names), signed by another CA: what a rotation brings.
+const Certificates& rotatedCertificates();
 
 /// Test settings (loopback, free ports) with a TLS listener on a free port.
 ServerSettings tlsTestSettings(const Certificates& certificates = devCertificates());

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+// OpenSSL's handle, as POCO's headers declare it.
+struct ssl_st;
+
+namespace echod::tls {
+
+/// The TLS listeners' certificate chain and private key, read again when
+/// their files change (docs/protocol.md, "Rotation"): a Kubernetes Secret
+/// volume swaps a symbolic link, cert-manager rewrites the files. Every new
+/// handshake takes the set in use (select(), OpenSSL's certificate callback,
+/// on the worker thread); open connections keep theirs. A set that does not
+/// load keeps the old one in use. checkFiles() runs on one thread (the
+/// housekeeper's), select() on any.
+class ServerCertificates {
+ public:
+  ServerCertificates(std::string certificateFile, std::string keyFile);
+  ~ServerCertificates();
+  ServerCertificates(const ServerCertificates&) = delete;
+  ServerCertificates& operator=(const ServerCertificates&) = delete;
+
+  /// What a look at the files found.
+  struct Check {
+    enum class Result { Unchanged, Loaded, Failed };
+    Result result = Result::Unchanged;
+    std::string why;  ///< Failed: what is wrong with the new files
+  };
+  /// Looks at the files (stat(2), through symbolic links); when they
+  /// changed since the last look, loads them: a chain and a key that belong
+  /// together replace the set in use, anything else keeps it. The first call
+  /// loads the set (before it, handshakes use the context's own).
+  Check checkFiles();
+
+  /// OpenSSL's certificate callback (SSL_CTX_set_cert_cb, `arg` this object):
+  /// puts the set in use on the handshake's handle.
+  static int select(ssl_st* ssl, void* arg);
+
+  /// Loads and failures so far, for /metrics.
+  std::uint64_t loaded() const { return _loaded.load(std::memory_order_relaxed); }
+  std::uint64_t failed() const { return _failed.load(std::memory_order_relaxed); }
+
+ private:
+  struct Set;
+  /// What identifies a version of the two files: device, inode, size, mtime of each.
+  using Signature = std::array<std::int64_t, 10>;
+  static bool sign(const std::string& file, std::int64_t* into);
+
+  const std::string _certificateFile;
+  const std::string _keyFile;
+  Signature _seen{};  ///< the checking thread's alone
+  bool _checked = false;
+  mutable std::mutex _mutex;  ///< guards _current (a pointer copy per handshake)
+  std::shared_ptr<Set> _current;
+  std::atomic<std::uint64_t> _loaded{0};
+  std::atomic<std::uint64_t> _failed{0};
+};
+
+}  // namespace echod::tls
