@@ -54,6 +54,10 @@ const std::vector<SettingSpec>& ClientSettings::specs() {
       {"client.tlsAlpn", "tls-alpn", "", "LIST", "--tls: offer these ALPN protocols (h2,http/1.1)", "none"},
       {"client.tlsServerName", "tls-server-name", "", "NAME",
        "--tls: the server name sent (SNI) and checked in its certificate; default: --host", "host"},
+      {"client.tlsCertificate", "tls-certificate", "", "FILE",
+       "--tls: present this PEM client certificate (chain, leaf first) when the server asks (mutual TLS)", "none"},
+      {"client.tlsPrivateKey", "tls-private-key", "", "FILE",
+       "--tls: the unencrypted PEM private key of --tls-certificate", "none"},
       {"client.proxyProtocol", "proxy-protocol", "", "v1|v2|off",
        "send a PROXY protocol header first (to echod's PROXY port, through nothing else)", "off"},
       {"client.proxySource", "proxy-source", "", "IP:PORT",
@@ -111,12 +115,23 @@ ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguratio
     read.reject("client.tlsAlpn", alpn, "protocol names separated by commas (" + alpnError + ")");
   }
   s.tlsServerName = read.text("client.tlsServerName", "", 255);
+  s.tlsCertificate = read.text("client.tlsCertificate", "none", 4096);
+  s.tlsPrivateKey = read.text("client.tlsPrivateKey", "none", 4096);
+  if (s.tlsCertificate == "none") s.tlsCertificate.clear();
+  if (s.tlsPrivateKey == "none") s.tlsPrivateKey.clear();
   if (s.tls) {
     if (!config.hasProperty("client.port")) s.port = kDefaultTlsPort;
     if (s.tlsInsecure && !s.tlsCa.empty()) {
       read.reject("client.tlsCa", s.tlsCa, "--tls-ca and --tls-insecure exclude each other");
     }
+    if (s.tlsCertificate.empty() != s.tlsPrivateKey.empty()) {
+      read.reject(s.tlsCertificate.empty() ? "client.tlsCertificate" : "client.tlsPrivateKey", "",
+                  "--tls-certificate and --tls-private-key go together");
+    }
   } else {
+    if (!s.tlsCertificate.empty() || !s.tlsPrivateKey.empty()) {
+      s.warnings.emplace_back("--tls-certificate and --tls-private-key are --tls options: ignored without --tls");
+    }
     if (s.tlsInsecure) s.warnings.emplace_back("--tls-insecure is a --tls option: ignored without --tls");
     if (config.hasProperty("client.tlsCa"))
       s.warnings.emplace_back("--tls-ca is a --tls option: ignored without --tls");

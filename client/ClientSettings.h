@@ -40,6 +40,8 @@ struct ClientSettings {
   bool tlsInsecure = false;          ///< no certificate check
   std::vector<std::string> tlsAlpn;  ///< ALPN names offered; empty: none
   std::string tlsServerName;         ///< SNI and the name the certificate must carry; empty: the host
+  std::string tlsCertificate;        ///< PEM client certificate presented when asked; empty: none
+  std::string tlsPrivateKey;         ///< its private key
   /// The name sent as SNI and checked in the server's certificate.
   const std::string& serverName() const { return tlsServerName.empty() ? host : tlsServerName; }
 

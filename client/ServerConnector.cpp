@@ -35,8 +35,9 @@ Poco::Net::SocketAddress pickAddress(const std::string& host, std::uint16_t port
 ServerConnector::ServerConnector(const ClientSettings& settings) : _settings(settings) {
   if (!settings.tls) return;
   try {
-    _context = tls::clientContext(tls::ClientTrust{settings.tlsCa, settings.tlsInsecure}, settings.serverName(),
-                                  settings.tlsAlpn);
+    _context =
+        tls::clientContext(tls::ClientTrust{settings.tlsCa, settings.tlsInsecure}, settings.serverName(),
+                           settings.tlsAlpn, tls::ClientIdentity{settings.tlsCertificate, settings.tlsPrivateKey});
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());
   }
@@ -124,7 +125,7 @@ Poco::Net::StreamSocket ServerConnector::connect(std::string_view first) const {
           "TLS handshake failed: the server takes none of the ALPN protocols offered (--tls-alpn), alert "
           "no_application_protocol");
     }
-    throw Poco::Net::SSLException("TLS handshake failed: " + e.message());
+    throw Poco::Net::SSLException("TLS handshake failed: " + e.message() + tls::clientCertificateHint(e.message()));
   }
 }
 

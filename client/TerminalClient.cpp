@@ -79,7 +79,8 @@ void TerminalClient::receive() {
     }
   } catch (const Poco::Exception& e) {
     if (!ended()) {
-      std::cerr << "echo-client: connection lost: " << e.displayText() << '\n';
+      std::cerr << "echo-client: connection lost: " << e.displayText() << tls::clientCertificateHint(e.displayText())
+                << '\n';
       lost = true;
     }
   }
@@ -256,7 +257,10 @@ SessionEnd TerminalClient::runWithInput(int input) {
       }
     }
   } catch (const Poco::Exception& e) {
-    if (!ended()) std::cerr << "echo-client: cannot send: " << e.displayText() << '\n';
+    if (!ended()) {
+      std::cerr << "echo-client: cannot send: " << e.displayText() << tls::clientCertificateHint(e.displayText())
+                << '\n';
+    }
   }
   return waitForEnd();
 }
@@ -276,7 +280,10 @@ SessionEnd TerminalClient::runWithMessages(const std::vector<std::string>& messa
       if (!ended()) send(kExitMessage);
     }
   } catch (const Poco::Exception& e) {
-    if (!ended()) std::cerr << "echo-client: cannot send: " << e.displayText() << '\n';
+    if (!ended()) {
+      std::cerr << "echo-client: cannot send: " << e.displayText() << tls::clientCertificateHint(e.displayText())
+                << '\n';
+    }
   }
   return waitForEnd();
 }

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "protocol/ReplyReader.h"
+#include "tls/TlsContext.h"
 
 namespace echod {
 namespace {
@@ -100,10 +101,12 @@ int WhoProbe::who() {
   try {
     line = askOnce();
   } catch (const Poco::Net::NetException& e) {
-    std::cerr << "echo-client: cannot ask " << _connector.target() << ": " << e.displayText() << '\n';
+    std::cerr << "echo-client: cannot ask " << _connector.target() << ": " << e.displayText()
+              << tls::clientCertificateHint(e.displayText()) << '\n';
     return kExitCannotConnect;
   } catch (const Poco::Exception& e) {
-    std::cerr << "echo-client: " << _connector.target() << ": " << e.displayText() << '\n';
+    std::cerr << "echo-client: " << _connector.target() << ": " << e.displayText()
+              << tls::clientCertificateHint(e.displayText()) << '\n';
     return 1;
   }
   std::cout << line << std::endl;

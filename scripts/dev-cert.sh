@@ -1,9 +1,14 @@
 #!/bin/sh
 # Makes a development TLS certificate for echo-server with openssl: a private
-# CA and a server certificate it signs. Never for production, never committed.
+# CA, a server certificate and a client certificate it signs. Never for
+# production, never committed.
 #   scripts/dev-cert.sh DIR [NAME...]
-# Writes DIR/ca.pem (give it to clients: echo-client --tls --tls-ca=DIR/ca.pem),
-# DIR/server.pem and DIR/server.key (echo-server --tls-certificate, --tls-private-key).
+# Writes DIR/ca.pem (give it to clients: echo-client --tls --tls-ca=DIR/ca.pem;
+# and to the server for mutual TLS: echo-server --tls-client-ca=DIR/ca.pem),
+# DIR/server.pem and DIR/server.key (echo-server --tls-certificate, --tls-private-key),
+# DIR/client.pem and DIR/client.key (echo-client --tls-certificate, --tls-private-key:
+# CN "echod development client", a SPIFFE ID as its URI name, ECHOD_CLIENT_SPIFFE_ID,
+# default spiffe://echod.test/ns/default/sa/echo-client).
 # The certificate names localhost, server, echo-server, 127.0.0.1 and ::1, plus
 # each NAME (a host name or an IP address). Leaves an existing set alone.
 # ECHOD_CERT_NAMES replaces those default names (subjectAltName syntax).
@@ -13,7 +18,9 @@ set -eu
 dir=${1:?usage: dev-cert.sh DIR [NAME...]}
 shift
 days=${ECHOD_CERT_DAYS:-825}
-if [ -s "$dir/server.pem" ] && [ -s "$dir/server.key" ] && [ -s "$dir/ca.pem" ]; then
+spiffe=${ECHOD_CLIENT_SPIFFE_ID:-spiffe://echod.test/ns/default/sa/echo-client}
+if [ -s "$dir/server.pem" ] && [ -s "$dir/server.key" ] && [ -s "$dir/ca.pem" ] &&
+  [ -s "$dir/client.pem" ] && [ -s "$dir/client.key" ]; then
   echo "dev-cert: $dir already has a certificate; leaving it" >&2
   exit 0
 fi
@@ -38,10 +45,20 @@ printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical
   "$names" > "$work/ext"
 openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
   -sha256 -days "$days" -extfile "$work/ext" -out "$work/server.pem" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+  -subj "/CN=echod development client" -keyout "$work/client.key" -out "$work/client.csr" 2>/dev/null
+printf 'subjectAltName=URI:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' \
+  "$spiffe" > "$work/client-ext"
+openssl x509 -req -in "$work/client.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+  -sha256 -days "$days" -extfile "$work/client-ext" -out "$work/client.pem" 2>/dev/null
 # The CA's key is not kept: nothing else is ever signed with it.
 cp "$work/server.key" "$dir/server.key"
+cp "$work/client.key" "$dir/client.key"
 cp "$work/ca.pem" "$dir/ca.pem"
 cp "$work/server.pem" "$dir/server.pem"
+cp "$work/client.pem" "$dir/client.pem"
 chmod 600 "$dir/server.key"
-chmod 644 "$dir/ca.pem" "$dir/server.pem"
-echo "dev-cert: wrote $dir/server.pem, $dir/server.key and $dir/ca.pem (names: $names)" >&2
+chmod 644 "$dir/ca.pem" "$dir/server.pem" "$dir/client.pem"
+chmod 600 "$dir/client.key"
+echo "dev-cert: wrote $dir/server.pem, $dir/server.key, $dir/client.pem, $dir/client.key and $dir/ca.pem" \
+  "(names: $names; client: $spiffe)" >&2

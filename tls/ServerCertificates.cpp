@@ -28,18 +28,24 @@ struct ServerCertificates::Set {
   X509* leaf = nullptr;
   STACK_OF(X509) * chain = nullptr;
   EVP_PKEY* key = nullptr;
+  X509_STORE* clientCas = nullptr;                ///< what client certificates are verified against
+  STACK_OF(X509_NAME) * clientCaNames = nullptr;  ///< named in the certificate request
   Set() : chain(sk_X509_new_null()) {}
   ~Set() {
     X509_free(leaf);
     sk_X509_pop_free(chain, X509_free);
     EVP_PKEY_free(key);
+    X509_STORE_free(clientCas);
+    sk_X509_NAME_pop_free(clientCaNames, X509_NAME_free);
   }
   Set(const Set&) = delete;
   Set& operator=(const Set&) = delete;
 };
 
-ServerCertificates::ServerCertificates(std::string certificateFile, std::string keyFile)
-    : _certificateFile(std::move(certificateFile)), _keyFile(std::move(keyFile)) {}
+ServerCertificates::ServerCertificates(std::string certificateFile, std::string keyFile, std::string clientCaFile)
+    : _certificateFile(std::move(certificateFile)),
+      _keyFile(std::move(keyFile)),
+      _clientCaFile(std::move(clientCaFile)) {}
 
 ServerCertificates::~ServerCertificates() = default;
 
@@ -56,7 +62,8 @@ bool ServerCertificates::sign(const std::string& file, std::int64_t* into) {
 
 ServerCertificates::Check ServerCertificates::checkFiles() {
   Signature now{};
-  const bool readable = sign(_certificateFile, now.data()) && sign(_keyFile, now.data() + 5);
+  const bool readable = sign(_certificateFile, now.data()) && sign(_keyFile, now.data() + kSigned) &&
+                        (_clientCaFile.empty() || sign(_clientCaFile, now.data() + 2 * kSigned));
   if (_checked && now == _seen) return {};
   const bool firstLook = !_checked;
   _seen = now;
@@ -66,7 +73,8 @@ ServerCertificates::Check ServerCertificates::checkFiles() {
   auto set = std::make_shared<Set>();
   ERR_clear_error();
   if (!readable) {
-    check.why = "cannot read " + _certificateFile + " or " + _keyFile;
+    check.why =
+        "cannot read " + _certificateFile + ", " + _keyFile + (_clientCaFile.empty() ? "" : " or ") + _clientCaFile;
   } else if (BIO* in = BIO_new_file(_certificateFile.c_str(), "r"); in == nullptr) {
     check.why = "cannot open " + _certificateFile;
   } else {
@@ -94,6 +102,14 @@ ServerCertificates::Check ServerCertificates::checkFiles() {
       }
     }
   }
+  if (check.why.empty() && !_clientCaFile.empty()) {
+    set->clientCas = X509_STORE_new();
+    set->clientCaNames = SSL_load_client_CA_file(_clientCaFile.c_str());
+    if (set->clientCas == nullptr || set->clientCaNames == nullptr ||
+        X509_STORE_load_file(set->clientCas, _clientCaFile.c_str()) != 1) {
+      check.why = _clientCaFile + " holds no PEM CA certificate (" + lastError("unreadable") + ")";
+    }
+  }
   if (!check.why.empty()) {
     // The set in use stays; the next change of the files is tried again.
     _failed.fetch_add(1, std::memory_order_relaxed);
@@ -118,7 +134,16 @@ int ServerCertificates::select(ssl_st* ssl, void* arg) {
   }
   if (!set) return 1;  // not loaded yet: the context's own
   // The handle takes its own references: the set may be replaced meanwhile.
-  return SSL_use_cert_and_key(ssl, set->leaf, set->key, set->chain, 1) == 1 ? 1 : 0;
+  if (SSL_use_cert_and_key(ssl, set->leaf, set->key, set->chain, 1) != 1) return 0;
+  if (set->clientCas != nullptr) {
+    STACK_OF(X509_NAME)* names = SSL_dup_CA_list(set->clientCaNames);
+    if (names == nullptr || SSL_set1_verify_cert_store(ssl, set->clientCas) != 1) {
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return 0;
+    }
+    SSL_set_client_CA_list(ssl, names);  // takes them
+  }
+  return 1;
 }
 
 }  // namespace echod::tls

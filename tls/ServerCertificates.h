@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -14,16 +15,15 @@ struct ssl_st;
 
 namespace echod::tls {
 
-/// The TLS listeners' certificate chain and private key, read again when
-/// their files change (docs/protocol.md, "Rotation"): a Kubernetes Secret
-/// volume swaps a symbolic link, cert-manager rewrites the files. Every new
-/// handshake takes the set in use (select(), OpenSSL's certificate callback,
-/// on the worker thread); open connections keep theirs. A set that does not
-/// load keeps the old one in use. checkFiles() runs on one thread (the
-/// housekeeper's), select() on any.
+/// The TLS listeners' certificate chain and private key, and the client CAs
+/// when client certificates are asked for, read again when their files change (docs/protocol.md, "Rotation"): a
+/// Kubernetes Secret volume swaps a symbolic link, cert-manager rewrites the files. Every new handshake takes the set
+/// in use (select(), OpenSSL's certificate callback, on the worker thread); open connections keep theirs. A set that
+/// does not load keeps the old one in use. checkFiles() runs on one thread (the housekeeper's), select() on any.
 class ServerCertificates {
  public:
-  ServerCertificates(std::string certificateFile, std::string keyFile);
+  /// `clientCaFile` empty: no client CAs (client certificates not asked for).
+  ServerCertificates(std::string certificateFile, std::string keyFile, std::string clientCaFile = {});
   ~ServerCertificates();
   ServerCertificates(const ServerCertificates&) = delete;
   ServerCertificates& operator=(const ServerCertificates&) = delete;
@@ -41,7 +41,9 @@ class ServerCertificates {
   Check checkFiles();
 
   /// OpenSSL's certificate callback (SSL_CTX_set_cert_cb, `arg` this object):
-  /// puts the set in use on the handshake's handle.
+  /// puts the set in use on the handshake's handle (with the client CAs: the
+  /// store the client's certificate is verified against, and their names for
+  /// the certificate request).
   static int select(ssl_st* ssl, void* arg);
 
   /// Loads and failures so far, for /metrics.
@@ -50,12 +52,14 @@ class ServerCertificates {
 
  private:
   struct Set;
-  /// What identifies a version of the two files: device, inode, size, mtime of each.
-  using Signature = std::array<std::int64_t, 10>;
+  /// What identifies a version of the files: device, inode, size, mtime of each.
+  using Signature = std::array<std::int64_t, 15>;
+  static constexpr std::size_t kSigned = 5;  ///< entries per file
   static bool sign(const std::string& file, std::int64_t* into);
 
   const std::string _certificateFile;
   const std::string _keyFile;
+  const std::string _clientCaFile;
   Signature _seen{};  ///< the checking thread's alone
   bool _checked = false;
   mutable std::mutex _mutex;  ///< guards _current (a pointer copy per handshake)

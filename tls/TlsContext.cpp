@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "protocol/Alpn.h"
 #include "tls/ServerCertificates.h"
@@ -27,6 +28,7 @@ struct LastHandshake {
 };
 thread_local LastHandshake t_lastHandshake;
 thread_local std::string t_verificationError;
+thread_local ClientRefusal t_clientRefusal;
 
 void rememberHandshake(const SSL* ssl, int where, int /*ret*/) {
   if ((where & SSL_CB_HANDSHAKE_START) != 0) {
@@ -42,6 +44,43 @@ int recordVerification(int ok, X509_STORE_CTX* store) {
       char subject[256];
       X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
       t_verificationError += std::string(" (certificate ") + subject + ")";
+    }
+  }
+  return ok;
+}
+
+ClientCertificateError clientErrorOf(int code) {
+  switch (code) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return ClientCertificateError::UnknownCa;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return ClientCertificateError::Expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return ClientCertificateError::NotYetValid;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+      return ClientCertificateError::BadSignature;
+    default:
+      return ClientCertificateError::Invalid;
+  }
+}
+
+/// The server's check of a client certificate: OpenSSL decides (and sends
+/// the alert); the first failure is kept for the refusal's count and log line.
+int recordClientVerification(int ok, X509_STORE_CTX* store) {
+  if (ok == 0 && t_clientRefusal.error == ClientCertificateError::None) {
+    const int code = X509_STORE_CTX_get_error(store);
+    t_clientRefusal.error = clientErrorOf(code);
+    t_clientRefusal.why = X509_verify_cert_error_string(code);
+    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+      char subject[256];
+      X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));  // escapes what it prints
+      t_clientRefusal.why += std::string(" (certificate ") + subject + ")";
     }
   }
   return ok;
@@ -91,46 +130,65 @@ void mustBeReadable(const std::string& setting, const std::string& file) {
 
 }  // namespace
 
-Poco::Net::Context::Ptr serverContext(const std::string& certificateFile, const std::string& certificateSetting,
-                                      const std::string& keyFile, const std::string& keySetting, MinVersion minVersion,
-                                      const std::vector<std::string>& alpn, ServerCertificates* certificates) {
-  mustBeReadable(certificateSetting, certificateFile);
-  mustBeReadable(keySetting, keyFile);
+Poco::Net::Context::Ptr serverContext(const ServerOptions& o, ServerCertificates* certificates) {
+  mustBeReadable(o.certificateSetting, o.certificateFile);
+  mustBeReadable(o.keySetting, o.keyFile);
+  const bool askClients = o.clientAuth != ClientAuth::None;
+  if (askClients) mustBeReadable(o.clientCaSetting, o.clientCaFile);
   Poco::Net::Context::Params params;
-  params.verificationMode = Poco::Net::Context::VERIFY_NONE;  // no client certificates
+  params.verificationMode = Poco::Net::Context::VERIFY_NONE;  // set below, with OpenSSL's own calls
   params.cipherList = "DEFAULT";
   Poco::Net::Context::Ptr context(new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params));
   SSL_CTX* ctx = context->sslContext();
   ERR_clear_error();
   SSL_CTX_set_default_passwd_cb(ctx, &noPassphrase);
-  if (SSL_CTX_use_certificate_chain_file(ctx, certificateFile.c_str()) != 1) {
-    throw FileError(certificateSetting, certificateFile, "not a PEM certificate (" + openSslError() + ")");
+  if (SSL_CTX_use_certificate_chain_file(ctx, o.certificateFile.c_str()) != 1) {
+    throw FileError(o.certificateSetting, o.certificateFile, "not a PEM certificate (" + openSslError() + ")");
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, keyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
+  if (SSL_CTX_use_PrivateKey_file(ctx, o.keyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
     const std::string why = openSslError();
     if (why != "key values mismatch") {
-      throw FileError(keySetting, keyFile, "not an unencrypted PEM private key (" + why + ")");
+      throw FileError(o.keySetting, o.keyFile, "not an unencrypted PEM private key (" + why + ")");
     }
-    throw FileError(keySetting, keyFile, "does not belong to the certificate in '" + certificateFile + "'");
+    throw FileError(o.keySetting, o.keyFile, "does not belong to the certificate in '" + o.certificateFile + "'");
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    throw FileError(keySetting, keyFile, "does not belong to the certificate in '" + certificateFile + "'");
+    throw FileError(o.keySetting, o.keyFile, "does not belong to the certificate in '" + o.certificateFile + "'");
   }
-  SSL_CTX_set_min_proto_version(ctx, minVersion == MinVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+  if (askClients) {
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.clientCaFile.c_str());
+    if (names == nullptr || SSL_CTX_load_verify_locations(ctx, o.clientCaFile.c_str(), nullptr) != 1) {
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+      throw FileError(o.clientCaSetting, o.clientCaFile, "holds no PEM CA certificate (" + openSslError() + ")");
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);
+    const int mode = SSL_VERIFY_PEER | (o.clientAuth == ClientAuth::Require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+    SSL_CTX_set_verify(ctx, mode, &recordClientVerification);
+    // Sessions resumed with a client certificate must be this context's own.
+    static constexpr unsigned char kSessionContext[] = "echod";
+    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
+  }
+  SSL_CTX_set_min_proto_version(ctx, o.minVersion == MinVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_info_callback(ctx, &rememberHandshake);
   if (certificates != nullptr) SSL_CTX_set_cert_cb(ctx, &ServerCertificates::select, certificates);
-  if (!alpn.empty()) {
-    auto names = std::make_unique<std::vector<std::string>>(alpn);
+  if (!o.alpn.empty()) {
+    auto names = std::make_unique<std::vector<std::string>>(o.alpn);
     SSL_CTX_set_alpn_select_cb(ctx, &selectAlpn, names.get());
     SSL_CTX_set_ex_data(ctx, alpnSlot(), names.release());
   }
   return context;
 }
 
+ClientRefusal takeClientRefusal() {
+  ClientRefusal refusal;
+  std::swap(refusal, t_clientRefusal);
+  return refusal;
+}
+
 Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::string& host,
-                                      const std::vector<std::string>& alpn) {
+                                      const std::vector<std::string>& alpn, const ClientIdentity& identity) {
   if (!trust.caFile.empty()) mustBeReadable("--tls-ca", trust.caFile);
   Poco::Net::Context::Params params;
   params.verificationMode = trust.insecure ? Poco::Net::Context::VERIFY_NONE : Poco::Net::Context::VERIFY_STRICT;
@@ -146,6 +204,21 @@ Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::strin
   SSL_CTX* ctx = context->sslContext();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_info_callback(ctx, &rememberHandshake);
+  if (!identity.certificateFile.empty() || !identity.keyFile.empty()) {
+    mustBeReadable("--tls-certificate", identity.certificateFile);
+    mustBeReadable("--tls-private-key", identity.keyFile);
+    ERR_clear_error();
+    SSL_CTX_set_default_passwd_cb(ctx, &noPassphrase);
+    if (SSL_CTX_use_certificate_chain_file(ctx, identity.certificateFile.c_str()) != 1) {
+      throw FileError("--tls-certificate", identity.certificateFile, "not a PEM certificate (" + openSslError() + ")");
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, identity.keyFile.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+      throw FileError("--tls-private-key", identity.keyFile,
+                      "not an unencrypted PEM private key of the certificate in '" + identity.certificateFile + "' (" +
+                          openSslError() + ")");
+    }
+  }
   if (!alpn.empty()) {
     const std::string wire = encodeAlpn(alpn);
     // Unlike most of OpenSSL, 0 is success here.
@@ -168,6 +241,20 @@ Poco::Net::Context::Ptr clientContext(const ClientTrust& trust, const std::strin
   return context;
 }
 
+std::string clientCertificateHint(const std::string& error) {
+  if (error.find("alert certificate required") != std::string::npos) {
+    return "; the server requires a client certificate (--tls-certificate, --tls-private-key)";
+  }
+  for (const char* alert : {"alert unknown ca", "alert certificate expired", "alert bad certificate",
+                            "alert decrypt error", "alert certificate unknown", "alert unsupported certificate",
+                            "alert certificate revoked", "alert access denied"}) {
+    if (error.find(alert) != std::string::npos) {
+      return std::string("; the server refused the client certificate (") + alert + ")";
+    }
+  }
+  return "";
+}
+
 std::string takeVerificationError() {
   std::string error;
   error.swap(t_verificationError);
@@ -188,7 +275,10 @@ bool sendCloseNotify(ssl_st* ssl) {
   return rc >= 0;
 }
 
-void clearThreadErrors() { ERR_clear_error(); }
+void clearThreadErrors() {
+  ERR_clear_error();
+  t_clientRefusal = ClientRefusal{};
+}
 
 SessionFacts sessionFacts(ssl_st* ssl) {
   SessionFacts facts;
@@ -200,6 +290,7 @@ SessionFacts sessionFacts(ssl_st* ssl) {
   unsigned int alpnLength = 0;
   SSL_get0_alpn_selected(ssl, &alpn, &alpnLength);
   if (alpn != nullptr) facts.alpn.assign(reinterpret_cast<const char*>(alpn), alpnLength);
+  facts.client = clientCertificate(ssl);
   return facts;
 }
 

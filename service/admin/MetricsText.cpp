@@ -60,7 +60,9 @@ std::string metricsText(const EchoServer& echo) {
          listeners.data(), m.connectionsByListener);
   series(out, "echod_tls_handshakes_total", "counter",
          "TLS handshakes, by result: ok, timeout (stalled past echo.tlsHandshakeTimeout), not_tls (plain text on "
-         "the TLS port), closed (by the client), no_application_protocol (no ALPN name in common), failed.",
+         "the TLS port), closed (by the client), no_application_protocol (no ALPN name in common), "
+         "no_client_certificate and client_certificate_* (a client certificate refused: unknown_ca, expired, "
+         "not_yet_valid, bad_signature, invalid), failed.",
          "result", ServerMetrics::kHandshakeNames.data(), m.tlsHandshakes);
   if (const auto* certificates = echo.certificates()) {
     static constexpr std::array<const char*, 2> kReloadResults{"loaded", "failed"};

@@ -10,9 +10,28 @@
 namespace echod {
 namespace {
 
+using Handshake = TlsHandshakeCounters::Handshake;
+
+Handshake refused(tls::ClientCertificateError error) {
+  switch (error) {
+    case tls::ClientCertificateError::UnknownCa:
+      return Handshake::ClientCertificateUnknownCa;
+    case tls::ClientCertificateError::Expired:
+      return Handshake::ClientCertificateExpired;
+    case tls::ClientCertificateError::NotYetValid:
+      return Handshake::ClientCertificateNotYetValid;
+    case tls::ClientCertificateError::BadSignature:
+      return Handshake::ClientCertificateBadSignature;
+    default:
+      return Handshake::ClientCertificateInvalid;
+  }
+}
+
 /// Which way a failed handshake went, from OpenSSL's reason.
 TlsHandshakeCounters::Handshake classify(const Poco::Exception& e) {
   const std::string text = e.displayText();
+  // Asked for and not given (echo.tlsClientAuth=require).
+  if (text.find("peer did not return a certificate") != std::string::npos) return Handshake::NoClientCertificate;
   for (const char* notTls : {"wrong version number", "http request", "https proxy request", "packet length too long",
                              "unknown protocol", "record layer failure"}) {
     if (text.find(notTls) != std::string::npos) return TlsHandshakeCounters::Handshake::NotTls;
@@ -32,7 +51,6 @@ TlsHandshakeCounters::Handshake classify(const Poco::Exception& e) {
 }  // namespace
 
 TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot) {
-  using Handshake = TlsHandshakeCounters::Handshake;
   TlsHandshakeResult out;
   std::string detail;
   tls::clearThreadErrors();
@@ -43,6 +61,12 @@ TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot&
     out.result = classify(e);
     detail = e.displayText();
   }
+  const tls::ClientRefusal refusal = tls::takeClientRefusal();
+  if (out.result != Handshake::Ok && refusal.error != tls::ClientCertificateError::None) {
+    out.result = refused(refusal.error);
+    detail = refusal.why;
+  }
+  out.alertAfterClientFinished = out.result >= Handshake::NoClientCertificate && out.result < Handshake::Failed;
   slot.openingDeadlineMs.store(0, std::memory_order_seq_cst);
   const auto wake = slot.wake.load(std::memory_order_acquire);
   if (out.result != Handshake::Ok && wake != ConnectionSlot::Wake::None) {
@@ -65,6 +89,17 @@ TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot&
       break;
     case Handshake::NoApplicationProtocol:
       out.closeReason = "closed: TLS handshake failed, no ALPN protocol in common (no_application_protocol)";
+      break;
+    case Handshake::NoClientCertificate:
+      out.closeReason = "closed: TLS client certificate required, none given (no_client_certificate)";
+      break;
+    case Handshake::ClientCertificateUnknownCa:
+    case Handshake::ClientCertificateExpired:
+    case Handshake::ClientCertificateNotYetValid:
+    case Handshake::ClientCertificateBadSignature:
+    case Handshake::ClientCertificateInvalid:
+      out.closeReason = "closed: TLS client certificate refused, " + detail + " (" +
+                        TlsHandshakeCounters::kHandshakeNames[static_cast<std::size_t>(out.result)] + ")";
       break;
     case Handshake::Failed:
       out.closeReason = "closed: TLS handshake failed (" + detail + ")";

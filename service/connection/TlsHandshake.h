@@ -17,10 +17,34 @@ namespace echod {
 
 /// How TLS handshakes ended, for /metrics (echod_tls_handshakes_total).
 struct TlsHandshakeCounters {
-  enum class Handshake : std::uint8_t { Ok, Timeout, NotTls, Closed, NoApplicationProtocol, Failed };
+  enum class Handshake : std::uint8_t {
+    Ok,
+    Timeout,
+    NotTls,
+    Closed,
+    NoApplicationProtocol,
+    // Client certificates refused (echo.tlsClientAuth), by reason.
+    NoClientCertificate,
+    ClientCertificateUnknownCa,
+    ClientCertificateExpired,
+    ClientCertificateNotYetValid,
+    ClientCertificateBadSignature,
+    ClientCertificateInvalid,
+    Failed
+  };
   static constexpr std::size_t kHandshakeResults = static_cast<std::size_t>(Handshake::Failed) + 1;
-  static constexpr std::array<const char*, kHandshakeResults> kHandshakeNames{
-      "ok", "timeout", "not_tls", "closed", "no_application_protocol", "failed"};
+  static constexpr std::array<const char*, kHandshakeResults> kHandshakeNames{"ok",
+                                                                              "timeout",
+                                                                              "not_tls",
+                                                                              "closed",
+                                                                              "no_application_protocol",
+                                                                              "no_client_certificate",
+                                                                              "client_certificate_unknown_ca",
+                                                                              "client_certificate_expired",
+                                                                              "client_certificate_not_yet_valid",
+                                                                              "client_certificate_bad_signature",
+                                                                              "client_certificate_invalid",
+                                                                              "failed"};
   std::array<Counter, kHandshakeResults> tlsHandshakes{};
   void countHandshake(Handshake result) { count(tlsHandshakes[static_cast<std::size_t>(result)]); }
 };
@@ -28,15 +52,17 @@ struct TlsHandshakeCounters {
 /// How a TLS handshake ended.
 struct TlsHandshakeResult {
   TlsHandshakeCounters::Handshake result = TlsHandshakeCounters::Handshake::Ok;
-  std::string closeReason;  ///< for the connection's last log line, when it failed
-  ssl_st* ssl = nullptr;    ///< the connection's OpenSSL handle, for close_notify, when it succeeded
+  std::string closeReason;                ///< for the connection's last log line, when it failed
+  ssl_st* ssl = nullptr;                  ///< the connection's OpenSSL handle, for close_notify, when it succeeded
+  bool alertAfterClientFinished = false;  ///< a client certificate refused: the client may be sending already
 };
 
 /// The TLS handshake of an accepted socket, on its worker thread, within the
 /// deadline the caller armed in the slot (ConnectionRegistry::armOpeningDeadline):
 /// the housekeeper wakes a handshake that passes it (as it does an idle
 /// read); this disarms it. A failure is classified from OpenSSL's reason:
-/// not TLS, closed, timed out, no common ALPN protocol, failed.
+/// not TLS, closed, timed out, no common ALPN protocol, a client certificate
+/// refused (none, or why it did not verify), failed.
 TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot& slot);
 
 }  // namespace echod

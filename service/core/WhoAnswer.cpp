@@ -2,19 +2,21 @@
 
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Environment.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <array>
 #include <sstream>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace echod {
 namespace {
 
 using Poco::JSON::Object;
 
-constexpr std::array<const char*, 4> kPlaceholders{"{hostname}", "{pod}", "{client}", "{listener}"};
+constexpr std::array<const char*, 5> kPlaceholders{"{hostname}", "{pod}", "{client}", "{listener}", "{peer_identity}"};
 constexpr std::string_view kLabelPlaceholder = "{label:";
 
 std::optional<std::string> environment(const char* name) {
@@ -82,6 +84,44 @@ Object::Ptr tcpOf(const TcpFacts& t) {
   return tcp;
 }
 
+Poco::JSON::Array::Ptr arrayOf(const std::vector<std::string>& values) {
+  Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
+  for (const auto& value : values) array->add(value);
+  return array;
+}
+
+/// tls.client: every string already valid UTF-8 (tls::certificateFacts), escaped by POCO's JSON.
+Object::Ptr certificateOf(const tls::CertificateFacts& c) {
+  Object::Ptr client = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  client->set("subject", c.subject);
+  client->set("issuer", c.issuer);
+  client->set("serial", c.serial);
+  client->set("not_before", c.notBefore);
+  client->set("not_after", c.notAfter);
+  client->set("sha256", c.sha256);
+  Object::Ptr sans = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  sans->set("dns", arrayOf(c.dns));
+  sans->set("ip", arrayOf(c.ip));
+  sans->set("uri", arrayOf(c.uri));
+  sans->set("email", arrayOf(c.email));
+  client->set("sans", sans);
+  client->set("spiffe_id", orNull(c.spiffeId));
+  client->set("verified", c.verified);
+  return client;
+}
+
+/// {peer_identity}: the SPIFFE ID, else the CN, else `-`; a control byte
+/// becomes `?`, so a certificate cannot break the line it goes into.
+std::string peerIdentity(const ConnectionFacts& facts) {
+  if (!facts.tls || !facts.tls->client) return "-";
+  const auto& c = *facts.tls->client;
+  std::string identity = c.spiffeId ? *c.spiffeId : c.commonName.value_or("-");
+  for (char& ch : identity) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = '?';
+  }
+  return identity.empty() ? "-" : identity;
+}
+
 const std::string* labelOf(const ServerIdentity& identity, std::string_view key) {
   for (const auto& [name, value] : identity.labels) {
     if (name == key) return &value;
@@ -139,9 +179,8 @@ std::string whoJson(const ServerIdentity& identity, const ConnectionFacts& facts
     tls->set("cipher", facts.tls->cipher);
     tls->set("sni", facts.tls->sni.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(facts.tls->sni));
     tls->set("alpn", facts.tls->alpn.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(facts.tls->alpn));
-    // The listener asks for no client certificate (echo.tlsClientAuth is not
-    // implemented yet), so none is ever presented.
-    tls->set("client", Poco::Dynamic::Var());
+    tls->set("client",
+             facts.tls->client ? Poco::Dynamic::Var(certificateOf(*facts.tls->client)) : Poco::Dynamic::Var());
     who.set("tls", tls);
   } else {
     who.set("tls", Poco::Dynamic::Var());
@@ -162,8 +201,9 @@ bool hasPlaceholders(const std::string& text) {
 }
 
 std::string expandPlaceholders(const std::string& text, const ServerIdentity& identity, const ConnectionFacts& facts) {
-  const std::array<std::string, 4> values{identity.hostname, identity.pod.value_or(identity.hostname), facts.client,
-                                          facts.listener};
+  const std::array<std::string, kPlaceholders.size()> values{
+      identity.hostname, identity.pod.value_or(identity.hostname), facts.client, facts.listener,
+      text.find("{peer_identity}") != std::string::npos ? peerIdentity(facts) : std::string()};
   std::string out;
   out.reserve(text.size() + 32);
   for (std::size_t i = 0; i < text.size();) {

@@ -57,8 +57,9 @@ class ConnectionWho : public WhoSource {
 };
 
 /// `text` with {hostname}, {pod} (POD_NAME, else the host name), {client},
-/// {listener} and {label:KEY} (`-` when the replica has no such label) filled
-/// in; other braces are left as they are.
+/// {listener}, {peer_identity} (the client certificate's SPIFFE ID, else its
+/// CN, else `-`) and {label:KEY} (`-` when the replica has no such label)
+/// filled in; other braces are left as they are.
 std::string expandPlaceholders(const std::string& text, const ServerIdentity& identity, const ConnectionFacts& facts);
 
 /// Whether `text` holds a placeholder expandPlaceholders() fills.

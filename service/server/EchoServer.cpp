@@ -56,7 +56,9 @@ EchoServer::EchoServer(const ServerSettings& settings)
       _lingering(kLingeringMax),
       _context{connectionOptions(_settings), _registry, _lingering, _events, _metrics},
       _certificates(_settings.tlsEnabled() || _settings.proxyTlsEnabled()
-                        ? std::make_unique<tls::ServerCertificates>(_settings.tlsCertificate, _settings.tlsPrivateKey)
+                        ? std::make_unique<tls::ServerCertificates>(
+                              _settings.tlsCertificate, _settings.tlsPrivateKey,
+                              _settings.tlsClientAuth != tls::ClientAuth::None ? _settings.tlsClientCa : std::string())
                         : nullptr),
       _housekeeper(
           _registry, _lingering, _metrics,
@@ -107,7 +109,9 @@ void EchoServer::checkCertificates() {
   const auto check = _certificates->checkFiles();
   auto& log = Poco::Logger::get("echod.server");
   if (check.result == tls::ServerCertificates::Check::Result::Loaded) {
+    const bool clientCa = _settings.tlsClientAuth != tls::ClientAuth::None;
     log.notice("TLS certificate read again (" + _settings.tlsCertificate + ", " + _settings.tlsPrivateKey +
+               (clientCa ? ", client CAs " + _settings.tlsClientCa : std::string()) +
                "): new handshakes use it, open connections keep theirs");
   } else if (check.result == tls::ServerCertificates::Check::Result::Failed) {
     log.error("TLS certificate files changed but do not load, the one in use stays: " + check.why);

@@ -28,13 +28,24 @@ Poco::Net::ServerSocket tlsSocket(const ServerSettings& settings, std::uint16_t 
   const auto& specs = ServerSettings::specs();
   Poco::Net::Context::Ptr context;
   try {
-    context = tls::serverContext(settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"),
-                                 settings.tlsPrivateKey, settingName(specs, "echo.tlsPrivateKey"),
-                                 settings.tlsMinVersion, settings.tlsAlpn, certificates);
+    const bool askClients = settings.tlsClientAuth != tls::ClientAuth::None;
+    context = tls::serverContext(
+        tls::ServerOptions{settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"), settings.tlsPrivateKey,
+                           settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion, settings.tlsAlpn,
+                           settings.tlsClientAuth, askClients ? settings.tlsClientCa : std::string(),
+                           settingName(specs, "echo.tlsClientCa")},
+        certificates);
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());
   }
   return secureListeningSocket(settings.host, port, kListenBacklog, inherited(settings), context);
+}
+
+/// ", client certificates required (CAs in FILE)" when asked for; empty otherwise.
+std::string clientAuthNote(const ServerSettings& s) {
+  if (s.tlsClientAuth == tls::ClientAuth::None) return "";
+  return std::string(", client certificates ") +
+         (s.tlsClientAuth == tls::ClientAuth::Require ? "required" : "requested") + " (CAs in " + s.tlsClientCa + ")";
 }
 
 }  // namespace
@@ -45,7 +56,7 @@ const std::vector<ListenerSetup>& listenerSetups() {
        [](const ServerSettings&, const std::string& address) { return "listening on " + address; }},
       {Listener::Tls, "echo.tlsPort", [](const ServerSettings& s) { return s.tlsPort; }, tlsSocket,
        [](const ServerSettings& s, const std::string& address) {
-         return "listening for TLS on " + address + " (certificate " + s.tlsCertificate + ")";
+         return "listening for TLS on " + address + " (certificate " + s.tlsCertificate + clientAuthNote(s) + ")";
        }},
       {Listener::Proxy, "echo.proxyPort", [](const ServerSettings& s) { return s.proxyPort; }, plainSocket,
        [](const ServerSettings& s, const std::string& address) {
@@ -54,7 +65,7 @@ const std::vector<ListenerSetup>& listenerSetups() {
       {Listener::ProxyTls, "echo.proxyTlsPort", [](const ServerSettings& s) { return s.proxyTlsPort; }, tlsSocket,
        [](const ServerSettings& s, const std::string& address) {
          return "listening for PROXY protocol then TLS on " + address + " (from " + s.proxyFrom + ", certificate " +
-                s.tlsCertificate + ")";
+                s.tlsCertificate + clientAuthNote(s) + ")";
        }},
   };
   return setups;

@@ -29,6 +29,13 @@ std::vector<SettingSpec> TlsSettings::specs() {
        "ALPN protocols, the server's preference first (h2,http/1.1): a client offering none of them fails "
        "the handshake (no_application_protocol)",
        "off"},
+      {"echo.tlsClientAuth", "tls-client-auth", "ECHO_TLS_CLIENT_AUTH", "none|request|require",
+       "client certificates: request verifies one if given; require refuses a client without one that verifies",
+       "none"},
+      {"echo.tlsClientCa", "tls-client-ca", "ECHO_TLS_CLIENT_CA", "FILE",
+       "PEM bundle of the CAs client certificates must chain to (required with echo.tlsClientAuth); read again "
+       "when it changes",
+       "none"},
   };
 }
 
@@ -46,6 +53,11 @@ void TlsSettings::read(const SettingReader& read) {
                               {{"1.2", tls::MinVersion::Tls12}, {"1.3", tls::MinVersion::Tls13}});
   tlsHandshakeTimeout = read.seconds("echo.tlsHandshakeTimeout", tlsHandshakeTimeout, 0.1, 3600);
   tlsReloadInterval = read.seconds("echo.tlsReloadSeconds", tlsReloadInterval, 0.1, 86400);
+  tlsClientAuth = read.choice(
+      "echo.tlsClientAuth", tlsClientAuth,
+      {{"none", tls::ClientAuth::None}, {"request", tls::ClientAuth::Request}, {"require", tls::ClientAuth::Require}});
+  tlsClientCa = read.text("echo.tlsClientCa", "none", 4096);
+  if (tlsClientCa == "none") tlsClientCa.clear();
   const std::string alpn = read.text("echo.tlsAlpn", "off", 4096);
   std::string error;
   if (alpn == "off") {
@@ -62,6 +74,9 @@ void TlsSettings::check(const SettingReader& read) const {
   const std::string with = tlsEnabled() ? "echo.tlsPort" : "echo.proxyTlsPort";
   if (tlsCertificate.empty()) read.reject("echo.tlsCertificate", "", "a PEM file, required with " + with);
   if (tlsPrivateKey.empty()) read.reject("echo.tlsPrivateKey", "", "a PEM file, required with " + with);
+  if (tlsClientAuth != tls::ClientAuth::None && tlsClientCa.empty()) {
+    read.reject("echo.tlsClientCa", "", "a PEM file of CA certificates, required with echo.tlsClientAuth");
+  }
 }
 
 }  // namespace echod

@@ -22,12 +22,15 @@ struct TlsSettings {
   Poco::Timespan tlsHandshakeTimeout{10, 0};  ///< from a worker taking the connection to a finished handshake
   std::vector<std::string> tlsAlpn;           ///< ALPN names in the server's order of preference; empty: off
   Poco::Timespan tlsReloadInterval{5, 0};     ///< how often the certificate files are looked at
+  tls::ClientAuth tlsClientAuth = tls::ClientAuth::None;
+  std::string tlsClientCa;  ///< PEM bundle of the CAs client certificates chain to; required unless None
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
   bool proxyTlsEnabled() const { return proxyTlsPort != kTlsOff; }
 
   static std::vector<SettingSpec> specs();
   void read(const SettingReader& read);
-  /// With either TLS listener on, a certificate and a key are required.
+  /// With either TLS listener on, a certificate and a key are required, and
+  /// a client CA bundle when client certificates are asked for.
   void check(const SettingReader& read) const;
 };
 

@@ -129,6 +129,29 @@ out=$(printf 'secure\nexit\n' | timeout 10 openssl s_client -connect "127.0.0.1:
 expect_eq "openssl s_client (certificate checked) gets echo and FIN" $'echo : secure\nFIN' "$out"
 out=$(printf 'via ncat\nexit\n' | timeout 10 ncat --ssl --ssl-verify --ssl-trustfile "$ca" localhost "$tls_port" 2>&1)
 expect_eq "ncat --ssl (certificate checked) gets echo and FIN" $'echo : via ncat\nFIN' "$out"
+echo "--- mutual TLS: the mtls-client container and who's tls.client; another CA's certificate refused"
+out=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T mtls-client 2>/dev/null)
+case "$out" in
+  "ok: server:4568 (TLS) echoed"*) pass "mtls-client container (its certificate verified): $out" ;;
+  *) fail "mtls-client container: $out" ;;
+esac
+who=$(timeout 60 "${compose[@]}" -p "$project" run --rm -T mtls-client --who 2>/dev/null | head -n 1)
+verdict=$(printf '%s\n' "$who" | /usr/bin/python3 -c '
+import json, sys
+c = json.loads(sys.stdin.readline())["tls"]["client"]
+print(c["spiffe_id"], c["verified"], c["issuer"], c["sans"]["uri"] == [c["spiffe_id"]])' 2>&1)
+expect_eq "who over mTLS: the client's SPIFFE ID, verified, issued by the development CA" \
+  "spiffe://echod.test/ns/default/sa/echo-client True CN=echod development CA True" "$verdict"
+other=$(mktemp -d)
+ECHOD_CERT_DAYS=30 sh scripts/dev-cert.sh "$other" 2>/dev/null
+out=$( (printf 'never echoed\n'; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$tls_port" -CAfile "$ca" \
+  -verify_ip 127.0.0.1 -cert "$other/client.pem" -key "$other/client.key" -quiet 2>&1)
+case "$out" in
+  *"echo : never echoed"*) fail "a client certificate from another CA was served: $out" ;;
+  *"alert unknown ca"*) pass "a client certificate from another CA is refused with the unknown_ca alert" ;;
+  *) fail "another CA's client certificate: $out" ;;
+esac
+rm -rf "$other"
 out=$(printf 'plain text\n' | timeout 10 nc -q 5 127.0.0.1 "$tls_port" | tr -cd '[:print:]')
 case "$out" in
   *echo*) fail "plain text on the TLS port was echoed: $out" ;;

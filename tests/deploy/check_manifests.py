@@ -146,5 +146,48 @@ check("HPA bounds: 1 <= min <= max, min >= PDB minAvailable",
       1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] and hpa["spec"]["minReplicas"] >= pdb["spec"].get("minAvailable", 0))
 check("HPA needs CPU requests to work", "cpu" in res["requests"])
 
+# The mtls overlay (deploy/kubernetes/mtls): TLS and client certificates from a
+# Secret volume that rotation can follow (docs/protocol.md "Client certificates", "Rotation").
+overlay = root / "mtls"
+okust = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+patches = {}
+for entry in okust.get("patches", []):
+    doc = yaml.safe_load((overlay / entry["path"]).read_text())
+    patches[doc["kind"]] = doc
+check("mtls overlay: built on the base, patches the Deployment and the Service",
+      okust.get("resources") == [".."] and set(patches) == {"Deployment", "Service"}
+      and patches["Deployment"]["metadata"]["name"] == dep["metadata"]["name"]
+      and patches["Service"]["metadata"]["name"] == svc["metadata"]["name"])
+tpod = patches["Deployment"]["spec"]["template"]["spec"]
+tcontainer = next(c for c in tpod["containers"] if c["name"] == container["name"])
+tenv = {e["name"]: e.get("value") for e in tcontainer.get("env", [])}
+check("mtls overlay: every env name is a setting the server knows", set(tenv) <= known)
+mounts = {m["name"]: m for m in tcontainer.get("volumeMounts", [])}
+volumes = {v["name"]: v for v in tpod.get("volumes", [])}
+secret_mounts = [m for name, m in mounts.items() if "secret" in volumes.get(name, {})]
+check("mtls overlay: the certificate is a Secret volume, mounted read-only and whole (no subPath: "
+      "a subPath mount never sees the kubelet's ..data swap, so rotation could not work)",
+      len(secret_mounts) == 1 and secret_mounts[0].get("readOnly") is True and "subPath" not in secret_mounts[0]
+      and "subPathExpr" not in secret_mounts[0])
+mount = secret_mounts[0]["mountPath"] if secret_mounts else "/nowhere"
+secret = volumes[secret_mounts[0]["name"]]["secret"] if secret_mounts else {}
+check("mtls overlay: certificate, key and client CAs are the Secret's tls.crt, tls.key, ca.crt under the mount",
+      tenv.get("ECHO_TLS_CERTIFICATE") == f"{mount}/tls.crt" and tenv.get("ECHO_TLS_PRIVATE_KEY") == f"{mount}/tls.key"
+      and tenv.get("ECHO_TLS_CLIENT_CA") == f"{mount}/ca.crt" and "items" not in secret)
+check("mtls overlay: client certificates asked for (request or require)",
+      tenv.get("ECHO_TLS_CLIENT_AUTH") in ("request", "require"))
+check("mtls overlay: the files readable by uid 10001 (fsGroup 10001, group-readable mode)",
+      tpod.get("securityContext", {}).get("fsGroup") == psc["runAsGroup"] == 10001
+      and (secret.get("defaultMode", 0o644) & 0o040) != 0 and (secret.get("defaultMode", 0o644) & 0o007) == 0)
+check("mtls overlay: reload interval below the kubelet's Secret sync (about 60 s)",
+      0 < float(tenv.get("ECHO_TLS_RELOAD_SECONDS", 5)) < 60)
+tports = {p["name"]: p["containerPort"] for p in tcontainer.get("ports", [])}
+check("mtls overlay: ports tls 4568 and proxy-tls 4571, as ECHO_TLS_PORT and ECHO_PROXY_TLS_PORT say",
+      tports == {"tls": 4568, "proxy-tls": 4571} and tenv.get("ECHO_TLS_PORT") == "4568"
+      and tenv.get("ECHO_PROXY_TLS_PORT") == "4571")
+sports = {p["name"]: (p["port"], p["targetPort"]) for p in patches["Service"]["spec"]["ports"]}
+check("mtls overlay: the Service exposes both TLS ports",
+      sports == {"tls": (4568, "tls"), "proxy-tls": (4571, "proxy-tls")})
+
 print(f"kubernetes manifests: {'all checks passed' if failures == 0 else f'{failures} failed'}")
 sys.exit(1 if failures else 0)

@@ -74,8 +74,8 @@ ServerSettings tlsTestSettings(const Certificates& certificates) {
 }
 
 Poco::Net::StreamSocket tlsConnect(std::uint16_t port, const std::string& ca, const std::string& host,
-                                   const std::vector<std::string>& alpn) {
-  const auto context = tls::clientContext(tls::ClientTrust{ca, ca.empty()}, host, alpn);
+                                   const std::vector<std::string>& alpn, const tls::ClientIdentity& identity) {
+  const auto context = tls::clientContext(tls::ClientTrust{ca, ca.empty()}, host, alpn, identity);
   Poco::Net::StreamSocket plain;
   plain.connect(Poco::Net::SocketAddress(host, port), kDeadline);
   plain.setNoDelay(true);

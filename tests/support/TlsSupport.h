@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "service/server/ServerSettings.h"
+#include "tls/TlsContext.h"
 
 namespace echod::test {
 
@@ -32,9 +33,11 @@ const Certificates& rotatedCertificates();
 ServerSettings tlsTestSettings(const Certificates& certificates = devCertificates());
 
 /// A TLS connection to 127.0.0.1:port, handshake done, checking the
-/// certificate against `ca` (empty: no check), offering `alpn` (empty: none).
+/// certificate against `ca` (empty: no check), offering `alpn` (empty: none),
+/// presenting `identity` when asked (empty: none).
 Poco::Net::StreamSocket tlsConnect(std::uint16_t port, const std::string& ca = devCertificates().ca(),
-                                   const std::string& host = "127.0.0.1", const std::vector<std::string>& alpn = {});
+                                   const std::string& host = "127.0.0.1", const std::vector<std::string>& alpn = {},
+                                   const tls::ClientIdentity& identity = {});
 
 /// Path of a program on PATH, or empty.
 std::string findProgram(const std::string& name);
