@@ -125,7 +125,8 @@ for part in $parts; do
       echo "=== fuzz: build (build/fuzz, clang + libFuzzer)"
       cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DECHOD_BUILD_TESTS=OFF -DECHOD_BUILD_FUZZ=ON "-DECHOD_SANITIZE=address,undefined,fuzzer-no-link" >/dev/null
-      fuzz_targets=(echo_session_fuzz reply_reader_fuzz proxy_header_fuzz udp_datagram_fuzz rollout_fuzz alpn_fuzz)
+      fuzz_targets=(echo_session_fuzz reply_reader_fuzz proxy_header_fuzz udp_datagram_fuzz rollout_fuzz alpn_fuzz
+        certificate_facts_fuzz)
       if cmake --build build/fuzz --target "${fuzz_targets[@]}" -j "$jobs" >build/fuzz/build.log 2>&1; then
         # The time is shared between the parsers of the protocol core; each has its seed corpus.
         share=$(( ${ECHOD_FUZZ_SECONDS:-90} / ${#fuzz_targets[@]} ))
@@ -136,6 +137,7 @@ for part in $parts; do
             proxy_header_fuzz) cp tests/fuzz/proxy-corpus/* "$corpus/" ;;
             rollout_fuzz) cp tests/fuzz/rollout-corpus/* "$corpus/" ;;
             alpn_fuzz) cp tests/fuzz/alpn-corpus/* "$corpus/" ;;
+            certificate_facts_fuzz) cp tests/fuzz/certificate-corpus/* "$corpus/" ;;
             *) cp tests/fuzz/corpus/* "$corpus/" ;;
           esac
           echo "=== fuzz: $target, ${share} s"

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <sys/stat.h>
 
+#include <limits>
 #include <utility>
 
 namespace echod::tls {
@@ -47,7 +48,14 @@ ServerCertificates::ServerCertificates(std::string certificateFile, std::string 
       _keyFile(std::move(keyFile)),
       _clientCaFile(std::move(clientCaFile)) {}
 
-ServerCertificates::~ServerCertificates() = default;
+ServerCertificates::~ServerCertificates() {
+  for (SSL_CTX* context : _contexts) SSL_CTX_free(context);
+}
+
+void ServerCertificates::serve(ssl_ctx_st* context) {
+  SSL_CTX_up_ref(context);
+  _contexts.push_back(context);
+}
 
 bool ServerCertificates::sign(const std::string& file, std::int64_t* into) {
   struct stat s {};
@@ -120,7 +128,11 @@ ServerCertificates::Check ServerCertificates::checkFiles() {
     std::lock_guard<std::mutex> lock(_mutex);
     _current = std::move(set);
   }
-  if (!firstLook) _loaded.fetch_add(1, std::memory_order_relaxed);
+  if (!firstLook) {
+    // Sessions made under the old set would resume without its checks.
+    for (SSL_CTX* context : _contexts) SSL_CTX_flush_sessions(context, std::numeric_limits<long>::max());
+    _loaded.fetch_add(1, std::memory_order_relaxed);
+  }
   check.result = firstLook ? Check::Result::Unchanged : Check::Result::Loaded;
   return check;
 }

@@ -9,9 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
-// OpenSSL's handle, as POCO's headers declare it.
+// OpenSSL's handles, as POCO's headers declare them.
 struct ssl_st;
+struct ssl_ctx_st;
 
 namespace echod::tls {
 
@@ -40,6 +42,11 @@ class ServerCertificates {
   /// loads the set (before it, handshakes use the context's own).
   Check checkFiles();
 
+  /// A context whose handshakes take these sets (serverContext() calls it):
+  /// its session cache is emptied whenever a new set is loaded, so that no
+  /// session made under the old certificate or client CAs is resumed.
+  void serve(ssl_ctx_st* context);
+
   /// OpenSSL's certificate callback (SSL_CTX_set_cert_cb, `arg` this object):
   /// puts the set in use on the handshake's handle (with the client CAs: the
   /// store the client's certificate is verified against, and their names for
@@ -64,6 +71,7 @@ class ServerCertificates {
   bool _checked = false;
   mutable std::mutex _mutex;  ///< guards _current (a pointer copy per handshake)
   std::shared_ptr<Set> _current;
+  std::vector<ssl_ctx_st*> _contexts;  ///< a reference each; set before the housekeeper starts
   std::atomic<std::uint64_t> _loaded{0};
   std::atomic<std::uint64_t> _failed{0};
 };

@@ -19,6 +19,9 @@
 namespace echod::tls {
 namespace {
 
+constexpr long kSessionCacheSize = 4096;       ///< sessions kept for resumption, the oldest dropped first
+constexpr long kSessionLifetimeSeconds = 300;  ///< how long a session may be resumed
+
 /// Where the last handshake on this thread started, with its descriptor read
 /// while the handle was certainly alive: handleOf() compares descriptors and
 /// never touches a handle that may be gone.
@@ -156,6 +159,17 @@ Poco::Net::Context::Ptr serverContext(const ServerOptions& o, ServerCertificates
     ERR_clear_error();
     throw FileError(o.keySetting, o.keyFile, "does not belong to the certificate in '" + o.certificateFile + "'");
   }
+  // Resumption from the server's own bounded cache (TLS 1.2 session IDs,
+  // TLS 1.3 stateful tickets) rather than stateless tickets: OpenSSL 3.0
+  // builds each stateless ticket by encoding and decoding the whole session,
+  // and with a client certificate in it that decoding costs more than
+  // verifying the certificate did (docs/performance.md, "TLS beside plain").
+  static constexpr unsigned char kSessionContext[] = "echod";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_sess_set_cache_size(ctx, kSessionCacheSize);
+  SSL_CTX_set_timeout(ctx, kSessionLifetimeSeconds);
   if (askClients) {
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.clientCaFile.c_str());
     if (names == nullptr || SSL_CTX_load_verify_locations(ctx, o.clientCaFile.c_str(), nullptr) != 1) {
@@ -165,14 +179,14 @@ Poco::Net::Context::Ptr serverContext(const ServerOptions& o, ServerCertificates
     SSL_CTX_set_client_CA_list(ctx, names);
     const int mode = SSL_VERIFY_PEER | (o.clientAuth == ClientAuth::Require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     SSL_CTX_set_verify(ctx, mode, &recordClientVerification);
-    // Sessions resumed with a client certificate must be this context's own.
-    static constexpr unsigned char kSessionContext[] = "echod";
-    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
   }
   SSL_CTX_set_min_proto_version(ctx, o.minVersion == MinVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_info_callback(ctx, &rememberHandshake);
-  if (certificates != nullptr) SSL_CTX_set_cert_cb(ctx, &ServerCertificates::select, certificates);
+  if (certificates != nullptr) {
+    SSL_CTX_set_cert_cb(ctx, &ServerCertificates::select, certificates);
+    certificates->serve(ctx);
+  }
   if (!o.alpn.empty()) {
     auto names = std::make_unique<std::vector<std::string>>(o.alpn);
     SSL_CTX_set_alpn_select_cb(ctx, &selectAlpn, names.get());

@@ -313,6 +313,32 @@ TEST(ServerMtls, TheClientCasAreReadAgainWhenTheirFileChanges) {
   s.tlsReloadInterval = Poco::Timespan(0, 100 * 1000);
   InProcessServer server(s);
   EXPECT_EQ(exchange(tlsPort(server), identityOf(c.good), "hi"), "echo : hi\n");
+  // A session to resume later (openssl s_client keeps it in a file).
+  const std::string openssl = requireOpenssl();
+  const std::string session = dir + "/session.pem";
+  const std::vector<std::string> sessionArgs{"s_client",
+                                             "-connect",
+                                             "127.0.0.1:" + std::to_string(tlsPort(server)),
+                                             "-CAfile",
+                                             test::devCertificates().ca(),
+                                             "-cert",
+                                             c.good.certificate,
+                                             "-key",
+                                             c.good.key,
+                                             "-ign_eof"};
+  const auto resume = [&](const std::string& option) {
+    std::vector<std::string> args = sessionArgs;
+    args.insert(args.end(), {option, session});
+    ChildProcess child(openssl, args);
+    child.writeStdin("resumed\nexit\n");
+    child.closeStdin();
+    child.waitForExit();
+    return child.out();
+  };
+  if (!openssl.empty()) {
+    EXPECT_NE(resume("-sess_out").find("echo : resumed"), std::string::npos);
+    EXPECT_NE(resume("-sess_in").find("Reused, TLS"), std::string::npos) << "sessions resume until a rotation";
+  }
   TestClient open(test::tlsConnect(tlsPort(server), test::devCertificates().ca(), "127.0.0.1", {}, identityOf(c.good)));
   open.send("before\n");
   EXPECT_EQ(open.readLine(), "echo : before\n");
@@ -324,6 +350,12 @@ TEST(ServerMtls, TheClientCasAreReadAgainWhenTheirFileChanges) {
   EXPECT_EQ(exchange(tlsPort(server), identityOf(c.otherGood), "hi"), "echo : hi\n") << "the new CA is trusted";
   EXPECT_EQ(exchange(tlsPort(server), identityOf(c.good), "hi"), "") << "the old one no longer";
   EXPECT_TRUE(eventually([&] { return handshakes(server, Handshake::ClientCertificateUnknownCa) == 1; }));
+  if (!openssl.empty()) {
+    const std::string out = resume("-sess_in");
+    EXPECT_EQ(out.find("Reused"), std::string::npos) << "no session made under the old CAs resumes: " << out;
+    EXPECT_EQ(out.find("echo : resumed"), std::string::npos) << out;
+    EXPECT_TRUE(eventually([&] { return handshakes(server, Handshake::ClientCertificateUnknownCa) == 2; }));
+  }
   open.send("after\n");
   EXPECT_EQ(open.readLine(), "echo : after\n") << "an open connection is untouched";
 
