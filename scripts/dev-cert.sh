@@ -39,18 +39,17 @@ umask 077
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 3650 \
   -subj "/CN=echod development CA" -keyout "$work/ca.key" -out "$work/ca.pem" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
-  -subj "/CN=echod development server" -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
-printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
-  "$names" > "$work/ext"
-openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
-  -sha256 -days "$days" -extfile "$work/ext" -out "$work/server.pem" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
-  -subj "/CN=echod development client" -keyout "$work/client.key" -out "$work/client.csr" 2>/dev/null
-printf 'subjectAltName=URI:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' \
-  "$spiffe" > "$work/client-ext"
-openssl x509 -req -in "$work/client.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
-  -sha256 -days "$days" -extfile "$work/client-ext" -out "$work/client.pem" 2>/dev/null
+# issue NAME COMMON_NAME SUBJECT_ALT_NAMES EXTENDED_KEY_USAGE: NAME.key and NAME.pem, signed by the CA.
+issue() {
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+    -subj "/CN=$2" -keyout "$work/$1.key" -out "$work/$1.csr" 2>/dev/null
+  printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' \
+    "$3" "$4" > "$work/$1.ext"
+  openssl x509 -req -in "$work/$1.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+    -sha256 -days "$days" -extfile "$work/$1.ext" -out "$work/$1.pem" 2>/dev/null
+}
+issue server "echod development server" "$names" serverAuth
+issue client "echod development client" "URI:$spiffe" clientAuth
 # The CA's key is not kept: nothing else is ever signed with it.
 cp "$work/server.key" "$dir/server.key"
 cp "$work/client.key" "$dir/client.key"

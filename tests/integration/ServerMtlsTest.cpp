@@ -213,7 +213,7 @@ TEST(ServerMtls, NoneAsksForNoCertificate) {
 
 TEST(ServerMtls, ARefusalIsLoggedWithTheClientsAddressAndWhy) {
   const auto& c = clients();
-  ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--host=127.0.0.1", "--tls-port=0",
+  ChildProcess server(ECHO_SERVER_PATH, {"--port=0", "--admin-port=0", "--host=127.0.0.1", "--tls-port=0",
                                          "--tls-certificate=" + test::devCertificates().certificate(),
                                          "--tls-private-key=" + test::devCertificates().privateKey(),
                                          "--tls-client-auth=require", "--tls-client-ca=" + c.ca.caFile()});
