@@ -291,7 +291,7 @@ def main():
         shell.close()
         subprocess.run(compose_command() + ["--profile", "load", "--profile", "lb", "--profile", "monitoring", "down", "--volumes",
                                "--remove-orphans"], capture_output=True, env=env)
-        for leftover in ("ca.pem",):
+        for leftover in ("ca.pem", "client.pem", "client.key"):
             if os.path.exists(leftover) and subprocess.run(["git", "ls-files", "--error-unmatch", leftover],
                                                            capture_output=True).returncode != 0:
                 os.remove(leftover)
