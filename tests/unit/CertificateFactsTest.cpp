@@ -12,7 +12,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include <regex>
 #include <string>
 
 #include "TestCa.h"
@@ -33,6 +32,16 @@ std::string whoWith(const tls::CertificateFacts& certificate) {
   facts.listener = "tls";
   facts.tls = tls::SessionFacts{"TLSv1.3", "TLS_AES_128_GCM_SHA256", "", "", certificate};
   return whoJson(identity, facts);
+}
+
+/// "YYYY-MM-DDTHH:MM:SSZ", checked by hand: GCC 12 warns inside <regex> under the sanitizers.
+bool isRfc3339Utc(const std::string& t) {
+  static const std::string kShape = "dddd-dd-ddTdd:dd:ddZ";
+  if (t.size() != kShape.size()) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (kShape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != kShape[i]) return false;
+  }
+  return true;
 }
 
 tls::CertificateFacts factsOf(const test::TestCa& ca, const test::TestCa::Leaf& leaf) {
@@ -79,9 +88,8 @@ TEST(CertificateFacts, AnOrdinaryClientCertificateAsWhoShowsIt) {
   EXPECT_EQ(client->getValue<std::string>("issuer"), "CN=Mesh CA");
   EXPECT_EQ(client->getValue<std::string>("serial"), "1f2e3d");
   EXPECT_EQ(client->getValue<std::string>("sha256"), expectedDigest);
-  const std::regex rfc3339(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
-  EXPECT_TRUE(std::regex_match(client->getValue<std::string>("not_before"), rfc3339)) << line;
-  EXPECT_TRUE(std::regex_match(client->getValue<std::string>("not_after"), rfc3339)) << line;
+  EXPECT_TRUE(isRfc3339Utc(client->getValue<std::string>("not_before"))) << line;
+  EXPECT_TRUE(isRfc3339Utc(client->getValue<std::string>("not_after"))) << line;
   EXPECT_LT(client->getValue<std::string>("not_before"), client->getValue<std::string>("not_after"));
   EXPECT_NE(line.find(R"("sans":{"dns":["payments.default.svc"],"ip":["10.0.0.7","2001:db8::1"],)"
                       R"("uri":["https://example.com/x","spiffe://cluster.local/ns/default/sa/payments",)"
