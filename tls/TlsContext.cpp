@@ -40,15 +40,19 @@ void rememberHandshake(const SSL* ssl, int where, int /*ret*/) {
   }
 }
 
-int recordVerification(int ok, X509_STORE_CTX* store) {
-  if (ok == 0 && t_verificationError.empty()) {
-    t_verificationError = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
-    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
-      char subject[256];
-      X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
-      t_verificationError += std::string(" (certificate ") + subject + ")";
-    }
+/// OpenSSL's words for a failed check, with the certificate's subject (escaped by X509_NAME_oneline).
+std::string whyRefused(X509_STORE_CTX* store) {
+  std::string why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+  if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+    char subject[256];
+    X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+    why += std::string(" (certificate ") + subject + ")";
   }
+  return why;
+}
+
+int recordVerification(int ok, X509_STORE_CTX* store) {
+  if (ok == 0 && t_verificationError.empty()) t_verificationError = whyRefused(store);
   return ok;
 }
 
@@ -77,14 +81,8 @@ ClientCertificateError clientErrorOf(int code) {
 /// the alert); the first failure is kept for the refusal's count and log line.
 int recordClientVerification(int ok, X509_STORE_CTX* store) {
   if (ok == 0 && t_clientRefusal.error == ClientCertificateError::None) {
-    const int code = X509_STORE_CTX_get_error(store);
-    t_clientRefusal.error = clientErrorOf(code);
-    t_clientRefusal.why = X509_verify_cert_error_string(code);
-    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
-      char subject[256];
-      X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));  // escapes what it prints
-      t_clientRefusal.why += std::string(" (certificate ") + subject + ")";
-    }
+    t_clientRefusal.error = clientErrorOf(X509_STORE_CTX_get_error(store));
+    t_clientRefusal.why = whyRefused(store);
   }
   return ok;
 }

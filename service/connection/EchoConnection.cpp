@@ -189,14 +189,10 @@ bool EchoConnection::handshake() {
   _metrics.countHandshake(handshake.result);
   _ssl = handshake.ssl;
   if (handshake.result != TlsHandshakeCounters::Handshake::Ok) _closeReason = std::move(handshake.closeReason);
-  if (handshake.alertAfterClientFinished) {
+  if (TlsHandshakeCounters::refusedClientCertificate(handshake.result)) {
     // With TLS 1.3 the client has finished its handshake and may be sending
-    // already: closing now would answer its bytes with RST, which can destroy
-    // the alert before the client reads it. The housekeeper lingers instead.
-    const int fd = _socket.impl()->sockfd();
-    if (fd >= 0 && ::shutdown(fd, SHUT_WR) == 0) {
-      _context.lingering.adopt(fd, CoarseClock::nowMs() + kLingerTime.totalMilliseconds(), kLingerBytes);
-    }
+    // already: the alert is our last word, lingered behind like a FIN.
+    lingeringClose();
   }
   return handshake.result == TlsHandshakeCounters::Handshake::Ok;
 }

@@ -66,7 +66,6 @@ TlsHandshakeResult tlsHandshake(Poco::Net::StreamSocket& socket, ConnectionSlot&
     out.result = refused(refusal.error);
     detail = refusal.why;
   }
-  out.alertAfterClientFinished = out.result >= Handshake::NoClientCertificate && out.result < Handshake::Failed;
   slot.openingDeadlineMs.store(0, std::memory_order_seq_cst);
   const auto wake = slot.wake.load(std::memory_order_acquire);
   if (out.result != Handshake::Ok && wake != ConnectionSlot::Wake::None) {

@@ -46,15 +46,18 @@ struct TlsHandshakeCounters {
                                                                               "client_certificate_invalid",
                                                                               "failed"};
   std::array<Counter, kHandshakeResults> tlsHandshakes{};
+  /// A client certificate refused (or none given when required).
+  static constexpr bool refusedClientCertificate(Handshake r) {
+    return r >= Handshake::NoClientCertificate && r <= Handshake::ClientCertificateInvalid;
+  }
   void countHandshake(Handshake result) { count(tlsHandshakes[static_cast<std::size_t>(result)]); }
 };
 
 /// How a TLS handshake ended.
 struct TlsHandshakeResult {
   TlsHandshakeCounters::Handshake result = TlsHandshakeCounters::Handshake::Ok;
-  std::string closeReason;                ///< for the connection's last log line, when it failed
-  ssl_st* ssl = nullptr;                  ///< the connection's OpenSSL handle, for close_notify, when it succeeded
-  bool alertAfterClientFinished = false;  ///< a client certificate refused: the client may be sending already
+  std::string closeReason;  ///< for the connection's last log line, when it failed
+  ssl_st* ssl = nullptr;    ///< the connection's OpenSSL handle, for close_notify, when it succeeded
 };
 
 /// The TLS handshake of an accepted socket, on its worker thread, within the

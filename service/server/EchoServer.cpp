@@ -56,9 +56,8 @@ EchoServer::EchoServer(const ServerSettings& settings)
       _lingering(kLingeringMax),
       _context{connectionOptions(_settings), _registry, _lingering, _events, _metrics},
       _certificates(_settings.tlsEnabled() || _settings.proxyTlsEnabled()
-                        ? std::make_unique<tls::ServerCertificates>(
-                              _settings.tlsCertificate, _settings.tlsPrivateKey,
-                              _settings.tlsClientAuth != tls::ClientAuth::None ? _settings.tlsClientCa : std::string())
+                        ? std::make_unique<tls::ServerCertificates>(_settings.tlsCertificate, _settings.tlsPrivateKey,
+                                                                    _settings.clientCaFile())
                         : nullptr),
       _housekeeper(
           _registry, _lingering, _metrics,
@@ -109,9 +108,9 @@ void EchoServer::checkCertificates() {
   const auto check = _certificates->checkFiles();
   auto& log = Poco::Logger::get("echod.server");
   if (check.result == tls::ServerCertificates::Check::Result::Loaded) {
-    const bool clientCa = _settings.tlsClientAuth != tls::ClientAuth::None;
+    const std::string clientCas = _settings.clientCaFile();
     log.notice("TLS certificate read again (" + _settings.tlsCertificate + ", " + _settings.tlsPrivateKey +
-               (clientCa ? ", client CAs " + _settings.tlsClientCa : std::string()) +
+               (clientCas.empty() ? std::string() : ", client CAs " + clientCas) +
                "): new handshakes use it, open connections keep theirs");
   } else if (check.result == tls::ServerCertificates::Check::Result::Failed) {
     log.error("TLS certificate files changed but do not load, the one in use stays: " + check.why);

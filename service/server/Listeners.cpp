@@ -28,12 +28,10 @@ Poco::Net::ServerSocket tlsSocket(const ServerSettings& settings, std::uint16_t 
   const auto& specs = ServerSettings::specs();
   Poco::Net::Context::Ptr context;
   try {
-    const bool askClients = settings.tlsClientAuth != tls::ClientAuth::None;
     context = tls::serverContext(
         tls::ServerOptions{settings.tlsCertificate, settingName(specs, "echo.tlsCertificate"), settings.tlsPrivateKey,
                            settingName(specs, "echo.tlsPrivateKey"), settings.tlsMinVersion, settings.tlsAlpn,
-                           settings.tlsClientAuth, askClients ? settings.tlsClientCa : std::string(),
-                           settingName(specs, "echo.tlsClientCa")},
+                           settings.tlsClientAuth, settings.clientCaFile(), settingName(specs, "echo.tlsClientCa")},
         certificates);
   } catch (const tls::FileError& e) {
     throw SettingsError(e.what());

@@ -25,6 +25,8 @@ struct TlsSettings {
   tls::ClientAuth tlsClientAuth = tls::ClientAuth::None;
   std::string tlsClientCa;  ///< PEM bundle of the CAs client certificates chain to; required unless None
   bool tlsEnabled() const { return tlsPort != kTlsOff; }
+  /// The client CA bundle in use: empty unless client certificates are asked for.
+  std::string clientCaFile() const { return tlsClientAuth == tls::ClientAuth::None ? std::string() : tlsClientCa; }
   bool proxyTlsEnabled() const { return proxyTlsPort != kTlsOff; }
 
   static std::vector<SettingSpec> specs();

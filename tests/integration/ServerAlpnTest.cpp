@@ -25,7 +25,9 @@ namespace {
 using test::ChildProcess;
 using test::eventually;
 using test::InProcessServer;
+using test::requireOpenssl;
 using test::TestClient;
+using test::tlsPort;
 
 ServerSettings alpnSettings(std::vector<std::string> alpn) {
   ServerSettings s = test::tlsTestSettings();
@@ -33,8 +35,6 @@ ServerSettings alpnSettings(std::vector<std::string> alpn) {
   s.tlsAlpn = std::move(alpn);
   return s;
 }
-
-std::uint16_t tlsPort(InProcessServer& server) { return server.server().tlsAddress().port(); }
 
 /// The `tls` object of who, asked on a connection offering `offer`.
 Poco::JSON::Object::Ptr tlsOfWho(InProcessServer& server, const std::vector<std::string>& offer) {
@@ -82,12 +82,6 @@ TEST(ServerAlpn, NothingIsAgreedWhenEitherSideOffersNoAlpn) {
   InProcessServer without(alpnSettings({}));
   EXPECT_TRUE(tlsOfWho(without, {"h2"})->isNull("alpn")) << "a server without echo.tlsAlpn agrees to nothing";
   EXPECT_EQ(refusedForAlpn(withAlpn) + refusedForAlpn(without), 0U);
-}
-
-std::string requireOpenssl() {
-  const std::string path = test::findProgram("openssl");
-  if (path.empty()) ADD_FAILURE() << "openssl is not installed (scripts/install-deps.sh test installs it)";
-  return path;
 }
 
 TEST(ServerAlpn, OpensslSClientIsAgreedWithOrRefusedWithAlert120) {

@@ -31,9 +31,12 @@ namespace {
 
 using test::ChildProcess;
 using test::eventually;
+using test::handshakes;
 using test::InProcessServer;
+using test::requireOpenssl;
 using test::TestCa;
 using test::TestClient;
+using test::tlsPort;
 using Handshake = ServerMetrics::Handshake;
 
 constexpr const char* kSpiffeId = "spiffe://cluster.local/ns/default/sa/payments";
@@ -81,12 +84,6 @@ ServerSettings mtlsSettings(tls::ClientAuth auth, const std::string& clientCa = 
   return s;
 }
 
-std::uint16_t tlsPort(InProcessServer& server) { return server.server().tlsAddress().port(); }
-
-std::uint64_t handshakes(InProcessServer& server, Handshake result) {
-  return server.server().metrics().tlsHandshakes[static_cast<std::size_t>(result)].load();
-}
-
 /// Sends `line` and returns the answer; empty when the server refused the
 /// certificate (with TLS 1.3 the client's handshake ends before the server's
 /// verdict, which comes as an alert on the first read).
@@ -126,12 +123,6 @@ TEST(ServerMtls, RequireServesAVerifiedClientAndSaysWhoItWas) {
   EXPECT_EQ(certificate->getObject("sans")->getArray("dns")->getElement<std::string>(0), "payments.default.svc");
   EXPECT_TRUE(certificate->getValue<bool>("verified"));
   EXPECT_EQ(handshakes(server, Handshake::Ok), 1U);
-}
-
-std::string requireOpenssl() {
-  const std::string path = test::findProgram("openssl");
-  if (path.empty()) ADD_FAILURE() << "openssl is not installed (scripts/install-deps.sh test installs it)";
-  return path;
 }
 
 /// openssl s_client to the server, presenting `files` (none when null), sending one line.

@@ -28,6 +28,7 @@ namespace {
 
 using test::ChildProcess;
 using test::eventually;
+using test::handshakes;
 using test::InProcessServer;
 using test::TestClient;
 using Version = ServerMetrics::ProxyVersion;
@@ -48,10 +49,6 @@ std::uint64_t headers(InProcessServer& server, Version version, Result result) {
       .metrics()
       .proxyHeaders[static_cast<std::size_t>(version)][static_cast<std::size_t>(result)]
       .load();
-}
-
-std::uint64_t handshakes(InProcessServer& server, ServerMetrics::Handshake result) {
-  return server.server().metrics().tlsHandshakes[static_cast<std::size_t>(result)].load();
 }
 
 Poco::JSON::Object::Ptr parsed(const std::string& line) {

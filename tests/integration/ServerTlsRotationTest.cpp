@@ -28,6 +28,7 @@ namespace {
 using test::eventually;
 using test::InProcessServer;
 using test::TestClient;
+using test::tlsPort;
 
 /// A directory laid out as kubelet lays out a Secret volume.
 class SecretVolume {
@@ -77,8 +78,6 @@ ServerSettings rotationSettings(const SecretVolume& volume) {
   s.tlsReloadInterval = Poco::Timespan(0, 100 * 1000);
   return s;
 }
-
-std::uint16_t tlsPort(InProcessServer& server) { return server.server().tlsAddress().port(); }
 
 /// Whether a handshake that trusts only `ca` succeeds now.
 bool trusted(InProcessServer& server, const std::string& ca) {

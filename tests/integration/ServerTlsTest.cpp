@@ -24,16 +24,12 @@ namespace {
 
 using test::ChildProcess;
 using test::eventually;
+using test::handshakes;
 using test::InProcessServer;
 using test::TestClient;
 using test::tlsConnect;
+using test::tlsPort;
 using test::tlsTestSettings;
-
-std::uint16_t tlsPort(InProcessServer& server) { return server.server().tlsAddress().port(); }
-
-std::uint64_t handshakes(InProcessServer& server, ServerMetrics::Handshake result) {
-  return server.server().metrics().tlsHandshakes[static_cast<std::size_t>(result)].load();
-}
 
 TEST(ServerTls, EchoesAndAnswersExitWithFinThenCloseNotify) {
   InProcessServer server(tlsTestSettings());

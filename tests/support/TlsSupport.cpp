@@ -1,5 +1,7 @@
 #include "TlsSupport.h"
 
+#include <gtest/gtest.h>
+
 #include <Poco/Environment.h>
 #include <Poco/File.h>
 #include <Poco/Net/SecureStreamSocket.h>
@@ -93,6 +95,18 @@ std::string findProgram(const std::string& name) {
     if (candidate.exists() && candidate.canExecute()) return candidate.path();
   }
   return {};
+}
+
+std::string requireOpenssl() {
+  const std::string path = findProgram("openssl");
+  if (path.empty()) ADD_FAILURE() << "openssl is not installed (scripts/install-deps.sh test installs it)";
+  return path;
+}
+
+std::uint16_t tlsPort(InProcessServer& server) { return server.server().tlsAddress().port(); }
+
+std::uint64_t handshakes(InProcessServer& server, ServerMetrics::Handshake result) {
+  return server.server().metrics().tlsHandshakes[static_cast<std::size_t>(result)].load();
 }
 
 }  // namespace echod::test

@@ -6,10 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "service/server/ServerMetrics.h"
 #include "service/server/ServerSettings.h"
 #include "tls/TlsContext.h"
 
 namespace echod::test {
+
+class InProcessServer;
 
 /// A certificate set made by scripts/dev-cert.sh in a temporary directory,
 /// removed when the test program ends.
@@ -41,5 +44,12 @@ Poco::Net::StreamSocket tlsConnect(std::uint16_t port, const std::string& ca = d
 
 /// Path of a program on PATH, or empty.
 std::string findProgram(const std::string& name);
+/// openssl's path; a test failure (not a skip) when it is missing.
+std::string requireOpenssl();
+
+/// The TLS listener's port of an in-process server.
+std::uint16_t tlsPort(InProcessServer& server);
+/// Its handshakes that ended with `result` so far.
+std::uint64_t handshakes(InProcessServer& server, ServerMetrics::Handshake result);
 
 }  // namespace echod::test
