@@ -1,9 +1,9 @@
 #include "service/connection/ConnectionFaults.h"
 
-#include <random>
 #include <thread>
 
 #include "service/connection/ConnectionRegistry.h"
+#include "service/core/ThreadRandom.h"
 
 namespace echod {
 namespace {
@@ -16,8 +16,7 @@ constexpr std::chrono::milliseconds kHoldSlice{20};
 std::optional<ConnectionFaults> ConnectionFaults::draw(const FaultOptions& options, ConnectionSlot& slot,
                                                        const ConnectionRegistry& registry, FaultCounters& counters) {
   // Drawn as the connection is taken (echo.faultShare), from this worker's own generator.
-  thread_local std::mt19937_64 random(std::random_device{}());
-  ConnectionFaults faults(options, random(), slot, registry, counters);
+  ConnectionFaults faults(options, threadRandom(), slot, registry, counters);
   if (!faults._plan.drawn()) return std::nullopt;
   slot.faults.store(true, std::memory_order_relaxed);
   return faults;

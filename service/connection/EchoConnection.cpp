@@ -9,13 +9,13 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <random>
 
 #include "service/connection/ConnectionLog.h"
 #include "service/connection/ProxyHeaderRead.h"
 #include "service/connection/SocketEndings.h"
 #include "service/connection/TlsHandshake.h"
 #include "service/core/ListeningSocket.h"
+#include "service/core/ThreadRandom.h"
 #include "tls/TlsContext.h"
 
 namespace echod {
@@ -107,8 +107,7 @@ bool EchoConnection::open(const ListenerKind& kind, std::string& peer, std::stri
 }
 
 void EchoConnection::armMaxAge() {
-  thread_local std::mt19937_64 random(std::random_device{}());
-  _ageDeadlineMs = _slot->admittedMs + _context.options.maxAge.draw(random());
+  _ageDeadlineMs = _slot->admittedMs + _context.options.maxAge.draw(threadRandom());
   _registry.armAgeDeadline(*_slot, _ageDeadlineMs);
 }
 
