@@ -8,6 +8,7 @@
 //   event-load --port=P [--host=127.0.0.1] [--connections=100] [--size=16]
 //              [--pipeline=1] [--duration=5] [--timeout=5] [--threads=1]
 //              [--workload=pingpong|connect|burst] [--server-pid=PID]
+//              [--server-cpus=LIST]
 //
 // Ping-pong is timed from the moment every connection has had a reply (its
 // set-up bounded by --timeout), so that each server is measured at the
@@ -26,6 +27,14 @@
 // connect) at p50/p99/max, and with --server-pid the server's CPU time (user
 // plus system, /proc/PID/stat) over the burst, read before the first connect
 // and once the last echo arrived, before any connection closes.
+//
+// --server-cpus=LIST (taskset's form: 0, 8-15, 0,2): where the server is
+// pinned. Read at the same moments as --server-pid's CPU, the busy time of
+// those CPUs (/proc/stat: user, nice, system, irq, softirq) is printed as
+// server_cpus_busy_ms: everything that ran there, which also counts what the
+// kernel does for the server on kernel threads (ksoftirqd, a dead thread's
+// teardown) that the process's own CPU time does not. Only meaningful while
+// nothing else runs on those CPUs.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -35,6 +44,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -76,12 +86,14 @@ struct Options {
   bool connectStorm = false;
   bool burst = false;
   int serverPid = 0;
+  std::vector<int> serverCpus;  ///< --server-cpus
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "event-load: " << problem << "\n"
             << "usage: event-load --port=P [--host=ADDR] [--connections=N] [--size=B] [--pipeline=N]"
-               " [--duration=S] [--timeout=S] [--threads=N] [--workload=pingpong|connect|burst] [--server-pid=PID]\n";
+               " [--duration=S] [--timeout=S] [--threads=N] [--workload=pingpong|connect|burst] [--server-pid=PID]"
+               " [--server-cpus=LIST]\n";
   std::exit(64);
 }
 
@@ -93,6 +105,22 @@ double number(const std::string& name, const std::string& value, double min, dou
   } catch (const std::exception&) {
   }
   usage("--" + name + "=" + value + ": expected a number from " + std::to_string(min) + " to " + std::to_string(max));
+}
+
+/// A taskset CPU list ("0", "8-15", "0,2-3") as CPU numbers.
+std::vector<int> cpuList(const std::string& text) {
+  std::vector<int> cpus;
+  std::istringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const auto dash = item.find('-');
+    const int first = static_cast<int>(number("server-cpus", item.substr(0, dash), 0, 4095));
+    const int last = dash == std::string::npos ? first
+                                               : static_cast<int>(number("server-cpus", item.substr(dash + 1), first, 4095));
+    for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
+  }
+  if (cpus.empty()) usage("--server-cpus=" + text + ": expected a CPU list such as 0 or 8-15");
+  return cpus;
 }
 
 Options parse(int argc, char** argv) {
@@ -127,6 +155,8 @@ Options parse(int argc, char** argv) {
       o.burst = value == "burst";
     } else if (name == "server-pid") {
       o.serverPid = static_cast<int>(number(name, value, 1, 1 << 30));
+    } else if (name == "server-cpus") {
+      o.serverCpus = cpuList(value);
     } else {
       usage("unknown option --" + name);
     }
@@ -145,27 +175,33 @@ void appendLine(std::uint64_t seq, std::size_t size, std::string& out) {
   out.push_back('\n');
 }
 
-/// The server's CPU time (user + system), in seconds; negative when unreadable.
-double cpuSecondsOf(int pid);
+/// The server's CPU at one moment, in seconds: its process's (user +
+/// system, with --server-pid) and its CPUs' busy time (with --server-cpus).
+struct ServerCpu {
+  double process = 0;
+  double cpus = 0;
+  ServerCpu operator-(const ServerCpu& earlier) const { return {process - earlier.process, cpus - earlier.cpus}; }
+};
+ServerCpu readServerCpu(const Options& options);
 
 /// Ping-pong's timed window begins for every loop at once, when the last of
 /// them has had a reply on each of its connections; the server's CPU is read
-/// then (with --server-pid).
+/// then.
 struct WindowStart {
-  explicit WindowStart(int loops, int serverPid) : loops(loops), serverPid(serverPid) {}
+  WindowStart(int loops, const Options& options) : loops(loops), options(options) {}
   /// A loop's connections have all had a reply (or failed): the last one opens the window.
   void warmed() {
     if (++ready == loops) {
-      serverCpu = serverPid > 0 ? cpuSecondsOf(serverPid) : 0;
+      serverCpu = readServerCpu(options);
       open.store(true, std::memory_order_release);
     }
   }
   bool isOpen() const { return open.load(std::memory_order_acquire); }
   const int loops;
-  const int serverPid;
+  const Options& options;
   std::atomic<int> ready{0};
   std::atomic<bool> open{false};
-  double serverCpu = 0;  ///< at the window's start, written before `open`
+  ServerCpu serverCpu;  ///< at the window's start, written before `open`
 };
 
 struct Connection {
@@ -514,6 +550,29 @@ double cpuSecondsOf(int pid) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+/// The busy time of `cpus` (user, nice, system, irq, softirq in /proc/stat), in seconds.
+double busySecondsOf(const std::vector<int>& cpus) {
+  std::ifstream stat("/proc/stat");
+  std::string line;
+  double ticks = 0;
+  while (std::getline(stat, line)) {
+    if (line.rfind("cpu", 0) != 0 || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
+    std::istringstream fields(line.substr(3));
+    int cpu = -1;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+    fields >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+    if (std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) ticks += user + nice + system + irq + softirq;
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+ServerCpu readServerCpu(const Options& options) {
+  ServerCpu now;
+  if (options.serverPid > 0) now.process = cpuSecondsOf(options.serverPid);
+  if (!options.serverCpus.empty()) now.cpus = busySecondsOf(options.serverCpus);
+  return now;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -531,13 +590,13 @@ int main(int argc, char** argv) {
   ::freeaddrinfo(found);
 
   const int threads = std::min(options.threads, options.connections);
-  WindowStart window(threads, options.serverPid);
+  WindowStart window(threads, options);
   std::vector<std::unique_ptr<Loop>> loops;
   for (int t = 0; t < threads; ++t) {
     const int share = options.connections / threads + (t < options.connections % threads ? 1 : 0);
     loops.push_back(std::make_unique<Loop>(options, address, addressSize, share, window));
   }
-  const double cpuBefore = options.serverPid > 0 ? cpuSecondsOf(options.serverPid) : 0;
+  const ServerCpu cpuBefore = readServerCpu(options);
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration));
   std::vector<echod::BenchResult> results(loops.size());
@@ -549,9 +608,7 @@ int main(int argc, char** argv) {
   // Read before the loops close their connections: the run's CPU, not the closes'.
   // Ping-pong: from the window's start, without the set-up.
   const bool windowed = !options.burst && !options.connectStorm;
-  const double serverCpu = options.serverPid > 0 ? cpuSecondsOf(options.serverPid) -
-                                                       (windowed && window.isOpen() ? window.serverCpu : cpuBefore)
-                                                 : 0;
+  const ServerCpu serverCpu = readServerCpu(options) - (windowed && window.isOpen() ? window.serverCpu : cpuBefore);
 
   echod::BenchResult total;
   for (const auto& r : results) {
@@ -570,7 +627,8 @@ int main(int argc, char** argv) {
          << ",\"echoed\":" << total.messages << ",\"errors\":" << total.errors
          << ",\"all_echoed_ms\":" << total.seconds * 1000 << ",\"first_echo_us\":{\"p50\":" << us(0.5)
          << ",\"p99\":" << us(0.99) << ",\"max\":" << static_cast<double>(total.latency.max()) / 1000.0
-         << "},\"server_cpu_ms\":" << serverCpu * 1000 << ",\"first_error\":" << Poco::toJSON(total.firstError)
+         << "},\"server_cpu_ms\":" << serverCpu.process * 1000 << ",\"server_cpus_busy_ms\":" << serverCpu.cpus * 1000
+         << ",\"first_error\":" << Poco::toJSON(total.firstError)
          << "}\n";
     std::cout << line.str() << std::flush;
     return total.errors == 0 && total.messages == static_cast<std::uint64_t>(total.connections) ? 0 : 1;
@@ -583,7 +641,8 @@ int main(int argc, char** argv) {
   }
   std::string json = total.json();
   json.insert(json.rfind('}'), ",\"answered_connections\":" + std::to_string(answered) + ",\"setup_seconds\":" +
-                                   std::to_string(setup) + ",\"server_cpu_ms\":" + std::to_string(serverCpu * 1000));
+                                   std::to_string(setup) + ",\"server_cpu_ms\":" + std::to_string(serverCpu.process * 1000) +
+                                   ",\"server_cpus_busy_ms\":" + std::to_string(serverCpu.cpus * 1000));
   std::cout << json << std::flush;
   return total.errors == 0 ? 0 : 1;
 }

@@ -18,7 +18,11 @@
 # 10,000): the time until every one has had its first echo, that first
 # echo's p50/p99, and the server's CPU for the whole burst (thread starts
 # included; read by event-load before its first connect and once the last
-# echo arrived, before any connection closes). At the start, the cost of one
+# echo arrived, before any connection closes). With the servers pinned, the
+# busy time of the server's CPUs over the same window too (/proc/stat:
+# everything that ran there, the kernel threads that work for a server
+# included, such as ksoftirqd and the teardown of a thread that ended, which
+# its process's CPU time leaves out). At the start, the cost of one
 # context switch (bench/ContextSwitch.cpp); at the end, each server's peak
 # RSS and the model-floor inequality: echod's CPU per message <= Asio's + one
 # switch. Prints one table.
@@ -79,13 +83,14 @@ if [ "$(ulimit -n)" -lt 10300 ]; then
   exit 1
 fi
 
-server_cpu=(); load_cpu=()
-if [ "$pin" = 1 ]; then server_cpu=(taskset -c 0); load_cpu=(taskset -c 1); fi
+server_cpu=(); load_cpu=(); server_cpus=()
+if [ "$pin" = 1 ]; then server_cpu=(taskset -c 0); load_cpu=(taskset -c 1); server_cpus=(--server-cpus=0); fi
 if [ -n "${BENCH_SERVER_CPUS:-}" ] || [ -n "${BENCH_LOAD_CPUS:-}" ]; then
   [ -n "${BENCH_SERVER_CPUS:-}" ] && [ -n "${BENCH_LOAD_CPUS:-}" ] ||
     { echo "bench: BENCH_SERVER_CPUS and BENCH_LOAD_CPUS go together" >&2; exit 64; }
   pin="servers on ${BENCH_SERVER_CPUS}, load on ${BENCH_LOAD_CPUS}"
   server_cpu=(taskset -c "$BENCH_SERVER_CPUS"); load_cpu=(taskset -c "$BENCH_LOAD_CPUS")
+  server_cpus=(--server-cpus="$BENCH_SERVER_CPUS")
 fi
 load_threads=${BENCH_LOAD_THREADS:-1}
 
@@ -151,7 +156,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
-declare -A rates p50s p99s cpus_per_msg
+declare -A rates p50s p99s cpus_per_msg busy_per_msg
 failures=0
 for entry in "${cases[@]}"; do
   name=${entry%%|*}
@@ -163,7 +168,7 @@ for entry in "${cases[@]}"; do
   for round in $(seq 1 "$rounds"); do
     for server in "${servers[@]}"; do
       out=$("${load_cpu[@]}" "$bin/bench/event-load" --host=127.0.0.1 --port="${port[$server]}" \
-        --duration="$duration" --timeout=5 --threads="$load_threads" --server-pid="${pid[$server]}" "${opts[@]}" \
+        --duration="$duration" --timeout=5 --threads="$load_threads" --server-pid="${pid[$server]}" "${server_cpus[@]}" "${opts[@]}" \
         2>/dev/null || true)
       r=$(field "$out" messages_per_second)
       e=$(field "$out" errors)
@@ -177,12 +182,13 @@ for entry in "${cases[@]}"; do
       rates[$key]+=" $r"; p50s[$key]+=" $(field "$out" p50)"; p99s[$key]+=" $(field "$out" p99)"
       # The server's CPU over the timed window (event-load reads /proc/PID/stat at its start and end).
       cpus_per_msg[$key]+=" $(awk -v c="$(field "$out" server_cpu_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')"
+      busy_per_msg[$key]+=" $(awk -v c="$(field "$out" server_cpus_busy_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')"
     done
   done
 done
 
 # Burst cases: a fresh server of each kind per round, N connections at once.
-declare -A burst_ms burst_p50 burst_p99 burst_cpu
+declare -A burst_ms burst_p50 burst_p99 burst_cpu burst_busy
 burst_sizes=(1000 10000)
 start_fresh() {  # name: starts a fresh server of that kind (sets fresh_pid, fresh_port)
   local log="$logdir/fresh-$1.log" command
@@ -206,7 +212,7 @@ for n in "${burst_sizes[@]}"; do
       start_fresh "$server"
       out=$("${load_cpu[@]}" "$bin/bench/event-load" --host=127.0.0.1 --port="$fresh_port" --workload=burst \
         --connections="$n" --size=16 --duration=30 --timeout=20 --threads="$load_threads" \
-        --server-pid="$fresh_pid" 2>/dev/null || true)
+        --server-pid="$fresh_pid" "${server_cpus[@]}" 2>/dev/null || true)
       kill "$fresh_pid" 2>/dev/null || true
       wait "$fresh_pid" 2>/dev/null || true
       unset 'pid[fresh]'
@@ -218,6 +224,7 @@ for n in "${burst_sizes[@]}"; do
       key="$name|$server"
       burst_ms[$key]+=" $(field "$out" all_echoed_ms)"; burst_p50[$key]+=" $(field "$out" p50)"
       burst_p99[$key]+=" $(field "$out" p99)"; burst_cpu[$key]+=" $(field "$out" server_cpu_ms)"
+      burst_busy[$key]+=" $(field "$out" server_cpus_busy_ms)"
     done
   done
 done
@@ -254,9 +261,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2fx", a / b; else
 echo
 echo "echod vs its peers, $(date -u +%Y-%m-%d), $cpus CPUs, pinned=$pin, load threads $load_threads, ${seconds}s x ${rounds} rounds, medians"
 echo "echod: ${echod_command[*]#$bin/service/}"
-printf '%-20s %-6s %11s %9s %9s %10s %9s %9s %9s %9s\n' case server "msg/s" "p50 us" "p99 us" "cpu us/msg" \
-  "/naive" "p99/naive" "/go" "/asio"
-declare -A med_rate med_p99 med_cpu
+printf '%-20s %-6s %11s %9s %9s %10s %9s %9s %9s %9s %9s %9s %10s\n' case server "msg/s" "p50 us" "p99 us" \
+  "cpu us/msg" "/naive" "p99/naive" "/go" "/asio" "cpu/naive" "busy us" "busy/naive"
+declare -A med_rate med_p99 med_cpu med_busy
 for entry in "${cases[@]}"; do
   name=${entry%%|*}
   for server in "${servers[@]}"; do
@@ -264,48 +271,58 @@ for entry in "${cases[@]}"; do
     [ -n "${rates[$key]:-}" ] || continue
     # shellcheck disable=SC2086
     med_rate[$key]=$(median ${rates[$key]}); med_p99[$key]=$(median ${p99s[$key]}); med_cpu[$key]=$(median ${cpus_per_msg[$key]})
+    # shellcheck disable=SC2086
+    med_busy[$key]=$(median ${busy_per_msg[$key]})
   done
   for server in "${servers[@]}"; do
     key="$name|$server"
     [ -n "${med_rate[$key]:-}" ] || continue
-    vs_naive=""; p99_naive=""; vs_go=""; vs_asio=""
+    vs_naive=""; p99_naive=""; vs_go=""; vs_asio=""; cpu_naive=""; busy_naive=""
+    busy=${med_busy[$key]}; [ "${#server_cpus[@]}" -gt 0 ] || busy=-
     if [ "$server" = echod ]; then
       [ -z "${med_rate[$name|naive]:-}" ] || { vs_naive=$(ratio "${med_rate[$key]}" "${med_rate[$name|naive]}");
-        p99_naive=$(ratio "${med_p99[$key]}" "${med_p99[$name|naive]}"); }
+        p99_naive=$(ratio "${med_p99[$key]}" "${med_p99[$name|naive]}")
+        cpu_naive=$(ratio "${med_cpu[$key]}" "${med_cpu[$name|naive]}")
+        [ "$busy" = - ] || busy_naive=$(ratio "$busy" "${med_busy[$name|naive]}"); }
       [ -z "${med_rate[$name|go]:-}" ] || vs_go=$(ratio "${med_rate[$key]}" "${med_rate[$name|go]}")
       [ -z "${med_rate[$name|asio]:-}" ] || vs_asio=$(ratio "${med_rate[$key]}" "${med_rate[$name|asio]}")
     fi
     # shellcheck disable=SC2086
-    printf '%-20s %-6s %11.0f %9s %9s %10s %9s %9s %9s %9s\n' "$name" "$server" "${med_rate[$key]}" \
-      "$(median ${p50s[$key]})" "${med_p99[$key]}" "${med_cpu[$key]}" "$vs_naive" "$p99_naive" "$vs_go" "$vs_asio"
+    printf '%-20s %-6s %11.0f %9s %9s %10s %9s %9s %9s %9s %9s %9s %10s\n' "$name" "$server" "${med_rate[$key]}" \
+      "$(median ${p50s[$key]})" "${med_p99[$key]}" "${med_cpu[$key]}" "$vs_naive" "$p99_naive" "$vs_go" "$vs_asio" \
+      "$cpu_naive" "$busy" "$busy_naive"
   done
 done
 echo "(connect storm: msg/s = connections/s, each a connect, one line, exit/FIN, close; cpu us/msg per connection)"
+echo "(cpu: the server process's CPU time; busy: its pinned CPUs' busy time, the kernel's work for it included; both per message)"
 if [ -n "${burst_ms[*]:-}" ]; then
   echo
   echo "Bursts: a fresh server each round, N connections opened at once, one line each; all echoed = until the last"
   echo "connection's first echo; first echo p50/p99 from each connect; server cpu ms for the whole burst (threads started)"
-  printf '%-12s %-6s %14s %9s %9s %10s %12s %11s %9s\n' case server "all echoed ms" "p50 ms" "p99 ms" "cpu ms" \
-    "time/naive" "cpu/naive" "time/go"
+  printf '%-12s %-6s %14s %9s %9s %10s %12s %11s %9s %9s %10s\n' case server "all echoed ms" "p50 ms" "p99 ms" "cpu ms" \
+    "time/naive" "cpu/naive" "time/go" "busy ms" "busy/naive"
   for n in "${burst_sizes[@]}"; do
     name="burst $n"
     for server in "${servers[@]}"; do
       key="$name|$server"
       [ -n "${burst_ms[$key]:-}" ] || continue
       # shellcheck disable=SC2086
-      t=$(median ${burst_ms[$key]}); c=$(median ${burst_cpu[$key]})
-      vs_time=""; vs_cpu=""; vs_go=""
+      t=$(median ${burst_ms[$key]}); c=$(median ${burst_cpu[$key]}); b=$(median ${burst_busy[$key]})
+      [ "${#server_cpus[@]}" -gt 0 ] || b=-
+      vs_time=""; vs_cpu=""; vs_go=""; vs_busy=""
       if [ "$server" = echod ]; then
         # shellcheck disable=SC2086
         [ -z "${burst_ms[$name|naive]:-}" ] || { vs_time=$(ratio "$t" "$(median ${burst_ms[$name|naive]})");
-          vs_cpu=$(ratio "$c" "$(median ${burst_cpu[$name|naive]})"); }
+          vs_cpu=$(ratio "$c" "$(median ${burst_cpu[$name|naive]})")
+          [ "$b" = - ] || vs_busy=$(ratio "$b" "$(median ${burst_busy[$name|naive]})"); }
         # shellcheck disable=SC2086
         [ -z "${burst_ms[$name|go]:-}" ] || vs_go=$(ratio "$t" "$(median ${burst_ms[$name|go]})")
       fi
       # shellcheck disable=SC2086
-      printf '%-12s %-6s %14.1f %9.1f %9.1f %10.0f %12s %11s %9s\n' "$name" "$server" "$t" \
+      printf '%-12s %-6s %14.1f %9.1f %9.1f %10.0f %12s %11s %9s %9s %10s\n' "$name" "$server" "$t" \
         "$(awk -v v="$(median ${burst_p50[$key]})" 'BEGIN{print v / 1000}')" \
-        "$(awk -v v="$(median ${burst_p99[$key]})" 'BEGIN{print v / 1000}')" "$c" "$vs_time" "$vs_cpu" "$vs_go"
+        "$(awk -v v="$(median ${burst_p99[$key]})" 'BEGIN{print v / 1000}')" "$c" "$vs_time" "$vs_cpu" "$vs_go" \
+        "$b" "$vs_busy"
     done
   done
 fi
