@@ -3,12 +3,16 @@
 // idle workers above the minimum leave after their park time; a burst that
 // comes back while they are parked starts no thread. Real sockets on
 // loopback, the registry and the workers of the server, no acceptor thread:
-// the test admits each accepted socket itself.
+// the test admits each accepted socket itself. And what a worker start costs
+// in memory: echo-server's static TLS, zeroed for every new thread.
 #include <gtest/gtest.h>
 
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <elf.h>
 
+#include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -125,6 +129,31 @@ TEST(WorkerThreads, ABurstThatComesBackWhileItsWorkersAreParkedStartsNoThread) {
     clients.clear();
     ASSERT_TRUE(eventually([&] { return workers.registry().counts().parked == afterFirst; }));
   }
+}
+
+/// The size of `path`'s static TLS block (its PT_TLS segment's memory size), 0 without one.
+std::uint64_t staticTlsBytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  Elf64_Ehdr header{};
+  file.read(reinterpret_cast<char*>(&header), sizeof header);
+  EXPECT_TRUE(file && std::string(reinterpret_cast<const char*>(header.e_ident), 4) == ELFMAG) << path;
+  for (int i = 0; file && i < header.e_phnum; ++i) {
+    Elf64_Phdr segment{};
+    file.seekg(static_cast<std::streamoff>(header.e_phoff + static_cast<std::uint64_t>(i) * header.e_phentsize));
+    file.read(reinterpret_cast<char*>(&segment), sizeof segment);
+    if (file && segment.p_type == PT_TLS) return segment.p_memsz;
+  }
+  return 0;
+}
+
+// glibc zeroes a thread's static TLS block as it creates the thread, so every
+// worker start pays for what is thread_local in echo-server, drawing or not:
+// two std::mt19937_64 (5 KiB) made each worker touch five stack pages instead
+// of three, and C10K's peak RSS 232 MiB instead of 152 (docs/architecture.md).
+TEST(WorkerThreads, AWorkersStaticTlsStaysAFractionOfAPage) {
+  const std::uint64_t bytes = staticTlsBytes(ECHO_SERVER_PATH);
+  EXPECT_GT(bytes, 0u);  // there is some (the TLS handshake's per-thread results): the reading works
+  EXPECT_LE(bytes, 1024u) << "echo-server's static TLS grew to " << bytes << " bytes: what became thread_local?";
 }
 
 }  // namespace
