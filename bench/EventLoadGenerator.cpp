@@ -115,8 +115,8 @@ std::vector<int> cpuList(const std::string& text) {
   while (std::getline(items, item, ',')) {
     const auto dash = item.find('-');
     const int first = static_cast<int>(number("server-cpus", item.substr(0, dash), 0, 4095));
-    const int last = dash == std::string::npos ? first
-                                               : static_cast<int>(number("server-cpus", item.substr(dash + 1), first, 4095));
+    const int last =
+        dash == std::string::npos ? first : static_cast<int>(number("server-cpus", item.substr(dash + 1), first, 4095));
     for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
   }
   if (cpus.empty()) usage("--server-cpus=" + text + ": expected a CPU list such as 0 or 8-15");
@@ -628,8 +628,7 @@ int main(int argc, char** argv) {
          << ",\"all_echoed_ms\":" << total.seconds * 1000 << ",\"first_echo_us\":{\"p50\":" << us(0.5)
          << ",\"p99\":" << us(0.99) << ",\"max\":" << static_cast<double>(total.latency.max()) / 1000.0
          << "},\"server_cpu_ms\":" << serverCpu.process * 1000 << ",\"server_cpus_busy_ms\":" << serverCpu.cpus * 1000
-         << ",\"first_error\":" << Poco::toJSON(total.firstError)
-         << "}\n";
+         << ",\"first_error\":" << Poco::toJSON(total.firstError) << "}\n";
     std::cout << line.str() << std::flush;
     return total.errors == 0 && total.messages == static_cast<std::uint64_t>(total.connections) ? 0 : 1;
   }
@@ -640,8 +639,9 @@ int main(int argc, char** argv) {
     setup = std::max(setup, loop->setupSeconds());
   }
   std::string json = total.json();
-  json.insert(json.rfind('}'), ",\"answered_connections\":" + std::to_string(answered) + ",\"setup_seconds\":" +
-                                   std::to_string(setup) + ",\"server_cpu_ms\":" + std::to_string(serverCpu.process * 1000) +
+  json.insert(json.rfind('}'), ",\"answered_connections\":" + std::to_string(answered) +
+                                   ",\"setup_seconds\":" + std::to_string(setup) +
+                                   ",\"server_cpu_ms\":" + std::to_string(serverCpu.process * 1000) +
                                    ",\"server_cpus_busy_ms\":" + std::to_string(serverCpu.cpus * 1000));
   std::cout << json << std::flush;
   return total.errors == 0 ? 0 : 1;
