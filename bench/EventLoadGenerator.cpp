@@ -30,11 +30,11 @@
 //
 // --server-cpus=LIST (taskset's form: 0, 8-15, 0,2): where the server is
 // pinned. Read at the same moments as --server-pid's CPU, the busy time of
-// those CPUs (/proc/stat: user, nice, system, irq, softirq) is printed as
-// server_cpus_busy_ms: everything that ran there, which also counts what the
-// kernel does for the server on kernel threads (ksoftirqd, a dead thread's
-// teardown) that the process's own CPU time does not. Only meaningful while
-// nothing else runs on those CPUs.
+// those CPUs (the time that passed, less their idle, iowait and steal time in
+// /proc/stat) is printed as server_cpus_busy_ms: everything that ran there,
+// which also counts what the kernel does for the server on kernel threads
+// (ksoftirqd, a dead thread's teardown) that the process's own CPU time does
+// not. Only meaningful while nothing else runs on those CPUs.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -550,8 +550,11 @@ double cpuSecondsOf(int pid) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-/// The busy time of `cpus` (user, nice, system, irq, softirq in /proc/stat), in seconds.
-double busySecondsOf(const std::vector<int>& cpus) {
+/// How long `cpus` were not busy (idle, iowait and steal in /proc/stat), in seconds.
+/// Idle time there is measured, not sampled (the kernel stamps each idle period);
+/// the busy fields are sampled at the timer tick, which a CPU that idles many
+/// times a tick reports short (at c=1 by a third).
+double notBusySecondsOf(const std::vector<int>& cpus) {
   std::ifstream stat("/proc/stat");
   std::string line;
   double ticks = 0;
@@ -559,9 +562,9 @@ double busySecondsOf(const std::vector<int>& cpus) {
     if (line.rfind("cpu", 0) != 0 || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
     std::istringstream fields(line.substr(3));
     int cpu = -1;
-    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-    fields >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
-    if (std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) ticks += user + nice + system + irq + softirq;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    fields >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    if (std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) ticks += idle + iowait + steal;
   }
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
@@ -569,7 +572,11 @@ double busySecondsOf(const std::vector<int>& cpus) {
 ServerCpu readServerCpu(const Options& options) {
   ServerCpu now;
   if (options.serverPid > 0) now.process = cpuSecondsOf(options.serverPid);
-  if (!options.serverCpus.empty()) now.cpus = busySecondsOf(options.serverCpus);
+  if (!options.serverCpus.empty()) {
+    // Busy = the time that passed on each CPU, less its idle time (a difference of two readings).
+    const double elapsed = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+    now.cpus = elapsed * static_cast<double>(options.serverCpus.size()) - notBusySecondsOf(options.serverCpus);
+  }
   return now;
 }
 
