@@ -5,12 +5,10 @@
 namespace echod {
 
 std::uint64_t threadRandom() {
-  thread_local bool seeded = false;
-  thread_local std::uint64_t state = 0;
-  if (!seeded) {
+  thread_local std::uint64_t state = 0;  // 0: not seeded yet
+  if (state == 0) {
     std::random_device device;
     state = (static_cast<std::uint64_t>(device()) << 32) ^ device();
-    seeded = true;
   }
   // SplitMix64 (Steele, Lea and Flood; the constants are its published ones).
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);

@@ -12,7 +12,7 @@ namespace echod {
 /// every thread's static TLS block, which glibc zeroes when it creates each
 /// thread, drawing or not. Two of them made every worker start touch one
 /// more page (a fresh burst of 10,000 connections starts 10,000 threads).
-/// This one keeps 16 bytes there.
+/// This one keeps 8 bytes there.
 std::uint64_t threadRandom();
 
 }  // namespace echod
