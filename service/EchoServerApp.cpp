@@ -4,7 +4,6 @@
 #include <Poco/Environment.h>
 #include <Poco/ErrorHandler.h>
 #include <Poco/File.h>
-#include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Stopwatch.h>

@@ -1,6 +1,5 @@
 #include "service/logging/LogSetup.h"
 
-#include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
 
@@ -15,9 +14,8 @@ Poco::AutoPtr<StderrChannel> setUpLogging(const std::string& level, bool json) {
   } else {
     format = new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t");
   }
-  Poco::AutoPtr<StderrChannel> output(new StderrChannel);
-  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, output));
-  Poco::Logger::setChannel("", channel);  // every logger, existing or not
+  Poco::AutoPtr<StderrChannel> output(new StderrChannel(STDERR_FILENO, StderrChannel::kFlushEvery, format));
+  Poco::Logger::setChannel("", output);  // every logger, existing or not
   Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
   return output;
 }

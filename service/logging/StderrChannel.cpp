@@ -1,20 +1,29 @@
 #include "service/logging/StderrChannel.h"
 
 #include <cerrno>
+#include <utility>
 
 namespace echod {
 
-StderrChannel::StderrChannel(int fd, std::chrono::milliseconds flushEvery)
-    : _fd(fd), _flushEvery(flushEvery), _flusher([this] { flushLoop(); }) {}
+StderrChannel::StderrChannel(int fd, std::chrono::milliseconds flushEvery, Poco::AutoPtr<Poco::Formatter> format)
+    : _fd(fd), _flushEvery(flushEvery), _format(std::move(format)), _flusher([this] { flushLoop(); }) {}
 
 StderrChannel::~StderrChannel() { stop(); }
 
 void StderrChannel::log(const Poco::Message& msg) {
-  const std::string& text = msg.getText();
+  if (!_format) return append(msg.getText(), msg.getPriority());
+  // Formatted outside the lock: workers on other cores format at once.
+  std::string line;
+  line.reserve(kLineBytes);
+  _format->format(msg, line);
+  append(line, msg.getPriority());
+}
+
+void StderrChannel::append(const std::string& text, Poco::Message::Priority priority) {
   std::lock_guard<std::mutex> lock(_mutex);
   const bool wasEmpty = _buffer.empty();
   _buffer.append(text).push_back('\n');
-  if (msg.getPriority() <= Poco::Message::PRIO_NOTICE || _closed || _buffer.size() >= kBufferBytes) {
+  if (priority <= Poco::Message::PRIO_NOTICE || _closed || _buffer.size() >= kBufferBytes) {
     writeLocked();
   } else if (wasEmpty) {
     _wake.notify_one();

@@ -5,6 +5,7 @@
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Message.h>
+#include <Poco/PatternFormatter.h>
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -66,6 +67,16 @@ TEST(StderrChannel, TheBufferIsBounded) {
     logged += 100;
   }
   EXPECT_EQ(pipe.drain().size(), logged);
+  channel->close();
+}
+
+TEST(StderrChannel, AFormatterShapesEveryLineShortOrLong) {
+  Pipe pipe;
+  Poco::AutoPtr<StderrChannel> channel(new StderrChannel(pipe.fds[1], kNever, new Poco::PatternFormatter("%p %s: %t")));
+  channel->log(line("opened", Poco::Message::PRIO_INFORMATION));
+  const std::string longer(3 * StderrChannel::kLineBytes, 'y');  // past the room a line is given
+  channel->log(line(longer, Poco::Message::PRIO_NOTICE));
+  EXPECT_EQ(pipe.drain(), "Information test: opened\nNotice test: " + longer + "\n");
   channel->close();
 }
 
