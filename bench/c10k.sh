@@ -45,6 +45,7 @@ wait $pid 2>/dev/null || true
 
 # 2. The C10K server: a thread per connection, all started up front.
 : >"$log"
+conntrack_room "$conns"
 # The C10K server is the same server on its defaults: the pool is sized from
 # this machine's limits, threads start as connections come.
 start_ns=$(date +%s%N)

@@ -215,6 +215,7 @@ for n in "${burst_sizes[@]}"; do
   [[ $name =~ $case_filter ]] || continue
   for round in $(seq 1 "$rounds"); do
     for server in "${servers[@]}"; do
+      conntrack_room "$n"
       start_fresh "$server"
       out=$("${load_cpu[@]}" "$bin/bench/event-load" --host=127.0.0.1 --port="$fresh_port" --workload=burst \
         --connections="$n" --size=16 --duration=30 --timeout=20 --threads="$load_threads" \
