@@ -5,7 +5,6 @@
 #include <Poco/ErrorHandler.h>
 #include <Poco/File.h>
 #include <Poco/Logger.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/Stopwatch.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
