@@ -11,7 +11,7 @@
 #          BENCH_LOAD_CPUS=0-7 BENCH_LOAD_THREADS=8 bench/run.sh
 #
 # A wrapper execs the loader, so its process id is the program's (the bench
-# reads the server's CPU time from /proc/PID/stat).
+# reads the server's CPU clock by that process id).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh

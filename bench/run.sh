@@ -11,7 +11,7 @@
 # loaded by bench/UdpLoadGenerator.cpp, at 16 B and 1 KiB: datagrams a second,
 # latency, CPU per datagram and loss.
 # Per server and case: msg/s, p50/p99 latency, and the server's CPU time per
-# message (utime+stime from /proc/PID/stat, read by event-load), over a window that starts once
+# message (user + system, its process CPU clock, read by event-load), over a window that starts once
 # every connection has had a reply: every server is measured at the
 # concurrency the case asks for. The burst cases start a fresh
 # server of each kind every round and open N connections at once (1,000 and
@@ -186,7 +186,7 @@ for entry in "${cases[@]}"; do
       fi
       key="$name|$server"
       rates[$key]+=" $r"; p50s[$key]+=" $(field "$out" p50)"; p99s[$key]+=" $(field "$out" p99)"
-      # The server's CPU over the timed window (event-load reads /proc/PID/stat at its start and end).
+      # The server's CPU over the timed window (event-load reads its CPU clock at the start and end).
       cpus_per_msg[$key]+=" $(awk -v c="$(field "$out" server_cpu_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')"
       busy_per_msg[$key]+=" $(awk -v c="$(field "$out" server_cpus_busy_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')"
     done
