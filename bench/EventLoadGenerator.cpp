@@ -53,7 +53,6 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -538,27 +537,14 @@ class Loop {
 namespace {
 
 /// The server's CPU time (user + system, all its threads, exited ones
-/// included), in seconds: its process CPU clock (clock_getcpuclockid), to the
-/// nanosecond. /proc/PID/stat holds the same sum in clock ticks (10 ms), as
-/// coarse as a burst of 1,000's whole cost: it is read only where the clock
-/// is refused.
+/// included), in seconds, or -1 once it is gone: its process CPU clock
+/// (clock_getcpuclockid), to the nanosecond. /proc/PID/stat holds the same
+/// sum in clock ticks (10 ms), as coarse as a burst of 1,000's whole cost.
 double cpuSecondsOf(int pid) {
   clockid_t clock{};
   timespec now{};
-  if (::clock_getcpuclockid(pid, &clock) == 0 && ::clock_gettime(clock, &now) == 0) {
-    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-  }
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  if (::clock_getcpuclockid(pid, &clock) != 0 || ::clock_gettime(clock, &now) != 0) return -1;
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
 }
 
 /// How long `cpus` were not busy (idle, iowait and steal in /proc/stat), in seconds.
