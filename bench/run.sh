@@ -157,6 +157,10 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 declare -A rates p50s p99s cpus_per_msg busy_per_msg
+# Each measurement by round too ("case|server|what|round"): the ratio to
+# naive round by round (rounds interleave the servers, so each ratio compares
+# two measurements seconds apart) shows how far a median's ratio can be trusted.
+declare -A by_round
 # A failed measurement of echod fails the run; one of a peer is reported and
 # left out of its medians (a peer's burst can outlast the load's timeout when
 # its listen backlog overflows: a peer's trouble, not echod's).
@@ -187,7 +191,9 @@ for entry in "${cases[@]}"; do
       key="$name|$server"
       rates[$key]+=" $r"; p50s[$key]+=" $(field "$out" p50)"; p99s[$key]+=" $(field "$out" p99)"
       # The server's CPU over the timed window (event-load reads its CPU clock at the start and end).
-      cpus_per_msg[$key]+=" $(awk -v c="$(field "$out" server_cpu_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')"
+      cpu=$(awk -v c="$(field "$out" server_cpu_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')
+      cpus_per_msg[$key]+=" $cpu"
+      by_round[$key|rate|$round]=$r; by_round[$key|cpu|$round]=$cpu
       busy_per_msg[$key]+=" $(awk -v c="$(field "$out" server_cpus_busy_ms)" -v m="$m" 'BEGIN{printf "%.2f", c * 1e3 / m}')"
     done
   done
@@ -231,6 +237,7 @@ for n in "${burst_sizes[@]}"; do
       burst_ms[$key]+=" $(field "$out" all_echoed_ms)"; burst_p50[$key]+=" $(field "$out" p50)"
       burst_p99[$key]+=" $(field "$out" p99)"; burst_cpu[$key]+=" $(field "$out" server_cpu_ms)"
       burst_busy[$key]+=" $(field "$out" server_cpus_busy_ms)"
+      by_round[$key|time|$round]=$(field "$out" all_echoed_ms); by_round[$key|cpu|$round]=$(field "$out" server_cpu_ms)
     done
   done
 done
@@ -263,11 +270,22 @@ for entry in "${udp_cases[@]}"; do
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
+span() {  # case, what: the lowest and highest of echod's ratio to naive's, round by round
+  local round pairs=""
+  for round in $(seq 1 "$rounds"); do
+    local a=${by_round[$1|echod|$2|$round]:-} b=${by_round[$1|naive|$2|$round]:-}
+    [ -n "$a" ] && [ -n "$b" ] && pairs+=" $a $b"
+  done
+  # shellcheck disable=SC2086
+  awk 'BEGIN{ for (i = 1; i + 1 < ARGC; i += 2) if (ARGV[i + 1] > 0) { r = ARGV[i] / ARGV[i + 1];
+    if (n++ == 0 || r < lo) lo = r; if (n == 1 || r > hi) hi = r }
+    if (n) printf "%.2f-%.2f", lo, hi; else printf "-" }' $pairs
+}
 echo
 echo "echod vs its peers, $(date -u +%Y-%m-%d), $cpus CPUs, pinned=$pin, load threads $load_threads, ${seconds}s x ${rounds} rounds, medians"
 echo "echod: ${echod_command[*]#$bin/service/}"
-printf '%-20s %-6s %11s %9s %9s %10s %9s %9s %9s %9s %9s %9s %10s\n' case server "msg/s" "p50 us" "p99 us" \
-  "cpu us/msg" "/naive" "p99/naive" "/go" "/asio" "cpu/naive" "busy us" "busy/naive"
+printf '%-20s %-6s %11s %9s %9s %10s %9s %10s %9s %9s %9s %9s %10s %9s %10s\n' case server "msg/s" "p50 us" "p99 us" \
+  "cpu us/msg" "/naive" "lo-hi" "p99/naive" "/go" "/asio" "cpu/naive" "lo-hi" "busy us" "busy/naive"
 declare -A med_rate med_p99 med_cpu med_busy
 for entry in "${cases[@]}"; do
   name=${entry%%|*}
@@ -282,30 +300,32 @@ for entry in "${cases[@]}"; do
   for server in "${servers[@]}"; do
     key="$name|$server"
     [ -n "${med_rate[$key]:-}" ] || continue
-    vs_naive=""; p99_naive=""; vs_go=""; vs_asio=""; cpu_naive=""; busy_naive=""
+    vs_naive=""; p99_naive=""; vs_go=""; vs_asio=""; cpu_naive=""; busy_naive=""; rate_span=""; cpu_span=""
     busy=${med_busy[$key]}; [ "${#server_cpus[@]}" -gt 0 ] || busy=-
     if [ "$server" = echod ]; then
       [ -z "${med_rate[$name|naive]:-}" ] || { vs_naive=$(ratio "${med_rate[$key]}" "${med_rate[$name|naive]}");
         p99_naive=$(ratio "${med_p99[$key]}" "${med_p99[$name|naive]}")
         cpu_naive=$(ratio "${med_cpu[$key]}" "${med_cpu[$name|naive]}")
+        rate_span=$(span "$name" rate); cpu_span=$(span "$name" cpu)
         [ "$busy" = - ] || busy_naive=$(ratio "$busy" "${med_busy[$name|naive]}"); }
       [ -z "${med_rate[$name|go]:-}" ] || vs_go=$(ratio "${med_rate[$key]}" "${med_rate[$name|go]}")
       [ -z "${med_rate[$name|asio]:-}" ] || vs_asio=$(ratio "${med_rate[$key]}" "${med_rate[$name|asio]}")
     fi
     # shellcheck disable=SC2086
-    printf '%-20s %-6s %11.0f %9s %9s %10s %9s %9s %9s %9s %9s %9s %10s\n' "$name" "$server" "${med_rate[$key]}" \
-      "$(median ${p50s[$key]})" "${med_p99[$key]}" "${med_cpu[$key]}" "$vs_naive" "$p99_naive" "$vs_go" "$vs_asio" \
-      "$cpu_naive" "$busy" "$busy_naive"
+    printf '%-20s %-6s %11.0f %9s %9s %10s %9s %10s %9s %9s %9s %9s %10s %9s %10s\n' "$name" "$server" \
+      "${med_rate[$key]}" "$(median ${p50s[$key]})" "${med_p99[$key]}" "${med_cpu[$key]}" "$vs_naive" "$rate_span" \
+      "$p99_naive" "$vs_go" "$vs_asio" "$cpu_naive" "$cpu_span" "$busy" "$busy_naive"
   done
 done
 echo "(connect storm: msg/s = connections/s, each a connect, one line, exit/FIN, close; cpu us/msg per connection)"
 echo "(cpu: the server process's CPU time; busy: its pinned CPUs' busy time, the kernel's work for it included; both per message)"
+echo "(lo-hi: the lowest and highest of echod's ratio to naive's round by round, the ratio on its left being of the medians)"
 if [ -n "${burst_ms[*]:-}" ]; then
   echo
   echo "Bursts: a fresh server each round, N connections opened at once, one line each; all echoed = until the last"
   echo "connection's first echo; first echo p50/p99 from each connect; server cpu ms for the whole burst (threads started)"
-  printf '%-12s %-6s %14s %9s %9s %10s %12s %11s %9s %9s %10s\n' case server "all echoed ms" "p50 ms" "p99 ms" "cpu ms" \
-    "time/naive" "cpu/naive" "time/go" "busy ms" "busy/naive"
+  printf '%-12s %-6s %14s %9s %9s %10s %12s %10s %11s %10s %9s %9s %10s\n' case server "all echoed ms" "p50 ms" \
+    "p99 ms" "cpu ms" "time/naive" "lo-hi" "cpu/naive" "lo-hi" "time/go" "busy ms" "busy/naive"
   for n in "${burst_sizes[@]}"; do
     name="burst $n"
     for server in "${servers[@]}"; do
@@ -314,20 +334,21 @@ if [ -n "${burst_ms[*]:-}" ]; then
       # shellcheck disable=SC2086
       t=$(median ${burst_ms[$key]}); c=$(median ${burst_cpu[$key]}); b=$(median ${burst_busy[$key]})
       [ "${#server_cpus[@]}" -gt 0 ] || b=-
-      vs_time=""; vs_cpu=""; vs_go=""; vs_busy=""
+      vs_time=""; vs_cpu=""; vs_go=""; vs_busy=""; time_span=""; cpu_span=""
       if [ "$server" = echod ]; then
         # shellcheck disable=SC2086
         [ -z "${burst_ms[$name|naive]:-}" ] || { vs_time=$(ratio "$t" "$(median ${burst_ms[$name|naive]})");
           vs_cpu=$(ratio "$c" "$(median ${burst_cpu[$name|naive]})")
+          time_span=$(span "$name" time); cpu_span=$(span "$name" cpu)
           [ "$b" = - ] || vs_busy=$(ratio "$b" "$(median ${burst_busy[$name|naive]})"); }
         # shellcheck disable=SC2086
         [ -z "${burst_ms[$name|go]:-}" ] || vs_go=$(ratio "$t" "$(median ${burst_ms[$name|go]})")
       fi
       # shellcheck disable=SC2086
-      printf '%-12s %-6s %14.1f %9.1f %9.1f %10.0f %12s %11s %9s %9s %10s\n' "$name" "$server" "$t" \
+      printf '%-12s %-6s %14.1f %9.1f %9.1f %10.0f %12s %10s %11s %10s %9s %9s %10s\n' "$name" "$server" "$t" \
         "$(awk -v v="$(median ${burst_p50[$key]})" 'BEGIN{print v / 1000}')" \
-        "$(awk -v v="$(median ${burst_p99[$key]})" 'BEGIN{print v / 1000}')" "$c" "$vs_time" "$vs_cpu" "$vs_go" \
-        "$b" "$vs_busy"
+        "$(awk -v v="$(median ${burst_p99[$key]})" 'BEGIN{print v / 1000}')" "$c" "$vs_time" "$time_span" "$vs_cpu" \
+        "$cpu_span" "$vs_go" "$b" "$vs_busy"
     done
   done
 fi
