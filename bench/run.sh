@@ -278,7 +278,7 @@ span() {  # case, what: the lowest and highest of echod's ratio to naive's, roun
   done
   # shellcheck disable=SC2086
   awk 'BEGIN{ for (i = 1; i + 1 < ARGC; i += 2) if (ARGV[i + 1] > 0) { r = ARGV[i] / ARGV[i + 1];
-    if (n++ == 0 || r < lo) lo = r; if (n == 1 || r > hi) hi = r }
+    if (!n++) lo = hi = r; if (r < lo) lo = r; if (r > hi) hi = r }
     if (n) printf "%.2f-%.2f", lo, hi; else printf "-" }' $pairs
 }
 echo
