@@ -14,7 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <cerrno>
+#include <charconv>
 #include <string>
 #include <utility>
 
@@ -24,7 +27,8 @@ namespace {
 /// An accepted socket that keeps its peer's address from accept(2).
 class AcceptedSocketImpl : public Poco::Net::StreamSocketImpl {
  public:
-  AcceptedSocketImpl(poco_socket_t fd, const Poco::Net::SocketAddress& peer) : StreamSocketImpl(fd), _peer(peer) {}
+  AcceptedSocketImpl(poco_socket_t fd, const sockaddr* peer, socklen_t peerSize)
+      : StreamSocketImpl(fd), _peer(peer, peerSize) {}
   const Poco::Net::SocketAddress& peer() const { return _peer; }
 
  protected:
@@ -46,8 +50,10 @@ class ListeningSocketImpl : public Poco::Net::ServerSocketImpl {
     if (sockfd() == POCO_INVALID_SOCKET) throw Poco::Net::InvalidSocketException();
     if (_pending < 0 && !tryAccept()) error();  // readable a moment ago, gone now: throws
     const int fd = std::exchange(_pending, -1);
-    clientAddr = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&_pendingPeer), _pendingPeerSize);
-    return new AcceptedSocketImpl(fd, clientAddr);
+    // POCO's SocketAddress has no move: the peer is built once, in the socket, and copied out once.
+    auto* accepted = new AcceptedSocketImpl(fd, reinterpret_cast<const sockaddr*>(&_pendingPeer), _pendingPeerSize);
+    clientAddr = accepted->peer();
+    return accepted;
   }
 
   bool poll(const Poco::Timespan& timeout, int mode) override {
@@ -152,6 +158,26 @@ std::optional<Poco::Net::SocketAddress> knownPeerOf(const Poco::Net::StreamSocke
   const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl());
   if (accepted == nullptr) return std::nullopt;
   return accepted->peer();
+}
+
+std::optional<std::string> knownIpv4PeerText(const Poco::Net::StreamSocket& socket) {
+  const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl());
+  if (accepted == nullptr || accepted->peer().family() != Poco::Net::SocketAddress::IPv4) return std::nullopt;
+  const auto* in = reinterpret_cast<const sockaddr_in*>(accepted->peer().addr());
+  const auto* octets = reinterpret_cast<const unsigned char*>(&in->sin_addr.s_addr);  // network order
+  std::string text;  // "127.0.0.1:54321" fits in the string itself; a longer one grows it once
+  const auto decimal = [&text](unsigned value) {
+    char digits[8];
+    const auto written = std::to_chars(digits, digits + sizeof digits, value);
+    text.append(digits, written.ptr);
+  };
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) text.push_back('.');
+    decimal(octets[i]);
+  }
+  text.push_back(':');
+  decimal(ntohs(in->sin_port));
+  return text;
 }
 
 Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket) {

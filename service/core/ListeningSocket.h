@@ -51,6 +51,13 @@ Poco::Net::ServerSocket secureListeningSocket(const std::string& host, std::uint
 /// (getpeername; throws once the peer is gone).
 Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket);
 
+/// The peer's "host:port", exactly as POCO's SocketAddress::toString()
+/// writes it, when the socket was accepted by listeningSocket() from an IPv4
+/// client: formatted from the address kept from accept(2), with no copy of
+/// it and no allocation beyond the string's own. Nothing otherwise (IPv6,
+/// TLS sockets): the caller asks peerOf().
+std::optional<std::string> knownIpv4PeerText(const Poco::Net::StreamSocket& socket);
+
 /// Throws what POCO throws for a socket call that failed with `code`
 /// (errno): ConnectionResetException for ECONNRESET, and so on. For the
 /// system calls made on a descriptor directly (the plain echo path).
