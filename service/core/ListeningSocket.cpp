@@ -1,6 +1,7 @@
 #include "service/core/ListeningSocket.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocketImpl.h>
@@ -112,7 +113,7 @@ class ListeningServerSocket : public Poco::Net::ServerSocket {
 
 void bindAndListen(Poco::Net::ServerSocket& socket, const std::string& host, std::uint16_t port, int backlog,
                    const InheritedOptions& inherited) {
-  const Poco::Net::SocketAddress address(host, port);
+  const Poco::Net::SocketAddress address = bindAddress(host, port);
   // SO_REUSEADDR (a restart binds past TIME_WAIT), not SO_REUSEPORT, which
   // POCO's bind(address, true) also sets: a second server on a port in use
   // must fail to start, not quietly share the port's connections.
@@ -184,6 +185,14 @@ Poco::Net::SocketAddress peerOf(const Poco::Net::StreamSocket& socket) {
   if (impl == nullptr) throw Poco::Net::InvalidSocketException();
   if (const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(impl)) return accepted->peer();
   return socket.peerAddress();
+}
+
+Poco::Net::SocketAddress bindAddress(const std::string& host, std::uint16_t port) {
+  in6_addr six{};
+  if (::inet_pton(AF_INET6, host.c_str(), &six) == 1) {
+    return {Poco::Net::IPAddress(&six, sizeof six), port};
+  }
+  return {host, port};
 }
 
 Poco::Net::ServerSocket listeningSocket(const std::string& host, std::uint16_t port, int backlog,

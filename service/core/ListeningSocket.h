@@ -33,6 +33,13 @@ struct InheritedOptions {
   int userTimeoutMs = 0;                  ///< TCP_USER_TIMEOUT; 0: the kernel's
 };
 
+/// The address to bind for a host as echo.host takes it (an IPv4 or IPv6
+/// address) and a port. POCO 1.11 reads the IPv6 wildcard "::" as no address
+/// and looks it up with getaddrinfo, which fails where no IPv6 address is
+/// configured (a container on Docker's default network: "DNS error"). An IPv6
+/// address is read with inet_pton instead; anything else is POCO's to read.
+Poco::Net::SocketAddress bindAddress(const std::string& host, std::uint16_t port);
+
 /// A socket bound to host:port and listening, for the echo and the admin
 /// endpoints alike. An IPv6 host ("::") also takes IPv4 clients.
 /// Its poll() is one poll(2) call: POCO 1.11's creates, fills and closes an

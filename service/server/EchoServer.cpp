@@ -10,6 +10,7 @@
 #include "service/connection/EchoWorkerFactory.h"
 #include "service/connection/ProxySources.h"
 #include "service/connection/WorkerHandOff.h"
+#include "service/core/ListeningSocket.h"
 
 namespace echod {
 namespace {
@@ -88,9 +89,8 @@ EchoServer::EchoServer(const ServerSettings& settings)
     UdpEchoServer::Options udp{_settings.session.prefix, _settings.session.whoCommand, _context.options.identity,
                                static_cast<std::uint32_t>(_settings.udpRatePerAddress), _settings.udpThreads};
     try {
-      _udp = std::make_unique<UdpEchoServer>(
-          Poco::Net::SocketAddress(_settings.host, static_cast<std::uint16_t>(_settings.udpPort)), std::move(udp),
-          _metrics);
+      _udp = std::make_unique<UdpEchoServer>(bindAddress(_settings.host, static_cast<std::uint16_t>(_settings.udpPort)),
+                                             std::move(udp), _metrics);
     } catch (const Poco::Exception& e) {
       throw ListenError("echo.udpPort", _settings.host, _settings.udpPort, e.displayText());
     }

@@ -186,6 +186,21 @@ expect_eq "docker run --rm echod:latest --help" "usage: echo-server [--name=valu
 expect_eq "the health check is echo-client --check" "[CMD echo-client --check]" \
   "$(docker image inspect -f '{{.Config.Healthcheck.Test}}' echod:latest)"
 
+echo "--- ECHO_HOST=:: on Docker's default network, which gives the container no IPv6 address"
+# POCO 1.11 looked "::" up with getaddrinfo, which failed here: the server would not start.
+six=$(docker run -d -e ECHO_HOST=:: -e ECHO_ADMIN_PORT=0 echod:latest)
+six_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$six" | awk '{print $1}')
+answered=""
+for _ in $(seq 1 50); do # bounded: until it listens or exits, at most 50 tries
+  [ "$(docker inspect -f '{{.State.Running}}' "$six")" = true ] || break
+  answered=$(timeout 3 bash -c 'exec 5<>"/dev/tcp/$0/4567" && printf "over IPv4\n" >&5 &&
+    IFS= read -r -t 2 line <&5 && echo "$line"' "$six_ip" 2>/dev/null) && break
+  sleep 0.2
+done
+expect_eq "ECHO_HOST=:: without IPv6: an IPv4 client is answered" "echo : over IPv4" "$answered"
+docker logs "$six" 2>&1 | tail -n 2 | sed 's/^/  log: /'
+docker rm -f "$six" >/dev/null
+
 echo "--- docker stop with an open connection"
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'before stop\n' >&3
