@@ -164,10 +164,10 @@ class Relay {
 
 Poco::Net::SocketAddress consoleEchoTarget(const EchoServer& echo) {
   const Poco::Net::SocketAddress bound = echo.address();
-  if (bound.host().isWildcard()) {
-    return Poco::Net::SocketAddress(bound.family() == Poco::Net::SocketAddress::IPv6 ? "::1" : "127.0.0.1",
-                                    bound.port());
-  }
+  // A wildcard listener takes IPv4 clients on "::" too (listeningSocket: not
+  // IPv6-only), and 127.0.0.1 exists where ::1 may not (a container on
+  // Docker's default network has no IPv6 address).
+  if (bound.host().isWildcard()) return Poco::Net::SocketAddress("127.0.0.1", bound.port());
   return bound;
 }
 

@@ -107,6 +107,20 @@ TEST(Console, EachFrameIsALineAndEachReplyLineAFrameThroughARealConnection) {
   EXPECT_EQ(session.next(), "close 1000 FIN");
 }
 
+TEST(Console, ADualStackListenerIsRelayedToOverIpv4Loopback) {
+  auto settings = testSettings();
+  settings.host = "::";
+  ConsoleServer server(settings);
+  int status = 0;
+  const std::string state = get(server.port(), "/console/state", status);
+  EXPECT_EQ(status, 200);
+  const std::string target = "{\"echo\":\"127.0.0.1:" + std::to_string(server.echo.port()) + "\"";
+  EXPECT_EQ(state.rfind(target, 0), 0U) << state;
+  ConsoleSession session(server.port());
+  session.send("dual");
+  EXPECT_EQ(session.next(), "echo : dual");
+}
+
 TEST(Console, TheLiveViewListsConnectionsAndEvents) {
   ConsoleServer server;
   test::TestClient client(server.echo.port());
