@@ -188,7 +188,7 @@ expect_eq "the health check is echo-client --check" "[CMD echo-client --check]" 
 
 echo "--- ECHO_HOST=:: on Docker's default network, which gives the container no IPv6 address"
 # POCO 1.11 looked "::" up with getaddrinfo, which failed here: the server would not start.
-six=$(docker run -d -e ECHO_HOST=:: -e ECHO_ADMIN_PORT=0 echod:latest)
+six=$(docker run -d -e ECHO_HOST=:: echod:latest)
 six_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$six" | awk '{print $1}')
 answered=""
 for _ in $(seq 1 50); do # bounded: until it listens or exits, at most 50 tries
@@ -198,6 +198,13 @@ for _ in $(seq 1 50); do # bounded: until it listens or exits, at most 50 tries
   sleep 0.2
 done
 expect_eq "ECHO_HOST=:: without IPv6: an IPv4 client is answered" "echo : over IPv4" "$answered"
+state=""
+for _ in $(seq 1 25); do # bounded: the admin port may open a moment after the echo port
+  state=$(timeout 5 curl -sf "http://$six_ip:9090/console/state") && break
+  sleep 0.2
+done
+expect_eq "... the admin port answers, its console relaying to 127.0.0.1" '{"echo":"127.0.0.1:4567"' \
+  "$(echo "$state" | grep -o '^{"echo":"[^"]*"')"
 docker logs "$six" 2>&1 | tail -n 2 | sed 's/^/  log: /'
 docker rm -f "$six" >/dev/null
 
