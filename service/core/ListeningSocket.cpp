@@ -150,20 +150,25 @@ void makeNonBlocking(const Poco::Net::ServerSocket& socket) {
   }
 }
 
+/// The peer kept from accept(2) when listeningSocket() accepted `socket`; null otherwise.
+const Poco::Net::SocketAddress* acceptedPeer(const Poco::Net::StreamSocket& socket) {
+  const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl());
+  return accepted != nullptr ? &accepted->peer() : nullptr;
+}
+
 }  // namespace
 
 void throwSocketError(int code) { SocketErrors::raise(code); }
 
 std::optional<Poco::Net::SocketAddress> knownPeerOf(const Poco::Net::StreamSocket& socket) {
-  const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl());
-  if (accepted == nullptr) return std::nullopt;
-  return accepted->peer();
+  if (const Poco::Net::SocketAddress* peer = acceptedPeer(socket)) return *peer;
+  return std::nullopt;
 }
 
 std::optional<std::string> knownIpv4PeerText(const Poco::Net::StreamSocket& socket) {
-  const auto* accepted = dynamic_cast<const AcceptedSocketImpl*>(socket.impl());
-  if (accepted == nullptr || accepted->peer().family() != Poco::Net::SocketAddress::IPv4) return std::nullopt;
-  const auto* in = reinterpret_cast<const sockaddr_in*>(accepted->peer().addr());
+  const Poco::Net::SocketAddress* peer = acceptedPeer(socket);
+  if (peer == nullptr || peer->family() != Poco::Net::SocketAddress::IPv4) return std::nullopt;
+  const auto* in = reinterpret_cast<const sockaddr_in*>(peer->addr());
   const auto* octets = reinterpret_cast<const unsigned char*>(&in->sin_addr.s_addr);  // network order
   std::string text;  // "127.0.0.1:54321" fits in the string itself; a longer one grows it once
   const auto decimal = [&text](unsigned value) {
